@@ -1,0 +1,241 @@
+//! Matrix products backed by the `matrixmultiply` crate.
+
+use super::iter::{for_each_offset, max_offset};
+use crate::Element;
+
+/// Below this many multiply-adds a plain loop beats packing in `matrixmultiply`.
+const SMALL_GEMM: usize = 512;
+
+/// One operand of a [`batched_gemm`]: a buffer holding a (possibly
+/// broadcast) batch of strided matrices.
+#[derive(Clone, Copy, Debug)]
+pub struct GemmOperand<'a, T> {
+    /// The buffer.
+    pub data: &'a [T],
+    /// Stride of each batch dim (0 broadcasts the operand along that dim).
+    pub batch_strides: &'a [usize],
+    /// Distance between consecutive rows of one matrix.
+    pub row_stride: usize,
+    /// Distance between consecutive columns of one matrix.
+    pub col_stride: usize,
+}
+
+fn check(name: &str, op: &GemmOperand<'_, impl Sized>, batch: &[usize], rows: usize, cols: usize) {
+    assert_eq!(
+        op.batch_strides.len(),
+        batch.len(),
+        "transforms-kernels: batched_gemm: operand {name} has the wrong number of batch strides"
+    );
+    if batch.contains(&0) || rows == 0 || cols == 0 {
+        return;
+    }
+    let end = max_offset(batch, op.batch_strides)
+        + (rows - 1) * op.row_stride
+        + (cols - 1) * op.col_stride;
+    assert!(
+        end < op.data.len(),
+        "transforms-kernels: batched_gemm: operand {name} reaches past the end of its buffer"
+    );
+}
+
+/// Batched matrix product: for every index `i` of `batch`,
+/// `C[i] = A[i] @ B[i]` with `A[i]` of shape `m x k` and `B[i]` of `k x n`.
+/// Returns the contiguous buffer of shape `batch ++ [m, n]`.
+///
+/// # Panics
+/// If an operand's strides reach outside its buffer.
+pub fn batched_gemm<T: Element>(
+    batch: &[usize],
+    m: usize,
+    k: usize,
+    n: usize,
+    a: GemmOperand<'_, T>,
+    b: GemmOperand<'_, T>,
+) -> Vec<T> {
+    check("a", &a, batch, m, k);
+    check("b", &b, batch, k, n);
+    let count: usize = batch.iter().product();
+    let mut out = vec![T::zero(); count * m * n];
+    if m == 0 || n == 0 || k == 0 || count == 0 {
+        return out;
+    }
+    let mut chunks = out.chunks_exact_mut(m * n);
+    for_each_offset(batch, [a.batch_strides, b.batch_strides], |[oa, ob]| {
+        let c = chunks.next().expect("one output block per batch index");
+        if m * n * k <= SMALL_GEMM {
+            small_gemm(m, k, n, &a, oa, &b, ob, c);
+        } else {
+            // SAFETY: `check` proved that every element of A (offset `oa`) and
+            // B (offset `ob`) addressed by the strides lies inside its buffer;
+            // `c` is an exclusive, contiguous m x n block.
+            unsafe {
+                T::gemm_raw(
+                    m,
+                    k,
+                    n,
+                    T::one(),
+                    a.data.as_ptr().add(oa),
+                    a.row_stride as isize,
+                    a.col_stride as isize,
+                    b.data.as_ptr().add(ob),
+                    b.row_stride as isize,
+                    b.col_stride as isize,
+                    T::zero(),
+                    c.as_mut_ptr(),
+                    n as isize,
+                    1,
+                )
+            }
+        }
+    });
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn small_gemm<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &GemmOperand<'_, T>,
+    oa: usize,
+    b: &GemmOperand<'_, T>,
+    ob: usize,
+    c: &mut [T],
+) {
+    for i in 0..m {
+        let row = &mut c[i * n..(i + 1) * n];
+        for p in 0..k {
+            let x = a.data[oa + i * a.row_stride + p * a.col_stride];
+            let base = ob + p * b.row_stride;
+            for (j, o) in row.iter_mut().enumerate() {
+                *o += x * b.data[base + j * b.col_stride];
+            }
+        }
+    }
+}
+
+/// Single matrix product of two contiguous row-major matrices:
+/// `a` is `m x k`, `b` is `k x n`; returns the row-major `m x n` product.
+///
+/// # Panics
+/// If the buffer lengths do not match the sizes.
+pub fn gemm<T: Element>(m: usize, k: usize, n: usize, a: &[T], b: &[T]) -> Vec<T> {
+    assert_eq!(
+        a.len(),
+        m * k,
+        "transforms-kernels: gemm: a has the wrong length"
+    );
+    assert_eq!(
+        b.len(),
+        k * n,
+        "transforms-kernels: gemm: b has the wrong length"
+    );
+    let a = GemmOperand {
+        data: a,
+        batch_strides: &[],
+        row_stride: k,
+        col_stride: 1,
+    };
+    let b = GemmOperand {
+        data: b,
+        batch_strides: &[],
+        row_stride: n,
+        col_stride: 1,
+    };
+    batched_gemm(&[], m, k, n, a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(
+        m: usize,
+        k: usize,
+        n: usize,
+        a: impl Fn(usize, usize) -> f64,
+        b: impl Fn(usize, usize) -> f64,
+    ) -> Vec<f64> {
+        let mut out = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                out[i * n + j] = (0..k).map(|p| a(i, p) * b(p, j)).sum();
+            }
+        }
+        out
+    }
+
+    fn close(x: &[f64], y: &[f64]) -> bool {
+        x.len() == y.len()
+            && x.iter()
+                .zip(y)
+                .all(|(a, b)| (a - b).abs() < 1e-9 * (1.0 + b.abs()))
+    }
+
+    #[test]
+    fn small_hand_computed() {
+        let c = gemm(2, 2, 2, &[1.0f32, 2.0, 3.0, 4.0], &[5.0, 6.0, 7.0, 8.0]);
+        assert_eq!(c, vec![19.0, 22.0, 43.0, 50.0]);
+    }
+
+    #[test]
+    fn large_and_transposed_operands_match_naive() {
+        for &(m, k, n) in &[(3, 4, 5), (17, 33, 9), (40, 1, 40)] {
+            let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
+            let want = naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]);
+            assert!(close(&gemm(m, k, n, &a, &b), &want));
+            // Use `a` as the transpose of a k x m matrix stored column-wise:
+            // A^T^T, i.e. read a (m x k) with strides (1, m) means the buffer is k x m.
+            let at: Vec<f64> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
+            let op_a = GemmOperand {
+                data: &at,
+                batch_strides: &[],
+                row_stride: 1,
+                col_stride: m,
+            };
+            let op_b = GemmOperand {
+                data: &b,
+                batch_strides: &[],
+                row_stride: n,
+                col_stride: 1,
+            };
+            assert!(close(&batched_gemm(&[], m, k, n, op_a, op_b), &want));
+        }
+    }
+
+    #[test]
+    fn batched_with_broadcast_operand() {
+        // A: batch of 3 matrices 2x2, B: one matrix broadcast over the batch.
+        let a: Vec<f32> = (0..12).map(|x| x as f32).collect();
+        let b = [1.0f32, 0.0, 1.0, 1.0];
+        let op_a = GemmOperand {
+            data: &a,
+            batch_strides: &[4],
+            row_stride: 2,
+            col_stride: 1,
+        };
+        let op_b = GemmOperand {
+            data: &b,
+            batch_strides: &[0],
+            row_stride: 2,
+            col_stride: 1,
+        };
+        let c = batched_gemm(&[3], 2, 2, 2, op_a, op_b);
+        // [[x0, x1],[x2,x3]] @ [[1,0],[1,1]] = [[x0+x1, x1], [x2+x3, x3]]
+        assert_eq!(c, vec![1., 1., 5., 3., 9., 5., 13., 7., 17., 9., 21., 11.]);
+    }
+
+    #[test]
+    #[should_panic(expected = "past the end")]
+    fn bad_strides_are_rejected() {
+        let a = [1.0f32; 4];
+        let op = GemmOperand {
+            data: &a,
+            batch_strides: &[4],
+            row_stride: 2,
+            col_stride: 1,
+        };
+        batched_gemm(&[2], 2, 2, 2, op, op);
+    }
+}

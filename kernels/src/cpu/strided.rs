@@ -1,0 +1,136 @@
+//! Strided gathers: broadcasting (stride 0) and permutation copies, and the
+//! broadcasting binary kernel.
+
+use super::iter::{coalesce, for_each_offset, max_offset};
+
+fn check_operand(what: &str, shape: &[usize], strides: &[usize], len: usize) {
+    assert_eq!(
+        shape.len(),
+        strides.len(),
+        "transforms-kernels: {what}: stride rank mismatch"
+    );
+    if !shape.contains(&0) {
+        assert!(
+            max_offset(shape, strides) < len,
+            "transforms-kernels: {what}: strides address past the end of a buffer of length {len}"
+        );
+    }
+}
+
+/// Gathers `src` viewed with `shape`/`strides` into a new contiguous row-major
+/// buffer of `shape`.
+///
+/// # Panics
+/// If the strided view reaches outside `src`.
+pub fn copy_strided<T: Copy>(shape: &[usize], src: &[T], strides: &[usize]) -> Vec<T> {
+    check_operand("copy_strided", shape, strides, src.len());
+    let numel: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(numel);
+    if numel == 0 {
+        return out;
+    }
+    let (cs, [st]) = coalesce(shape, [strides]);
+    let last = cs.len() - 1;
+    let (len, s) = (cs[last], st[last]);
+    for_each_offset(&cs[..last], [&st[..last]], |[o]| match s {
+        1 => out.extend_from_slice(&src[o..o + len]),
+        0 => out.extend(std::iter::repeat_n(src[o], len)),
+        _ => out.extend((0..len).map(|i| src[o + i * s])),
+    });
+    out
+}
+
+/// Broadcasting binary kernel: `out[i] = f(a[i . sa], b[i . sb])` for every
+/// multi-index `i` of `shape`, written contiguously.
+///
+/// # Panics
+/// If a strided view reaches outside its buffer.
+pub fn zip_strided<T: Copy, F: Fn(T, T) -> T>(
+    shape: &[usize],
+    a: &[T],
+    sa: &[usize],
+    b: &[T],
+    sb: &[usize],
+    f: F,
+) -> Vec<T> {
+    check_operand("zip_strided", shape, sa, a.len());
+    check_operand("zip_strided", shape, sb, b.len());
+    let numel: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(numel);
+    if numel == 0 {
+        return out;
+    }
+    let (cs, [ta, tb]) = coalesce(shape, [sa, sb]);
+    let last = cs.len() - 1;
+    let (len, xa, xb) = (cs[last], ta[last], tb[last]);
+    for_each_offset(&cs[..last], [&ta[..last], &tb[..last]], |[oa, ob]| {
+        match (xa, xb) {
+            (1, 1) => out.extend(
+                a[oa..oa + len]
+                    .iter()
+                    .zip(&b[ob..ob + len])
+                    .map(|(&x, &y)| f(x, y)),
+            ),
+            (1, 0) => {
+                let y = b[ob];
+                out.extend(a[oa..oa + len].iter().map(|&x| f(x, y)));
+            }
+            (0, 1) => {
+                let x = a[oa];
+                out.extend(b[ob..ob + len].iter().map(|&y| f(x, y)));
+            }
+            _ => out.extend((0..len).map(|i| f(a[oa + i * xa], b[ob + i * xb]))),
+        }
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transpose_copy() {
+        // [[0,1,2],[3,4,5]] transposed -> [[0,3],[1,4],[2,5]]
+        let src = [0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(
+            copy_strided(&[3, 2], &src, &[1, 3]),
+            vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+        );
+    }
+
+    #[test]
+    fn broadcast_copy() {
+        let src = [1.0f64, 2.0];
+        assert_eq!(
+            copy_strided(&[2, 2], &src, &[0, 1]),
+            vec![1.0, 2.0, 1.0, 2.0]
+        );
+        assert_eq!(
+            copy_strided(&[2, 2], &src, &[1, 0]),
+            vec![1.0, 1.0, 2.0, 2.0]
+        );
+        assert_eq!(copy_strided(&[], &[7.0f32], &[]), vec![7.0]);
+        assert!(copy_strided(&[0, 3], &[] as &[f32], &[3, 1]).is_empty());
+    }
+
+    #[test]
+    fn zip_broadcast_outer_product_and_general_strides() {
+        let a = [1.0f32, 2.0, 3.0];
+        let b = [10.0f32, 20.0];
+        // out[i, j] = a[i] * b[j]
+        let out = zip_strided(&[3, 2], &a, &[1, 0], &b, &[0, 1], |x, y| x * y);
+        assert_eq!(out, vec![10.0, 20.0, 20.0, 40.0, 30.0, 60.0]);
+        // a transposed against a contiguous b
+        let a = [0.0f32, 1.0, 2.0, 3.0];
+        let b = [100.0f32, 200.0, 300.0, 400.0];
+        let out = zip_strided(&[2, 2], &a, &[1, 2], &b, &[2, 1], |x, y| x + y);
+        assert_eq!(out, vec![100.0, 202.0, 301.0, 403.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "past the end")]
+    fn out_of_bounds_is_rejected() {
+        copy_strided(&[2, 2], &[1.0f32, 2.0, 3.0], &[2, 1]);
+    }
+}

@@ -1,0 +1,112 @@
+//! Emission: IR equations to Rust statements calling the runtime.
+//!
+//! Internal variables get `Span::mixed_site()` so they can never clash with
+//! the user's names; each call carries the span of the user's expression it
+//! came from. Runtime items are reached through one private path.
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
+
+use crate::fuse;
+use crate::ir::{Eqn, Tree, Var};
+
+/// The runtime's private path, as seen from the user's crate.
+pub fn rt() -> TokenStream {
+    quote!(::transforms::__private)
+}
+
+/// How generated code reaches a var's tensor.
+#[derive(Clone)]
+pub enum Operand {
+    /// An expression of type `&Tensor` (a parameter, a field of `self`).
+    Ref(TokenStream),
+    /// A local owned `Tensor`.
+    Owned(Ident),
+}
+
+impl Operand {
+    fn borrow(&self) -> TokenStream {
+        match self {
+            Operand::Ref(e) => e.clone(),
+            Operand::Owned(id) => quote!(&#id),
+        }
+    }
+}
+
+pub fn var_ident(v: Var) -> Ident {
+    format_ident!("v{}", v.0, span = Span::mixed_site())
+}
+
+/// Statements computing `eqns`; records each defined var in `env`.
+pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> TokenStream {
+    let rt = rt();
+    let mut out = TokenStream::new();
+    for group in fuse::groups(eqns, outs) {
+        match group {
+            fuse::Group::Single(e) => {
+                let args: Vec<TokenStream> = e.ins.iter().map(|v| operand(env, *v)).collect();
+                let call = e.prim.call(&rt, &args, e.nb);
+                let id = var_ident(e.out);
+                out.extend(quote_spanned!(e.span=> let #id = #call;));
+                let op = if e.prim.returns_ref() { Operand::Ref(quote!(#id)) } else { Operand::Owned(id) };
+                env.insert(e.out, op);
+            }
+            fuse::Group::Fused(f) => {
+                let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
+                let call = f.call(&rt, &args);
+                let id = var_ident(f.out);
+                out.extend(quote_spanned!(f.span=> let #id = #call;));
+                env.insert(f.out, Operand::Owned(id));
+            }
+        }
+    }
+    out
+}
+
+fn operand(env: &HashMap<Var, Operand>, v: Var) -> TokenStream {
+    match env.get(&v) {
+        Some(op) => op.borrow(),
+        // Unreachable after verification; a compile error beats a panic.
+        None => quote!(::core::compile_error!("transforms: internal error: undefined var")),
+    }
+}
+
+/// Owned values for `outs`: moved when owned and last used, cloned otherwise.
+pub fn take(env: &HashMap<Var, Operand>, outs: &[Var]) -> Vec<TokenStream> {
+    outs.iter()
+        .enumerate()
+        .map(|(i, v)| match env.get(v) {
+            Some(Operand::Owned(id)) if !outs[i + 1..].contains(v) => quote!(#id),
+            Some(op) => {
+                let r = op.borrow();
+                quote!(::core::clone::Clone::clone(#r))
+            }
+            None => quote!(::core::compile_error!("transforms: internal error: undefined output")),
+        })
+        .collect()
+}
+
+/// The value of an output tree.
+pub fn tree_value(tree: &Tree, values: &[TokenStream]) -> TokenStream {
+    match tree {
+        Tree::Leaf(i) => values[*i].clone(),
+        Tree::Tuple(ts) => {
+            let parts = ts.iter().map(|t| tree_value(t, values));
+            quote!((#(#parts,)*))
+        }
+    }
+}
+
+/// The type of an output tree.
+pub fn tree_type(tree: &Tree, tensor_ty: &TokenStream) -> TokenStream {
+    match tree {
+        Tree::Leaf(_) => tensor_ty.clone(),
+        Tree::Tuple(ts) => {
+            let parts = ts.iter().map(|t| tree_type(t, tensor_ty));
+            quote!((#(#parts,)*))
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Fusion of elementwise chains: an elementwise equation whose result is used
+//! exactly once, by an elementwise equation with the same batch dims, is
+//! folded into its user, so a chain such as `t * (1 - y^2)` becomes one pass
+//! over its inputs with no temporaries (`ops::map` / `zip2` / `zip3`).
+
+use std::collections::HashMap;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{Eqn, Var};
+use crate::prims::Prim;
+
+/// At most this many distinct tensor inputs per fused kernel.
+const MAX_LEAVES: usize = 3;
+
+pub enum Group<'a> {
+    Single(&'a Eqn),
+    Fused(Fused<'a>),
+}
+
+/// A tree of elementwise equations computed in one pass.
+pub struct Fused<'a> {
+    pub leaves: Vec<Var>,
+    pub out: Var,
+    pub span: Span,
+    nb: u8,
+    root: &'a Eqn,
+    inner: HashMap<Var, &'a Eqn>,
+}
+
+impl Fused<'_> {
+    /// The kernel call over the leaves (given as references).
+    pub fn call(&self, rt: &TokenStream, args: &[TokenStream]) -> TokenStream {
+        let params: Vec<_> = (0..self.leaves.len()).map(|i| format_ident!("x{}", i)).collect();
+        let body = self.expr(rt, self.root, &params);
+        let nb = proc_macro2::Literal::usize_unsuffixed(self.nb as usize);
+        match args {
+            [a] => quote!(#rt::ops::fused1(#a, |#(#params),*| #body)),
+            [a, b] => quote!(#rt::ops::fused2(#a, #b, #nb, |#(#params),*| #body)),
+            _ => quote!(#rt::ops::fused3(#(#args,)* #nb, |#(#params),*| #body)),
+        }
+    }
+
+    fn operand(&self, rt: &TokenStream, v: Var, params: &[syn::Ident]) -> TokenStream {
+        match self.inner.get(&v) {
+            Some(e) => self.expr(rt, e, params),
+            None => {
+                let i = self.leaves.iter().position(|l| *l == v).unwrap_or(0);
+                let p = &params[i];
+                quote!(#p)
+            }
+        }
+    }
+
+    fn expr(&self, rt: &TokenStream, e: &Eqn, params: &[syn::Ident]) -> TokenStream {
+        let args: Vec<TokenStream> = e.ins.iter().map(|v| self.operand(rt, *v, params)).collect();
+        match &e.prim {
+            Prim::Unary(u) => u.elem(rt, &args[0]),
+            Prim::WithScalar(s) => s.elem(rt, &args[0]),
+            Prim::Binary(b) => b.elem(rt, &args[0], &args[1]),
+            Prim::Matmul(_) | Prim::Reduce(_) | Prim::Layout(_) | Prim::Relayout(_) | Prim::Const(_) => {
+                quote!(::core::compile_error!("transforms: internal error: fused a non-elementwise primitive"))
+            }
+        }
+    }
+}
+
+/// Partitions `eqns` (in order) into single equations and fused trees.
+pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
+    let mut uses: HashMap<Var, usize> = HashMap::new();
+    for e in eqns {
+        for v in &e.ins {
+            *uses.entry(*v).or_default() += 1;
+        }
+    }
+    for v in outs {
+        *uses.entry(*v).or_default() += 2;
+    }
+    let by_out: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
+    // Candidates to fold into their single user.
+    let mut folded: HashMap<Var, bool> = HashMap::new();
+    let mut groups = Vec::new();
+    // Walk from the end so each root claims its foldable producers first.
+    let mut roots: Vec<Group<'a>> = Vec::new();
+    for e in eqns.iter().rev() {
+        if folded.get(&e.out).copied().unwrap_or(false) {
+            continue;
+        }
+        if !e.prim.is_elementwise() {
+            roots.push(Group::Single(e));
+            continue;
+        }
+        let mut inner: HashMap<Var, &Eqn> = HashMap::new();
+        let mut leaves: Vec<Var> = Vec::new();
+        collect(e, e.nb, &by_out, &uses, &mut inner, &mut leaves);
+        if inner.is_empty() {
+            roots.push(Group::Single(e));
+            continue;
+        }
+        for v in inner.keys() {
+            folded.insert(*v, true);
+        }
+        roots.push(Group::Fused(Fused { leaves, out: e.out, span: e.span, nb: e.nb, root: e, inner }));
+    }
+    roots.reverse();
+    groups.extend(roots);
+    groups
+}
+
+/// Adds to `inner` the producers of `e`'s inputs that can be folded, keeping
+/// the number of leaves within [`MAX_LEAVES`].
+fn collect<'a>(
+    e: &'a Eqn,
+    nb: u8,
+    by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
+    inner: &mut HashMap<Var, &'a Eqn>,
+    leaves: &mut Vec<Var>,
+) {
+    for v in &e.ins {
+        let producer = by_out.get(v).filter(|p| p.prim.is_elementwise() && p.nb == nb && uses.get(v) == Some(&1));
+        if let Some(p) = producer {
+            // Fold only if the leaves stay within bounds.
+            let mut trial_inner = inner.clone();
+            let mut trial_leaves = leaves.clone();
+            trial_inner.insert(*v, p);
+            collect(p, nb, by_out, uses, &mut trial_inner, &mut trial_leaves);
+            if trial_leaves.len() <= MAX_LEAVES {
+                *inner = trial_inner;
+                *leaves = trial_leaves;
+                continue;
+            }
+        }
+        if !leaves.contains(v) {
+            leaves.push(*v);
+        }
+    }
+}

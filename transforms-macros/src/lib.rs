@@ -1,0 +1,67 @@
+//! The compiler behind `transforms`: attribute macros that parse a function
+//! with syn, lower it to a small flat IR, apply grad / vjp / jvp / jacrev /
+//! jacfwd / hessian / vmap as IR -> IR transforms, optimise and fuse, and
+//! emit Rust that calls the `transforms` runtime. Use it through the
+//! `transforms` crate, which documents the attributes.
+
+mod codegen;
+mod dump;
+mod errors;
+mod expand;
+mod fuse;
+mod ir;
+mod lower;
+mod opt;
+mod prims;
+mod spec;
+mod transforms;
+
+use proc_macro::TokenStream;
+
+use spec::Kind;
+
+fn run(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(kind, attr.into(), item.into()).into()
+}
+
+/// `#[grad(argnums = ..)]`: generates `{fn}_grad`, the gradient of a function with a 0-dim output.
+#[proc_macro_attribute]
+pub fn grad(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Grad, attr, item)
+}
+
+/// `#[vjp(argnums = ..)]`: generates `{fn}_vjp(args) -> (out, pullback)`.
+#[proc_macro_attribute]
+pub fn vjp(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Vjp, attr, item)
+}
+
+/// `#[jvp(argnums = ..)]`: generates `{fn}_jvp(args, tangents) -> (out, tangent_out)`.
+#[proc_macro_attribute]
+pub fn jvp(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Jvp, attr, item)
+}
+
+/// `#[jacrev(argnums = ..)]`: the Jacobian by reverse mode, shape `out.shape ++ in.shape`.
+#[proc_macro_attribute]
+pub fn jacrev(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Jacrev, attr, item)
+}
+
+/// `#[jacfwd(argnums = ..)]`: the Jacobian by forward mode, shape `out.shape ++ in.shape`.
+#[proc_macro_attribute]
+pub fn jacfwd(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Jacfwd, attr, item)
+}
+
+/// `#[hessian(argnums = ..)]` = `jacfwd(jacrev(..))`: shape `out.shape ++ in.shape ++ in.shape`.
+#[proc_macro_attribute]
+pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Hessian, attr, item)
+}
+
+/// `#[vmap(in_dims = .., out_dims = ..)]`: the function mapped over a batch dim.
+#[proc_macro_attribute]
+pub fn vmap(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Vmap, attr, item)
+}

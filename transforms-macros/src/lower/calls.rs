@@ -1,0 +1,170 @@
+//! Lowering of method calls and of the free functions `linear` and `matmul`.
+
+use proc_macro2::Span;
+use quote::{ToTokens, quote};
+use syn::Expr;
+use syn::spanned::Spanned;
+
+use super::{Lower, METHODS, Val};
+use crate::ir::{Scalar, Var};
+use crate::prims::{Binary, Layout, Matmul, Prim, Reduce, ReduceOp, Unary, WithScalar};
+
+fn unary(name: &str) -> Option<Unary> {
+    Unary::ALL.into_iter().find(|u| u.name() == name && *u != Unary::Heaviside)
+}
+
+impl Lower<'_> {
+    fn arity(&mut self, span: Span, name: &str, args: &[&Expr], n: usize, what: &str) -> bool {
+        if args.len() == n {
+            return true;
+        }
+        self.err(span, format!("`{name}` takes {what}, found {} argument(s)", args.len()));
+        false
+    }
+
+    pub(super) fn method(&mut self, m: &syn::ExprMethodCall) -> Val {
+        let name = m.method.to_string();
+        let span = m.method.span();
+        let args: Vec<&Expr> = m.args.iter().collect();
+        let recv = match self.expr(&m.receiver) {
+            Val::Tensor(v) => v,
+            Val::Scalar(s) => return self.scalar_method(s, m),
+            Val::Error => return Val::Error,
+            Val::Tuple(_) => return self.err(m.receiver.span(), "methods on tuples are not supported"),
+        };
+        if let Some(u) = unary(&name) {
+            if !self.arity(span, &name, &args, 0, "no arguments") {
+                return Val::Error;
+            }
+            return self.emit(m.span(), Prim::Unary(u), &[recv]);
+        }
+        let prim = match name.as_str() {
+            "clone" => {
+                return if self.arity(span, &name, &args, 0, "no arguments") { Val::Tensor(recv) } else { Val::Error };
+            }
+            "powf" => {
+                if !self.arity(span, &name, &args, 1, "1 argument (the exponent)") {
+                    return Val::Error;
+                }
+                let Some(c) = self.scalar(args[0]) else { return Val::Error };
+                Prim::WithScalar(WithScalar::Powf(c))
+            }
+            "sum" | "mean" | "sum_dim" | "mean_dim" => {
+                let op = if name.starts_with("sum") { ReduceOp::Sum } else { ReduceOp::Mean };
+                let dim = if name.ends_with("_dim") {
+                    if !self.arity(span, &name, &args, 1, "1 argument (the dim)") {
+                        return Val::Error;
+                    }
+                    let Some(d) = self.scalar(args[0]) else { return Val::Error };
+                    Some(d)
+                } else {
+                    if !self.arity(span, &name, &args, 0, &format!("no arguments (use `{name}_dim(d)` for one dim)")) {
+                        return Val::Error;
+                    }
+                    None
+                };
+                Prim::Reduce(Reduce { op, dim, transposed: false })
+            }
+            "t" => {
+                if !self.arity(span, &name, &args, 0, "no arguments") {
+                    return Val::Error;
+                }
+                Prim::Layout(Layout::T)
+            }
+            "transpose" => {
+                if !self.arity(span, &name, &args, 2, "2 arguments (the dims)") {
+                    return Val::Error;
+                }
+                let (Some(a), Some(b)) = (self.scalar(args[0]), self.scalar(args[1])) else { return Val::Error };
+                Prim::Layout(Layout::Transpose(a, b))
+            }
+            "unsqueeze" => {
+                if !self.arity(span, &name, &args, 1, "1 argument (the dim)") {
+                    return Val::Error;
+                }
+                let Some(d) = self.scalar(args[0]) else { return Val::Error };
+                Prim::Layout(Layout::Unsqueeze(d))
+            }
+            "reshape" => {
+                if !self.arity(span, &name, &args, 1, "1 argument (the shape, `&[..]`)") {
+                    return Val::Error;
+                }
+                let Some(shape) = self.shape(args[0]) else { return Val::Error };
+                Prim::Layout(Layout::Reshape(shape))
+            }
+            "matmul" => {
+                if !self.arity(span, &name, &args, 1, "1 argument (the right-hand tensor)") {
+                    return Val::Error;
+                }
+                let Some(b) = self.tensor(args[0]) else { return Val::Error };
+                return self.emit(m.span(), Prim::Matmul(Matmul::Mm), &[recv, b]);
+            }
+            _ => return self.err(span, format!("unsupported tensor method `{name}`; supported methods: {METHODS}")),
+        };
+        self.emit(m.span(), prim, &[recv])
+    }
+
+    /// A method on a scalar stays a Rust scalar expression.
+    fn scalar_method(&mut self, recv: Scalar, m: &syn::ExprMethodCall) -> Val {
+        let mut args = Vec::new();
+        for a in &m.args {
+            match self.expr(a) {
+                Val::Scalar(s) => args.push(s.tokens()),
+                Val::Error => return Val::Error,
+                _ => return self.err(a.span(), "a method on a scalar takes scalar arguments"),
+            }
+        }
+        let (r, method) = (recv.tokens(), &m.method);
+        Val::Scalar(Scalar::expr(quote!(#r.#method(#(#args),*))))
+    }
+
+    /// `&[a, b, ..]` of integers.
+    fn shape(&mut self, e: &Expr) -> Option<Vec<Scalar>> {
+        let e = match e {
+            Expr::Reference(r) => &*r.expr,
+            other => other,
+        };
+        let Expr::Array(arr) = e else {
+            self.err(e.span(), "`reshape` takes an array literal such as `&[2, -1]`");
+            return None;
+        };
+        arr.elems.iter().map(|d| self.scalar(d)).collect()
+    }
+
+    pub(super) fn call(&mut self, c: &syn::ExprCall) -> Val {
+        let Expr::Path(p) = &*c.func else {
+            return self.err(c.func.span(), "only calls to `linear` and `matmul` are supported");
+        };
+        let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let args: Vec<&Expr> = c.args.iter().collect();
+        let span = c.span();
+        match name.as_str() {
+            "linear" => {
+                if !self.arity(p.span(), &name, &args, 3, "3 arguments (x, weight, bias)") {
+                    return Val::Error;
+                }
+                let ins: Vec<Option<Var>> = args.iter().map(|a| self.tensor(a)).collect();
+                let [Some(x), Some(w), Some(b)] = ins[..] else { return Val::Error };
+                let wt = self.emit_var(span, Prim::Layout(Layout::T), &[w]);
+                let xw = self.emit_var(span, Prim::Matmul(Matmul::Mm), &[x, wt]);
+                self.emit(span, Prim::Binary(Binary::Add), &[xw, b])
+            }
+            "matmul" => {
+                if !self.arity(p.span(), &name, &args, 2, "2 arguments") {
+                    return Val::Error;
+                }
+                let (a, b) = (self.tensor(args[0]), self.tensor(args[1]));
+                let (Some(a), Some(b)) = (a, b) else { return Val::Error };
+                self.emit(span, Prim::Matmul(Matmul::Mm), &[a, b])
+            }
+            _ => self.err(
+                p.span(),
+                format!(
+                    "call to `{}` is not supported: a transformed function may call `linear` and `matmul` \
+                     (and tensor methods: {METHODS})",
+                    p.path.to_token_stream()
+                ),
+            ),
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Shape changes: with static parameters ([`Layout`]) and with the target
+//! shape taken from a reference tensor ([`Relayout`]). All are linear in
+//! their first input; the reference input only gives a shape.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{Cts, Jvp, Prim, Transpose};
+use crate::ir::{Scalar, Var};
+
+/// Linear shape changes of one tensor with static parameters.
+#[derive(Clone, Debug)]
+pub enum Layout {
+    Reshape(Vec<Scalar>),
+    Transpose(Scalar, Scalar),
+    /// torch's `.t()`: transpose of a 2-D tensor, identity below 2-D.
+    T,
+    Unsqueeze(Scalar),
+    Squeeze(Scalar),
+    Movedim(Scalar, Scalar),
+}
+
+impl Layout {
+    pub fn name(&self) -> String {
+        match self {
+            Layout::Reshape(s) => {
+                let dims: Vec<String> = s.iter().map(Scalar::text).collect();
+                format!("reshape[{}]", dims.join(", "))
+            }
+            Layout::Transpose(a, b) => format!("transpose[{}, {}]", a.text(), b.text()),
+            Layout::T => "t".to_string(),
+            Layout::Unsqueeze(d) => format!("unsqueeze[{}]", d.text()),
+            Layout::Squeeze(d) => format!("squeeze[{}]", d.text()),
+            Layout::Movedim(s, d) => format!("movedim[{}, {}]", s.text(), d.text()),
+        }
+    }
+
+    pub fn jvp(&self, cx: &mut Jvp, t: Option<Var>) -> Option<Var> {
+        Some(cx.emit(Prim::Layout(self.clone()), &[t?]))
+    }
+
+    pub fn transpose(&self, cx: &mut Transpose, ct: Var) -> Var {
+        let back = match self {
+            Layout::Reshape(_) => {
+                let w = cx.wit(0);
+                return cx.emit(Prim::Relayout(Relayout::ReshapeLike), &[ct, w]);
+            }
+            Layout::Transpose(a, b) => Layout::Transpose(a.clone(), b.clone()),
+            Layout::T => Layout::T,
+            Layout::Unsqueeze(d) => Layout::Squeeze(d.clone()),
+            Layout::Squeeze(d) => Layout::Unsqueeze(d.clone()),
+            Layout::Movedim(s, d) => Layout::Movedim(d.clone(), s.clone()),
+        };
+        cx.emit(Prim::Layout(back), &[ct])
+    }
+
+    pub fn call(&self, rt: &TokenStream, args: &[TokenStream], nb: Literal) -> TokenStream {
+        let x = &args[0];
+        match self {
+            Layout::Reshape(s) => {
+                let dims = s.iter().map(Scalar::dim_tokens);
+                quote!(#rt::ops::reshape(#x, &[#(#dims),*], #nb))
+            }
+            Layout::Transpose(a, b) => {
+                let (a, b) = (a.dim_tokens(), b.dim_tokens());
+                quote!(#rt::ops::transpose(#x, #a, #b, #nb))
+            }
+            Layout::T => quote!(#rt::ops::t(#x, #nb)),
+            Layout::Unsqueeze(d) | Layout::Squeeze(d) => {
+                let f = format_ident!("{}", if matches!(self, Layout::Squeeze(_)) { "squeeze" } else { "unsqueeze" });
+                let d = d.dim_tokens();
+                quote!(#rt::ops::#f(#x, #d, #nb))
+            }
+            Layout::Movedim(s, d) => {
+                let (s, d) = (s.dim_tokens(), d.dim_tokens());
+                quote!(#rt::ops::movedim(#x, #s, #d, #nb))
+            }
+        }
+    }
+}
+
+/// Shape changes of `x` (input 0) whose target comes from `like` (input 1).
+#[derive(Clone, Debug)]
+pub enum Relayout {
+    /// Reshape x's per-example part to like's.
+    ReshapeLike,
+    /// Replace per-example dim d of x by like's per-example shape.
+    UnflattenLike(Scalar),
+    /// The inverse of `UnflattenLike(d)`.
+    FlattenLike(Scalar),
+    /// Broadcast x to like's per-example shape.
+    BroadcastLike,
+    /// Sum x down to like's shape (the adjoint of broadcasting).
+    SumToLike,
+    /// Broadcast x's per-example dim 0 (size 1) to like's per-example dim 0.
+    ExpandDim0Like,
+    /// Identity on x, checking that x and like agree in per-example dim 0
+    /// (the vmap batch-size check).
+    AssertBatch,
+}
+
+impl Relayout {
+    pub fn name(&self) -> String {
+        match self {
+            Relayout::ReshapeLike => "reshape_like".into(),
+            Relayout::UnflattenLike(d) => format!("unflatten_like[{}]", d.text()),
+            Relayout::FlattenLike(d) => format!("flatten_like[{}]", d.text()),
+            Relayout::BroadcastLike => "broadcast_like".into(),
+            Relayout::SumToLike => "sum_to_like".into(),
+            Relayout::ExpandDim0Like => "expand_dim0_like".into(),
+            Relayout::AssertBatch => "assert_batch".into(),
+        }
+    }
+
+    pub fn jvp(&self, cx: &mut Jvp, tans: &[Option<Var>]) -> Option<Var> {
+        let t = tans[0]?;
+        if let Relayout::AssertBatch = self {
+            return Some(t);
+        }
+        let like = cx.eqn.ins[1];
+        Some(cx.emit(Prim::Relayout(self.clone()), &[t, like]))
+    }
+
+    pub fn transpose(&self, cx: &mut Transpose, ct: Var) -> Result<Cts, String> {
+        cx.only_linear(0)?;
+        let like = cx.eqn.ins[1];
+        let g = match self {
+            Relayout::AssertBatch => ct,
+            Relayout::UnflattenLike(d) => cx.emit(Prim::Relayout(Relayout::FlattenLike(d.clone())), &[ct, like]),
+            Relayout::FlattenLike(d) => cx.emit(Prim::Relayout(Relayout::UnflattenLike(d.clone())), &[ct, like]),
+            Relayout::ReshapeLike => {
+                let w = cx.wit(0);
+                cx.emit(Prim::Relayout(Relayout::ReshapeLike), &[ct, w])
+            }
+            Relayout::BroadcastLike | Relayout::ExpandDim0Like => cx.unbroadcast(ct, 0),
+            Relayout::SumToLike => {
+                let w = cx.wit(0);
+                cx.emit(Prim::Relayout(Relayout::BroadcastLike), &[ct, w])
+            }
+        };
+        Ok(vec![Some(g), None])
+    }
+
+    pub fn call(&self, rt: &TokenStream, args: &[TokenStream], nb: Literal) -> TokenStream {
+        let (x, like) = (&args[0], &args[1]);
+        match self {
+            Relayout::UnflattenLike(d) | Relayout::FlattenLike(d) => {
+                let f = format_ident!(
+                    "{}",
+                    if matches!(self, Relayout::FlattenLike(_)) { "flatten_like" } else { "unflatten_like" }
+                );
+                let d = d.dim_tokens();
+                quote!(#rt::ops::#f(#x, #d, #like, #nb))
+            }
+            Relayout::ReshapeLike
+            | Relayout::BroadcastLike
+            | Relayout::SumToLike
+            | Relayout::ExpandDim0Like
+            | Relayout::AssertBatch => {
+                let f = format_ident!("{}", self.name());
+                quote!(#rt::ops::#f(#x, #like, #nb))
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The primitives. Each family module defines, beside each primitive, its
+//! JVP rule, its transpose rule (for the primitives that are linear in an
+//! input) and the kernel it lowers to. Batching is uniform: every kernel takes
+//! `nb` leading batch dims that broadcast left-aligned, so the batching rule of
+//! every primitive is "raise `nb` by one" (see `transforms::vmap`).
+//! Dispatch is an exhaustive `match` over [`Prim`] with no `_` arm: a new
+//! primitive does not compile until it has all its rules.
+
+mod binary;
+mod constant;
+mod layout;
+mod matmul;
+mod reduce;
+mod unary;
+
+pub use binary::Binary;
+pub use constant::Const;
+pub use layout::{Layout, Relayout};
+pub use matmul::Matmul;
+pub use reduce::{Reduce, ReduceOp};
+pub use unary::{Unary, WithScalar};
+
+use proc_macro2::TokenStream;
+
+use crate::ir::{Builder, Eqn, Var};
+
+/// A primitive operation with its static parameters.
+#[derive(Clone, Debug)]
+pub enum Prim {
+    /// Elementwise functions of one tensor.
+    Unary(Unary),
+    /// Elementwise functions of one tensor and a scalar.
+    WithScalar(WithScalar),
+    /// Elementwise broadcasting functions of two tensors.
+    Binary(Binary),
+    /// torch.matmul and its two transposes.
+    Matmul(Matmul),
+    /// Sums and means, and their transposes.
+    Reduce(Reduce),
+    /// Reshapes, transposes and dim moves of one tensor (static parameters).
+    Layout(Layout),
+    /// Shape changes that take their target shape from a reference tensor.
+    Relayout(Relayout),
+    /// Tensors built from a reference tensor's shape alone.
+    Const(Const),
+}
+
+/// Context handed to a JVP rule.
+pub struct Jvp<'a> {
+    pub b: &'a mut Builder,
+    pub eqn: &'a Eqn,
+}
+
+impl Jvp<'_> {
+    pub fn nb(&self) -> u8 {
+        self.eqn.nb
+    }
+
+    pub fn emit(&mut self, prim: Prim, ins: &[Var]) -> Var {
+        self.b.emit(prim, ins, self.eqn.nb)
+    }
+
+    /// `t * factor` (broadcasting).
+    pub fn scale(&mut self, t: Var, factor: Var) -> Var {
+        self.emit(Prim::Binary(Binary::Mul), &[t, factor])
+    }
+
+    /// Sum of optional tangents (`None` is a symbolic zero).
+    pub fn add(&mut self, a: Option<Var>, b: Option<Var>) -> Option<Var> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(self.emit(Prim::Binary(Binary::Add), &[a, b])),
+            (a, None) => a,
+            (None, b) => b,
+        }
+    }
+}
+
+/// Context handed to a transpose rule: which inputs are linear, the witness
+/// (a primal var of the same shape) of each linear var, and the builder.
+pub struct Transpose<'a> {
+    pub b: &'a mut Builder,
+    pub eqn: &'a Eqn,
+    pub linear: Vec<bool>,
+    pub witness: &'a dyn Fn(Var) -> Var,
+}
+
+impl Transpose<'_> {
+    pub fn emit(&mut self, prim: Prim, ins: &[Var]) -> Var {
+        self.b.emit(prim, ins, self.eqn.nb)
+    }
+
+    /// The witness of input `i` (which must be linear).
+    pub fn wit(&self, i: usize) -> Var {
+        (self.witness)(self.eqn.ins[i])
+    }
+
+    /// `sum_to_like(x, witness of input i)`: undoes broadcasting of input i.
+    pub fn unbroadcast(&mut self, x: Var, i: usize) -> Var {
+        let w = self.wit(i);
+        self.emit(Prim::Relayout(Relayout::SumToLike), &[x, w])
+    }
+
+    pub fn only_linear(&self, i: usize) -> Result<(), String> {
+        let others = self.linear.iter().enumerate().any(|(j, l)| *l && j != i);
+        if others || !self.linear[i] {
+            return Err(format!("`{}` is not linear in this combination of inputs", self.eqn.prim.name()));
+        }
+        Ok(())
+    }
+}
+
+/// Cotangent contributions, one per input (`None`: not linear or zero).
+pub type Cts = Vec<Option<Var>>;
+
+impl Prim {
+    /// The number of tensor inputs.
+    pub fn arity(&self) -> usize {
+        match self {
+            Prim::Unary(_) | Prim::WithScalar(_) | Prim::Layout(_) => 1,
+            Prim::Binary(_) | Prim::Relayout(_) => 2,
+            Prim::Matmul(m) => m.arity(),
+            Prim::Reduce(r) => r.arity(),
+            Prim::Const(_) => 1,
+        }
+    }
+
+    /// The name with its parameters, as the printer shows it.
+    pub fn name(&self) -> String {
+        match self {
+            Prim::Unary(p) => p.name().to_string(),
+            Prim::WithScalar(p) => p.name(),
+            Prim::Binary(p) => p.name().to_string(),
+            Prim::Matmul(p) => p.name().to_string(),
+            Prim::Reduce(p) => p.name(),
+            Prim::Layout(p) => p.name(),
+            Prim::Relayout(p) => p.name().to_string(),
+            Prim::Const(p) => p.name().to_string(),
+        }
+    }
+
+    /// Elementwise primitives (fusable into one pass).
+    pub fn is_elementwise(&self) -> bool {
+        match self {
+            Prim::Unary(_) | Prim::WithScalar(_) | Prim::Binary(_) => true,
+            Prim::Matmul(_) | Prim::Reduce(_) | Prim::Layout(_) | Prim::Relayout(_) | Prim::Const(_) => false,
+        }
+    }
+
+    /// The JVP rule: the output tangent from the input tangents.
+    pub fn jvp(&self, cx: &mut Jvp, tans: &[Option<Var>]) -> Option<Var> {
+        match self {
+            Prim::Unary(p) => p.jvp(cx, tans[0]),
+            Prim::WithScalar(p) => p.jvp(cx, tans[0]),
+            Prim::Binary(p) => p.jvp(cx, tans),
+            Prim::Matmul(p) => p.jvp(cx, tans),
+            Prim::Reduce(p) => p.jvp(cx, tans),
+            Prim::Layout(p) => p.jvp(cx, tans[0]),
+            Prim::Relayout(p) => p.jvp(cx, tans),
+            Prim::Const(_) => None,
+        }
+    }
+
+    /// The transpose rule for an equation that is linear in the inputs
+    /// marked in `cx.linear`.
+    pub fn transpose(&self, cx: &mut Transpose, ct: Var) -> Result<Cts, String> {
+        match self {
+            Prim::Unary(p) => p.transpose(cx, ct),
+            Prim::WithScalar(p) => p.transpose(cx, ct),
+            Prim::Binary(p) => p.transpose(cx, ct),
+            Prim::Matmul(p) => p.transpose(cx, ct),
+            Prim::Reduce(p) => p.transpose(cx, ct),
+            Prim::Layout(p) => Ok(vec![Some(p.transpose(cx, ct))]),
+            Prim::Relayout(p) => p.transpose(cx, ct),
+            Prim::Const(p) => Err(format!("`{}` is not linear", p.name())),
+        }
+    }
+
+    /// The kernel call: `rt` is the runtime's path, `args` the operands
+    /// (already references), `nb` the batch dims.
+    pub fn call(&self, rt: &TokenStream, args: &[TokenStream], nb: u8) -> TokenStream {
+        let nb = proc_macro2::Literal::usize_unsuffixed(nb as usize);
+        match self {
+            Prim::Unary(p) => p.call(rt, args),
+            Prim::WithScalar(p) => p.call(rt, args),
+            Prim::Binary(p) => p.call(rt, args, nb),
+            Prim::Matmul(p) => p.call(rt, args, nb),
+            Prim::Reduce(p) => p.call(rt, args, nb),
+            Prim::Layout(p) => p.call(rt, args, nb),
+            Prim::Relayout(p) => p.call(rt, args, nb),
+            Prim::Const(p) => p.call(rt, args, nb),
+        }
+    }
+
+    /// Whether the kernel returns a reference to its first operand.
+    pub fn returns_ref(&self) -> bool {
+        matches!(self, Prim::Relayout(Relayout::AssertBatch))
+    }
+}

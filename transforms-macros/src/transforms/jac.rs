@@ -1,0 +1,164 @@
+//! Derivative transforms built from JVP, transposition and batching:
+//! `grad` = transpose with a ones seed; `jacrev` = vmap of the transpose over
+//! an identity basis of cotangents; `jacfwd` = vmap of the JVP over an
+//! identity basis of tangents; `hessian` = jacfwd of jacrev.
+
+use std::collections::{HashMap, HashSet};
+
+use super::jvp::{Tangents, jvp_eqns, linearize};
+use super::transpose::transpose;
+use super::vmap::{Batched, batch_eqns, close};
+use crate::ir::{Builder, Eqn, Func, Scalar, Tree, Var};
+use crate::prims::{Const, Layout, Prim, Relayout};
+
+/// How the per-(output, argnum) results are arranged: an int argnum gives
+/// one tensor per output, a tuple gives a tuple per output.
+fn result_tree(f: &Func, tuple: bool, results: &[Vec<Var>], outs: &mut Vec<Var>) -> Tree {
+    f.tree.map_leaves(&mut |k| {
+        let mut leaf = |v: Var| {
+            outs.push(v);
+            Tree::Leaf(outs.len() - 1)
+        };
+        if tuple { Tree::Tuple(results[k].iter().map(|&v| leaf(v)).collect()) } else { leaf(results[k][0]) }
+    })
+}
+
+/// `grad(f, argnums)`: f must have one output, 0-dim at run time.
+pub fn grad(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
+    if f.outs.len() != 1 {
+        return Err(format!(
+            "grad needs a function with one 0-dim output, but this one returns {} tensors (use jacrev)",
+            f.outs.len()
+        ));
+    }
+    let mut b = Builder::new(f.next_var);
+    let lin = linearize(&mut b, f, argnums);
+    b.eqns.extend(lin.primal.iter().cloned());
+    let seed = b.emit(Prim::Const(Const::GradSeed), &[f.outs[0]], 0);
+    let cts = transpose(&mut b, &lin, &[Some(seed)])?;
+    let mut outs = Vec::new();
+    let tree = result_tree(f, tuple, &[cts], &mut outs);
+    Ok(Func { params: f.params.clone(), eqns: b.eqns, outs, tree, next_var: b.next_var })
+}
+
+/// `jacrev(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
+pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
+    let mut b = Builder::new(f.next_var);
+    let lin = linearize(&mut b, f, argnums);
+    b.eqns.extend(lin.primal.iter().cloned());
+    let mut results = Vec::new();
+    for (k, &o) in f.outs.iter().enumerate() {
+        let basis = b.emit(Prim::Const(Const::Basis), &[o], 0);
+        let mut seeds = vec![None; f.outs.len()];
+        seeds[k] = Some(basis);
+        let (cts, eqns) = b.scoped(|b| transpose(b, &lin, &seeds));
+        let cts = cts?;
+        let mut bt = Batched::with([basis]);
+        batch_eqns(&mut b, &eqns, &mut bt);
+        let per_arg = cts
+            .iter()
+            .map(|&c| {
+                let full = close(&mut b, &bt, c, basis);
+                b.emit(Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(0))), &[full, o], 0)
+            })
+            .collect();
+        results.push(per_arg);
+    }
+    let mut outs = Vec::new();
+    let tree = result_tree(f, tuple, &results, &mut outs);
+    Ok(Func { params: f.params.clone(), eqns: b.eqns, outs, tree, next_var: b.next_var })
+}
+
+/// `jacfwd(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
+pub fn jacfwd(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
+    let mut b = Builder::new(f.next_var);
+    b.eqns.extend(f.eqns.iter().cloned());
+    let mut results: Vec<Vec<Var>> = vec![Vec::new(); f.outs.len()];
+    for &i in argnums {
+        let Some(p) = f.params[i].var() else {
+            return Err(format!("argument {i} is not a tensor"));
+        };
+        let basis = b.emit(Prim::Const(Const::Basis), &[p], 0);
+        let mut st = Tangents::default();
+        st.seed(p, basis);
+        let (_, eqns) = b.scoped(|b| jvp_eqns(b, &f.eqns, &mut st, false));
+        let mut bt = Batched::with([basis]);
+        batch_eqns(&mut b, &eqns, &mut bt);
+        for (k, &o) in f.outs.iter().enumerate() {
+            let t = match st.tan.get(&o) {
+                Some(&t) => t,
+                None => b.emit(Prim::Const(Const::ZerosLike), &[o], 0),
+            };
+            let full = close(&mut b, &bt, t, basis);
+            let last = b.emit(Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(-1))), &[full], 0);
+            let jac = b.emit(Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(-1))), &[last, p], 0);
+            results[k].push(jac);
+        }
+    }
+    let mut outs = Vec::new();
+    let tree = result_tree(f, tuple, &results, &mut outs);
+    Ok(Func { params: f.params.clone(), eqns: b.eqns, outs, tree, next_var: b.next_var })
+}
+
+/// `hessian(f, argnums)` = `jacfwd(jacrev(f, argnums), argnums)`.
+pub fn hessian(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
+    jacfwd(&jacrev(f, argnums, tuple)?, argnums, tuple)
+}
+
+/// The parts of `vjp(f, argnums)`: the forward program (outputs of `f`
+/// followed by the residuals the pullback needs) and the pullback, unbatched
+/// and batched over dim 0 of the cotangents.
+pub struct VjpParts {
+    pub forward: Func,
+    pub n_outs: usize,
+    pub residuals: Vec<Var>,
+    pub cts: Vec<Var>,
+    pub pullback: Body,
+    pub pullback_batched: Body,
+}
+
+/// Equations with their outputs.
+pub struct Body {
+    pub eqns: Vec<Eqn>,
+    pub outs: Vec<Var>,
+}
+
+pub fn vjp(f: &Func, argnums: &[usize]) -> Result<VjpParts, String> {
+    let mut b = Builder::new(f.next_var);
+    let lin = linearize(&mut b, f, argnums);
+    let cts: Vec<Var> = f.outs.iter().map(|_| b.fresh()).collect();
+    let seeds: Vec<Option<Var>> = cts.iter().map(|&c| Some(c)).collect();
+    let (res, eqns) = b.scoped(|b| transpose(b, &lin, &seeds));
+    let pullback = Body { eqns, outs: res? };
+    // The same pullback batched over dim 0 of every cotangent.
+    let (outs, eqns) = b.scoped(|b| {
+        let reference = cts[0];
+        let mut bt = Batched::with([reference]);
+        let mut renamed = HashMap::new();
+        for &c in &cts[1..] {
+            let checked = b.emit(Prim::Relayout(Relayout::AssertBatch), &[c, reference], 0);
+            renamed.insert(c, checked);
+            bt.vars.insert(checked);
+        }
+        let eqns: Vec<Eqn> = pullback.eqns.iter().map(|e| e.renamed(&renamed)).collect();
+        batch_eqns(b, &eqns, &mut bt);
+        let outs: Vec<Var> =
+            pullback.outs.iter().map(|o| close(b, &bt, *renamed.get(o).unwrap_or(o), reference)).collect();
+        outs
+    });
+    let pullback_batched = Body { eqns, outs };
+    // Residuals: what the pullbacks read that they do not define.
+    let defined: HashSet<Var> =
+        pullback.eqns.iter().chain(&pullback_batched.eqns).map(|e| e.out).chain(cts.iter().copied()).collect();
+    let mut residuals = Vec::new();
+    let read = pullback.eqns.iter().chain(&pullback_batched.eqns).flat_map(|e| e.ins.iter());
+    for v in read.chain(&pullback.outs).chain(&pullback_batched.outs) {
+        if !defined.contains(v) && !residuals.contains(v) {
+            residuals.push(*v);
+        }
+    }
+    let mut outs = f.outs.clone();
+    outs.extend(residuals.iter().copied());
+    let forward = Func { params: f.params.clone(), eqns: lin.primal, outs, tree: f.tree.clone(), next_var: b.next_var };
+    Ok(VjpParts { forward, n_outs: f.outs.len(), residuals, cts, pullback, pullback_batched })
+}

@@ -1,0 +1,112 @@
+//! Forward mode: the JVP of a program, and linearization (JVP + partial
+//! evaluation into a primal part and a part linear in the tangents).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::ir::{Builder, Eqn, Func, Param, ParamKind, Tree, Var};
+use crate::prims::{Const, Jvp, Prim};
+
+/// State of a JVP pass: tangents of vars (absent = symbolic zero), the set
+/// of linear vars and, for each linear var, its witness: a primal var of the
+/// same shape (every linear var a JVP rule makes has its output's shape).
+#[derive(Default)]
+pub struct Tangents {
+    pub tan: HashMap<Var, Var>,
+    pub linear: HashSet<Var>,
+    pub witness: HashMap<Var, Var>,
+}
+
+impl Tangents {
+    /// Seeds the tangent of primal `p` with the linear var `t`.
+    pub fn seed(&mut self, p: Var, t: Var) {
+        self.tan.insert(p, t);
+        self.linear.insert(t);
+        self.witness.insert(t, p);
+    }
+}
+
+/// Appends the JVP of `eqns` to `b`: the primal equations themselves (when
+/// `emit_primal`) and, for each equation with a non-zero input tangent, its
+/// JVP rule's equations.
+pub fn jvp_eqns(b: &mut Builder, eqns: &[Eqn], st: &mut Tangents, emit_primal: bool) {
+    for eqn in eqns {
+        if emit_primal {
+            b.eqns.push(eqn.clone());
+        }
+        let tans: Vec<Option<Var>> = eqn.ins.iter().map(|v| st.tan.get(v).copied()).collect();
+        if tans.iter().all(Option::is_none) {
+            continue;
+        }
+        b.span = eqn.span;
+        let first_new = b.eqns.len();
+        let out_t = eqn.prim.jvp(&mut Jvp { b, eqn }, &tans);
+        for new in &b.eqns[first_new..] {
+            if new.ins.iter().any(|v| st.linear.contains(v)) {
+                st.linear.insert(new.out);
+                st.witness.insert(new.out, eqn.out);
+            }
+        }
+        if let Some(t) = out_t {
+            st.tan.insert(eqn.out, t);
+        }
+    }
+}
+
+/// `jvp(f, argnums)`: parameters `f.params ++ tangents`, outputs `(f.outs, tangent outs)`.
+pub fn jvp(f: &Func, argnums: &[usize]) -> Func {
+    let mut b = Builder::new(f.next_var);
+    let mut st = Tangents::default();
+    let mut params = f.params.clone();
+    let taken: HashSet<String> = f.params.iter().map(|p| p.name.to_string()).collect();
+    for &i in argnums {
+        let p = &f.params[i];
+        let Some(pv) = p.var() else { continue };
+        let t = b.fresh();
+        st.seed(pv, t);
+        let mut name = format!("{}_tangent", p.name);
+        while taken.contains(&name) {
+            name.push('_');
+        }
+        params.push(Param { name: syn::Ident::new(&name, p.name.span()), ty: p.ty.clone(), kind: ParamKind::Tensor(t) });
+    }
+    jvp_eqns(&mut b, &f.eqns, &mut st, true);
+    let n = f.outs.len();
+    let mut outs = f.outs.clone();
+    for &o in &f.outs {
+        let t = match st.tan.get(&o) {
+            Some(&t) => t,
+            None => b.emit(Prim::Const(Const::ZerosLike), &[o], 0),
+        };
+        outs.push(t);
+    }
+    let tangent_tree = f.tree.map_leaves(&mut |i| Tree::Leaf(i + n));
+    Func { params, eqns: b.eqns, outs, tree: Tree::Tuple(vec![f.tree.clone(), tangent_tree]), next_var: b.next_var }
+}
+
+/// A program split into its primal part and its part linear in the tangents.
+pub struct Linearized {
+    pub primal: Vec<Eqn>,
+    pub linear: Vec<Eqn>,
+    /// Tangent of each output of `f` (None: symbolic zero).
+    pub out_tans: Vec<Option<Var>>,
+    /// Tangent input var for each argnum.
+    pub in_tans: Vec<Var>,
+    pub st: Tangents,
+}
+
+/// Linearizes `f` in the tensor parameters `argnums`.
+pub fn linearize(b: &mut Builder, f: &Func, argnums: &[usize]) -> Linearized {
+    let mut st = Tangents::default();
+    let mut in_tans = Vec::new();
+    for &i in argnums {
+        let t = b.fresh();
+        if let Some(pv) = f.params[i].var() {
+            st.seed(pv, t);
+        }
+        in_tans.push(t);
+    }
+    let (_, eqns) = b.scoped(|b| jvp_eqns(b, &f.eqns, &mut st, true));
+    let (linear, primal) = eqns.into_iter().partition(|e| st.linear.contains(&e.out));
+    let out_tans = f.outs.iter().map(|o| st.tan.get(o).copied()).collect();
+    Linearized { primal, linear, out_tans, in_tans, st }
+}

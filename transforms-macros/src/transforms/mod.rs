@@ -1,0 +1,6 @@
+//! The transforms: pure IR -> IR functions.
+
+pub mod jac;
+pub mod jvp;
+pub mod transpose;
+pub mod vmap;

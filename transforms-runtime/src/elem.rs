@@ -1,0 +1,82 @@
+//! Per-element functions used by the fused kernels the compiler emits
+//! (`ops::map`, `ops::zip2`, `ops::zip3`); each matches the op of the same
+//! name in [`ops`](crate::ops) exactly.
+
+use crate::Float;
+
+#[inline(always)]
+pub fn neg<T: Float>(x: T) -> T {
+    -x
+}
+#[inline(always)]
+pub fn exp<T: Float>(x: T) -> T {
+    x.exp()
+}
+#[inline(always)]
+pub fn ln<T: Float>(x: T) -> T {
+    x.ln()
+}
+#[inline(always)]
+pub fn sin<T: Float>(x: T) -> T {
+    x.sin()
+}
+#[inline(always)]
+pub fn cos<T: Float>(x: T) -> T {
+    x.cos()
+}
+#[inline(always)]
+pub fn tanh<T: Float>(x: T) -> T {
+    x.tanh()
+}
+#[inline(always)]
+pub fn sqrt<T: Float>(x: T) -> T {
+    x.sqrt()
+}
+#[inline(always)]
+pub fn sigmoid<T: Float>(x: T) -> T {
+    T::one() / (T::one() + (-x).exp())
+}
+#[inline(always)]
+pub fn relu<T: Float>(x: T) -> T {
+    if x > T::zero() { x } else { T::zero() }
+}
+#[inline(always)]
+pub fn square<T: Float>(x: T) -> T {
+    x * x
+}
+#[inline(always)]
+pub fn recip<T: Float>(x: T) -> T {
+    T::one() / x
+}
+#[inline(always)]
+pub fn heaviside<T: Float>(x: T) -> T {
+    if x > T::zero() { T::one() } else { T::zero() }
+}
+#[inline(always)]
+pub fn powf<T: Float>(x: T, c: T) -> T {
+    x.powf(c)
+}
+#[inline(always)]
+pub fn add_scalar<T: Float>(x: T, s: T) -> T {
+    x + s
+}
+#[inline(always)]
+pub fn mul_scalar<T: Float>(x: T, s: T) -> T {
+    x * s
+}
+#[inline(always)]
+pub fn add<T: Float>(a: T, b: T) -> T {
+    a + b
+}
+#[inline(always)]
+pub fn sub<T: Float>(a: T, b: T) -> T {
+    a - b
+}
+#[inline(always)]
+pub fn mul<T: Float>(a: T, b: T) -> T {
+    a * b
+}
+#[inline(always)]
+pub fn div<T: Float>(a: T, b: T) -> T {
+    a / b
+}

@@ -1,0 +1,52 @@
+//! The element trait of [`Tensor`](crate::Tensor).
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+
+/// Element type of a [`Tensor`](crate::Tensor): implemented for `f32` and
+/// `f64` only.
+pub trait Float:
+    transforms_kernels::Element
+    + num_traits::Float
+    + ndarray::LinalgScalar
+    + ndarray::ScalarOperand
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+    + Sum
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+{
+    /// Converts from `f64` (rounding for `f32`).
+    fn from_f64(v: f64) -> Self;
+    /// Converts to `f64` (exact).
+    fn to_f64(self) -> f64;
+}
+
+impl Float for f32 {
+    #[inline]
+    fn from_f64(v: f64) -> Self {
+        v as f32
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Float for f64 {
+    #[inline]
+    fn from_f64(v: f64) -> Self {
+        v
+    }
+    #[inline]
+    fn to_f64(self) -> f64 {
+        self
+    }
+}

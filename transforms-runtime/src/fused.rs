@@ -1,0 +1,73 @@
+//! Fused elementwise kernels: the compiler folds a chain of elementwise ops
+//! into one closure and calls one of these, so the chain is a single pass
+//! over its inputs with no temporaries. Broadcasting is that of the binary
+//! ops (batch dims left-aligned, per-example parts right-aligned).
+
+use transforms_kernels::cpu;
+
+use crate::float::Float;
+use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::tensor::Tensor;
+
+/// `f` applied to every element of `x`.
+pub fn fused1<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T> {
+    Tensor::from_parts(x.shape().to_vec(), cpu::map(x.as_slice(), f))
+}
+
+/// `f` applied elementwise to `a` and `b` broadcast together.
+pub fn fused2<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    nb: usize,
+    f: impl Fn(T, T) -> T,
+) -> Tensor<T> {
+    crate::ops::binary("fused elementwise", a, b, nb, f)
+}
+
+/// `f` applied elementwise to `a`, `b` and `c` broadcast together.
+pub fn fused3<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    c: &Tensor<T>,
+    nb: usize,
+    f: impl Fn(T, T, T) -> T,
+) -> Tensor<T> {
+    const OP: &str = "fused elementwise";
+    let shapes: [&[usize]; 3] = [a.shape(), b.shape(), c.shape()];
+    if shapes[0] == shapes[1] && shapes[1] == shapes[2] {
+        let (x, y, z) = (a.as_slice(), b.as_slice(), c.as_slice());
+        let data = x
+            .iter()
+            .zip(y)
+            .zip(z)
+            .map(|((&x, &y), &z)| f(x, y, z))
+            .collect();
+        return Tensor::from_parts(shapes[0].to_vec(), data);
+    }
+    let parts: Vec<(&[usize], &[usize])> =
+        shapes.iter().map(|s| split(OP, s, nb, &shapes)).collect();
+    let mut batch = parts[0].0.to_vec();
+    let mut pe = parts[0].1.to_vec();
+    for (bt, p) in &parts[1..] {
+        let (Some(nbt), Some(np)) = (broadcast_left(&batch, bt), broadcast_right(&pe, p)) else {
+            fail!(OP, shapes, "shapes do not broadcast");
+        };
+        batch = nbt;
+        pe = np;
+    }
+    let out_shape = [&batch[..], &pe[..]].concat();
+    let strides: Vec<Vec<usize>> = parts
+        .iter()
+        .map(|(bt, p)| broadcast_strides(&aligned(bt, p, pe.len())))
+        .collect();
+    let (x, y, z) = (a.as_slice(), b.as_slice(), c.as_slice());
+    let mut data = Vec::with_capacity(out_shape.iter().product());
+    cpu::for_each_offset(
+        &out_shape,
+        [&strides[0], &strides[1], &strides[2]],
+        |[i, j, k]| {
+            data.push(f(x[i], y[j], z[k]));
+        },
+    );
+    Tensor::from_parts(out_shape, data)
+}

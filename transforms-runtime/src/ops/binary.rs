@@ -1,0 +1,71 @@
+//! Broadcasting binary ops.
+
+use transforms_kernels::cpu;
+
+use crate::float::Float;
+use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::tensor::Tensor;
+
+/// The broadcasting binary kernel behind `add`/`sub`/`mul`/`div`: batch dims
+/// broadcast left-aligned, pe parts right-aligned.
+pub(crate) fn binary<T: Float>(
+    op: &'static str,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    nb: usize,
+    f: impl Fn(T, T) -> T,
+) -> Tensor<T> {
+    let (sa, sb) = (a.shape(), b.shape());
+    let all: [&[usize]; 2] = [sa, sb];
+    let (ba, pa) = split(op, sa, nb, &all);
+    let (bb, pb) = split(op, sb, nb, &all);
+    if sa == sb {
+        return Tensor::from_parts(sa.to_vec(), cpu::zip(a.as_slice(), b.as_slice(), f));
+    }
+    let Some(batch) = broadcast_left(ba, bb) else {
+        fail!(op, [sa, sb], "batch dims do not broadcast");
+    };
+    let Some(pe) = broadcast_right(pa, pb) else {
+        fail!(op, [sa, sb], "shapes do not broadcast");
+    };
+    let out_shape = [&batch[..], &pe[..]].concat();
+    let data = if b.numel() == 1 && out_shape == sa {
+        let y = b.as_slice()[0];
+        cpu::map(a.as_slice(), |x| f(x, y))
+    } else if a.numel() == 1 && out_shape == sb {
+        let x = a.as_slice()[0];
+        cpu::map(b.as_slice(), |y| f(x, y))
+    } else {
+        let stride_a = broadcast_strides(&aligned(ba, pa, pe.len()));
+        let stride_b = broadcast_strides(&aligned(bb, pb, pe.len()));
+        cpu::zip_strided(
+            &out_shape,
+            a.as_slice(),
+            &stride_a,
+            b.as_slice(),
+            &stride_b,
+            f,
+        )
+    };
+    Tensor::from_parts(out_shape, data)
+}
+
+/// `a + b` with broadcasting (batch dims left-aligned, pe parts numpy-style).
+pub fn add<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
+    binary("add", a, b, nb, |x, y| x + y)
+}
+
+/// `a - b` with broadcasting.
+pub fn sub<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
+    binary("sub", a, b, nb, |x, y| x - y)
+}
+
+/// `a * b` (elementwise) with broadcasting.
+pub fn mul<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
+    binary("mul", a, b, nb, |x, y| x * y)
+}
+
+/// `a / b` (elementwise) with broadcasting.
+pub fn div<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
+    binary("div", a, b, nb, |x, y| x / y)
+}

@@ -1,0 +1,151 @@
+//! Broadcasting to a shape, its transpose (summing down), and the `vmap`
+//! batch-size helpers.
+
+use transforms_kernels::cpu;
+
+use crate::float::Float;
+use crate::shape::{aligned, broadcast_left, broadcast_strides, fail, split};
+use crate::tensor::Tensor;
+
+/// Broadcasts `x`'s pe part (right-aligned) to exactly `like`'s pe shape;
+/// batch dims broadcast left-aligned against `like`'s.
+pub fn broadcast_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> Tensor<T> {
+    let all: [&[usize]; 2] = [x.shape(), like.shape()];
+    let (bx, px) = split("broadcast_like", x.shape(), nb, &all);
+    let (bl, pl) = split("broadcast_like", like.shape(), nb, &all);
+    let Some(batch) = broadcast_left(bx, bl) else {
+        fail!("broadcast_like", all, "batch dims do not broadcast");
+    };
+    let fits = px.len() <= pl.len()
+        && px
+            .iter()
+            .zip(&pl[pl.len() - px.len()..])
+            .all(|(&a, &b)| a == b || a == 1);
+    if !fits {
+        fail!(
+            "broadcast_like",
+            all,
+            "cannot broadcast the per-example part"
+        );
+    }
+    let out_shape = [&batch[..], pl].concat();
+    if out_shape == x.shape() {
+        return x.clone();
+    }
+    let strides = broadcast_strides(&aligned(bx, px, pl.len()));
+    Tensor::from_parts(
+        out_shape.clone(),
+        cpu::copy_strided(&out_shape, x.as_slice(), &strides),
+    )
+}
+
+/// Transpose of [`broadcast_like`]: sums `x`'s pe part down to `like`'s pe
+/// shape (leading extra dims are summed away, dims where `like` has size 1
+/// are summed keeping the dim). `x`'s batch dims are kept.
+pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> Tensor<T> {
+    let all: [&[usize]; 2] = [x.shape(), like.shape()];
+    let (_, lp) = split("sum_to_like", like.shape(), nb, &all);
+    sum_to_pe("sum_to_like", x.shape(), x.as_slice(), lp, nb, &all)
+}
+
+/// Sums a buffer of full shape `shape` down to pe shape `target` (batch dims
+/// kept); the core of [`sum_to_like`], shared with the matmul transposes.
+pub(crate) fn sum_to_pe<T: Float>(
+    op: &str,
+    shape: &[usize],
+    data: &[T],
+    target: &[usize],
+    nb: usize,
+    all: &[&[usize]],
+) -> Tensor<T> {
+    let (b, p) = split(op, shape, nb, all);
+    if target.len() > p.len() {
+        fail!(
+            op,
+            all,
+            "cannot sum {} per-example dims down to {}",
+            p.len(),
+            target.len()
+        );
+    }
+    let lead = p.len() - target.len();
+    let mut mask = vec![false; shape.len()];
+    for (i, m) in mask[nb..].iter_mut().enumerate() {
+        if i < lead {
+            *m = true;
+        } else {
+            let (have, want) = (p[i], target[i - lead]);
+            if have != want {
+                if want != 1 {
+                    fail!(
+                        op,
+                        all,
+                        "per-example dim {i} of size {have} cannot be summed to size {want}"
+                    );
+                }
+                *m = true;
+            }
+        }
+    }
+    let out_shape = [b, target].concat();
+    let out = if mask.contains(&true) {
+        cpu::sum_axes(data, shape, &mask)
+    } else {
+        data.to_vec()
+    };
+    Tensor::from_parts(out_shape, out)
+}
+
+/// Expands `x`'s pe dim 0 (size 1 or `S`) to `S`, the size of `r`'s pe dim 0.
+pub fn expand_dim0_like<T: Float>(x: &Tensor<T>, r: &Tensor<T>, nb: usize) -> Tensor<T> {
+    let all: [&[usize]; 2] = [x.shape(), r.shape()];
+    let (_, px) = split("expand_dim0_like", x.shape(), nb, &all);
+    let (_, pr) = split("expand_dim0_like", r.shape(), nb, &all);
+    if px.is_empty() || pr.is_empty() {
+        fail!(
+            "expand_dim0_like",
+            all,
+            "both tensors need at least one per-example dim"
+        );
+    }
+    let s = pr[0];
+    if px[0] == s {
+        return x.clone();
+    }
+    if px[0] != 1 {
+        fail!(
+            "expand_dim0_like",
+            all,
+            "per-example dim 0 has size {}, expected 1 or {s}",
+            px[0]
+        );
+    }
+    let mut out_shape = x.shape().to_vec();
+    out_shape[nb] = s;
+    let strides = broadcast_strides(x.shape());
+    Tensor::from_parts(
+        out_shape.clone(),
+        cpu::copy_strided(&out_shape, x.as_slice(), &strides),
+    )
+}
+
+/// Checks that `x` and `r` have the same pe dim 0 size (the `vmap` batch
+/// size) and returns `x` unchanged.
+pub fn assert_batch<'a, T: Float>(x: &'a Tensor<T>, r: &Tensor<T>, nb: usize) -> &'a Tensor<T> {
+    let all: [&[usize]; 2] = [x.shape(), r.shape()];
+    let (_, px) = split("vmap", x.shape(), nb, &all);
+    let (_, pr) = split("vmap", r.shape(), nb, &all);
+    if px.is_empty() || pr.is_empty() {
+        fail!("vmap", all, "a mapped input has no dim to map over");
+    }
+    if px[0] != pr[0] {
+        panic!(
+            "transforms: vmap: mapped inputs have different batch sizes: {} and {} (shapes {:?} and {:?})",
+            px[0],
+            pr[0],
+            x.shape(),
+            r.shape()
+        );
+    }
+    x
+}

@@ -1,0 +1,327 @@
+//! The matmul family: `matmul` (torch.matmul on the pe parts) and its two
+//! transposes `matmul_ta` / `matmul_tb`.
+//!
+//! Internally every operand is promoted to pe rank >= 2 (a 1-D left operand
+//! becomes `[1, k]`, a 1-D right operand `[k, 1]`) and multiplied by one
+//! batched GEMM whose outer dims are the batch dims (left-aligned) followed by
+//! the matrix-batch dims (right-aligned); transposes are free stride swaps.
+
+use transforms_kernels::cpu::{self, GemmOperand};
+
+use crate::float::Float;
+use crate::ops::broadcast::sum_to_pe;
+use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::tensor::Tensor;
+
+/// A contiguous operand of shape `batch(nb) ++ mb ++ [rows, cols]`, read
+/// transposed in its last two dims when `trans`.
+struct Operand<'a, T> {
+    data: &'a [T],
+    shape: &'a [usize],
+    trans: bool,
+}
+
+/// An operand split into its parts, with the matrix layout as read.
+struct Parts<'a> {
+    batch: &'a [usize],
+    mb: &'a [usize],
+    /// Elements per matrix.
+    size: usize,
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a, T> Operand<'a, T> {
+    fn parts(&self, nb: usize) -> Parts<'a> {
+        let shape: &'a [usize] = self.shape;
+        let (batch, rest) = shape.split_at(nb);
+        let (mb, mat) = rest.split_at(rest.len() - 2);
+        let (r, c) = (mat[0], mat[1]);
+        let (rows, cols, row_stride, col_stride) = if self.trans {
+            (c, r, 1, c)
+        } else {
+            (r, c, c, 1)
+        };
+        Parts {
+            batch,
+            mb,
+            size: r * c,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        }
+    }
+}
+
+/// Batched product of two promoted operands; returns the full output shape
+/// `batch ++ mb ++ [m, n]` and its data.
+fn bmm<T: Float>(
+    op: &str,
+    all: &[&[usize]],
+    a: Operand<'_, T>,
+    b: Operand<'_, T>,
+    nb: usize,
+) -> (Vec<usize>, Vec<T>) {
+    let pa = a.parts(nb);
+    let pb = b.parts(nb);
+    let (m, k, k2, n) = (pa.rows, pa.cols, pb.rows, pb.cols);
+    if k != k2 {
+        fail!(op, all, "the inner dimensions do not match ({k} vs {k2})");
+    }
+    let Some(batch) = broadcast_left(pa.batch, pb.batch) else {
+        fail!(op, all, "batch dims do not broadcast");
+    };
+    let Some(mb) = broadcast_right(pa.mb, pb.mb) else {
+        fail!(op, all, "matrix batch dims do not broadcast");
+    };
+    let outer = [&batch[..], &mb[..]].concat();
+    let outer_strides = |b: &[usize], m: &[usize], size: usize| -> Vec<usize> {
+        broadcast_strides(&aligned(b, m, mb.len()))
+            .into_iter()
+            .map(|s| s * size)
+            .collect()
+    };
+    let sa = outer_strides(pa.batch, pa.mb, pa.size);
+    let sb = outer_strides(pb.batch, pb.mb, pb.size);
+    let data = cpu::batched_gemm(
+        &outer,
+        m,
+        k,
+        n,
+        GemmOperand {
+            data: a.data,
+            batch_strides: &sa,
+            row_stride: pa.row_stride,
+            col_stride: pa.col_stride,
+        },
+        GemmOperand {
+            data: b.data,
+            batch_strides: &sb,
+            row_stride: pb.row_stride,
+            col_stride: pb.col_stride,
+        },
+    );
+    ([&outer[..], &[m, n]].concat(), data)
+}
+
+/// Full shape with a 1-D left pe part promoted to `[1, k]`.
+fn promote_left(shape: &[usize], nb: usize) -> Vec<usize> {
+    let mut s = shape.to_vec();
+    if s.len() - nb == 1 {
+        s.insert(nb, 1);
+    }
+    s
+}
+
+/// Full shape with a 1-D right pe part promoted to `[k, 1]`.
+fn promote_right(shape: &[usize], nb: usize) -> Vec<usize> {
+    let mut s = shape.to_vec();
+    if s.len() - nb == 1 {
+        s.push(1);
+    }
+    s
+}
+
+/// The pe shape of `matmul` for pe shapes `pa` and `pb` (torch rules).
+fn out_pe(op: &str, all: &[&[usize]], pa: &[usize], pb: &[usize]) -> Vec<usize> {
+    if pa.is_empty() || pb.is_empty() {
+        fail!(op, all, "both operands need at least one per-example dim");
+    }
+    let (a2, b2) = (promote_left(pa, 0), promote_right(pb, 0));
+    let (ka, kb) = (a2[a2.len() - 1], b2[b2.len() - 2]);
+    if ka != kb {
+        fail!(op, all, "the inner dimensions do not match ({ka} vs {kb})");
+    }
+    let Some(mut out) = broadcast_right(&a2[..a2.len() - 2], &b2[..b2.len() - 2]) else {
+        fail!(op, all, "matrix batch dims do not broadcast");
+    };
+    if pa.len() > 1 {
+        out.push(a2[a2.len() - 2]);
+    }
+    if pb.len() > 1 {
+        out.push(b2[b2.len() - 1]);
+    }
+    out
+}
+
+/// Checks the cotangent's pe shape against `matmul`'s output pe shape and
+/// returns its full shape promoted to `batch ++ mb ++ [m, n]`.
+fn promote_cotangent(
+    op: &str,
+    all: &[&[usize]],
+    c: &[usize],
+    pa: &[usize],
+    pb: &[usize],
+    nb: usize,
+) -> Vec<usize> {
+    let (_, cp) = split(op, c, nb, all);
+    let expected = out_pe(op, all, pa, pb);
+    if cp != expected.as_slice() {
+        fail!(
+            op,
+            all,
+            "the cotangent's per-example shape must be {expected:?}"
+        );
+    }
+    let mut s = c.to_vec();
+    if pb.len() == 1 {
+        s.push(1);
+    }
+    if pa.len() == 1 {
+        s.insert(s.len() - 1, 1);
+    }
+    s
+}
+
+/// Batched torch.matmul: pe parts multiply as in torch (1-D.1-D gives a
+/// 0-dim result, 2-D@1-D, 1-D@2-D, broadcast matrix batches); batch dims
+/// broadcast left-aligned.
+pub fn matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
+    let all: [&[usize]; 2] = [a.shape(), b.shape()];
+    let (_, pa) = split("matmul", a.shape(), nb, &all);
+    let (_, pb) = split("matmul", b.shape(), nb, &all);
+    out_pe("matmul", &all, pa, pb);
+    let (sa, sb) = (promote_left(a.shape(), nb), promote_right(b.shape(), nb));
+    let (mut shape, data) = bmm(
+        "matmul",
+        &all,
+        Operand {
+            data: a.as_slice(),
+            shape: &sa,
+            trans: false,
+        },
+        Operand {
+            data: b.as_slice(),
+            shape: &sb,
+            trans: false,
+        },
+        nb,
+    );
+    if pb.len() == 1 {
+        shape.pop();
+    }
+    if pa.len() == 1 {
+        let i = shape.len() - if pb.len() == 1 { 1 } else { 2 };
+        shape.remove(i);
+    }
+    Tensor::from_parts(shape, data)
+}
+
+/// Gradient w.r.t. `a` of `<c, matmul(a, b)>`, where `a` has `a_like`'s pe
+/// shape (only the shape of `a_like` is used): `c @ b^T`, summed over
+/// broadcast matrix-batch dims. Batch dims are those of `c` and `b`
+/// broadcast; the pe shape is exactly `a_like`'s.
+pub fn matmul_ta<T: Float>(
+    c: &Tensor<T>,
+    b: &Tensor<T>,
+    a_like: &Tensor<T>,
+    nb: usize,
+) -> Tensor<T> {
+    let op = "matmul_ta";
+    let all: [&[usize]; 3] = [c.shape(), b.shape(), a_like.shape()];
+    let (_, pa) = split(op, a_like.shape(), nb, &all);
+    let (_, pb) = split(op, b.shape(), nb, &all);
+    let sc = promote_cotangent(op, &all, c.shape(), pa, pb, nb);
+    let sb = promote_right(b.shape(), nb);
+    let (shape, data) = bmm(
+        op,
+        &all,
+        Operand {
+            data: c.as_slice(),
+            shape: &sc,
+            trans: false,
+        },
+        Operand {
+            data: b.as_slice(),
+            shape: &sb,
+            trans: true,
+        },
+        nb,
+    );
+    let target = promote_left(pa, 0);
+    let g = sum_to_pe(op, &shape, &data, &target, nb, &all);
+    let out_shape = [&shape[..nb], pa].concat();
+    Tensor::from_parts(out_shape, g.into_vec())
+}
+
+/// Gradient w.r.t. `b` of `<c, matmul(a, b)>`, where `b` has `b_like`'s pe
+/// shape (only the shape of `b_like` is used): `a^T @ c`, summed over
+/// broadcast matrix-batch dims. Batch dims are those of `a` and `c`
+/// broadcast; the pe shape is exactly `b_like`'s.
+pub fn matmul_tb<T: Float>(
+    a: &Tensor<T>,
+    c: &Tensor<T>,
+    b_like: &Tensor<T>,
+    nb: usize,
+) -> Tensor<T> {
+    let op = "matmul_tb";
+    let all: [&[usize]; 3] = [a.shape(), c.shape(), b_like.shape()];
+    let (_, pa) = split(op, a.shape(), nb, &all);
+    let (_, pb) = split(op, b_like.shape(), nb, &all);
+    let sc = promote_cotangent(op, &all, c.shape(), pa, pb, nb);
+    let sa = promote_left(a.shape(), nb);
+    let (shape, data) = bmm(
+        op,
+        &all,
+        Operand {
+            data: a.as_slice(),
+            shape: &sa,
+            trans: true,
+        },
+        Operand {
+            data: c.as_slice(),
+            shape: &sc,
+            trans: false,
+        },
+        nb,
+    );
+    let target = promote_right(pb, 0);
+    let g = sum_to_pe(op, &shape, &data, &target, nb, &all);
+    let out_shape = [&shape[..nb], pb].concat();
+    Tensor::from_parts(out_shape, g.into_vec())
+}
+
+/// `x @ w^T + bias` for `x: [.., in]`, `w: [out, in]`, `bias` broadcastable
+/// to `[.., out]` (no transposed copy of `w` is made).
+pub(crate) fn linear_impl<T: Float>(x: &Tensor<T>, w: &Tensor<T>, bias: &Tensor<T>) -> Tensor<T> {
+    let all: [&[usize]; 3] = [x.shape(), w.shape(), bias.shape()];
+    if x.ndim() == 0 || w.ndim() != 2 {
+        fail!(
+            "linear",
+            all,
+            "expects x with at least 1 dim and a 2-D weight"
+        );
+    }
+    let sx = promote_left(x.shape(), 0);
+    let (mut shape, data) = bmm(
+        "linear",
+        &all,
+        Operand {
+            data: x.as_slice(),
+            shape: &sx,
+            trans: false,
+        },
+        Operand {
+            data: w.as_slice(),
+            shape: w.shape(),
+            trans: true,
+        },
+        0,
+    );
+    if x.ndim() == 1 {
+        shape.remove(shape.len() - 2);
+    }
+    let mut y = Tensor::from_parts(shape, data);
+    let out = w.shape()[0];
+    if bias.shape() == [out] {
+        for row in y.as_mut_slice().chunks_exact_mut(out.max(1)) {
+            cpu::zip_inplace(row, bias.as_slice(), |u, v| u + v);
+        }
+        y
+    } else {
+        super::binary("linear", &y, bias, 0, |u, v| u + v)
+    }
+}

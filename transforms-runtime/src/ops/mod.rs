@@ -1,0 +1,33 @@
+//! The ops the generated code calls.
+//!
+//! Every op takes its tensors by reference and returns a new owned
+//! [`Tensor`](crate::Tensor). Ops with an `nb: usize` argument treat the first
+//! `nb` dims of every tensor argument as batch dims (see the crate docs);
+//! elementwise unary ops need no `nb`. Dims given as `isize` index the
+//! per-example part and may be negative.
+
+mod binary;
+mod broadcast;
+mod constants;
+mod matmul;
+mod reduce;
+mod shape_ops;
+mod unary;
+
+pub use binary::{add, div, mul, sub};
+pub use broadcast::{assert_batch, broadcast_like, expand_dim0_like, sum_to_like};
+pub use constants::{basis, grad_seed, zeros_like};
+pub use matmul::{matmul, matmul_ta, matmul_tb};
+pub use reduce::{mean, mean_t, sum, sum_t};
+pub use shape_ops::{
+    flatten_like, movedim, reshape, reshape_like, squeeze, t, transpose, unflatten_like, unsqueeze,
+};
+pub use unary::{
+    add_scalar, cos, exp, heaviside, ln, mul_scalar, neg, powf, recip, relu, sigmoid, sin, sqrt,
+    square, tanh,
+};
+
+pub use crate::fused::{fused1, fused2, fused3};
+pub(crate) use binary::binary;
+pub(crate) use matmul::linear_impl;
+pub(crate) use unary::map;

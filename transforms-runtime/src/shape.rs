@@ -1,0 +1,155 @@
+//! Shape bookkeeping shared by the ops: batch/pe splitting, dim
+//! normalisation, broadcasting rules, and the panic message format.
+
+/// Formats shapes as `[2, 3] and [4]` (or `[2, 3], [4] and [5]`).
+pub(crate) fn fmt_shapes(shapes: &[&[usize]]) -> String {
+    let parts: Vec<String> = shapes.iter().map(|s| format!("{s:?}")).collect();
+    match parts.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, init)) => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Panics with `transforms: <op>: <what>, shape(s) <shapes>`.
+macro_rules! fail {
+    ($op:expr, [$($s:expr),+ $(,)?], $($arg:tt)+) => {{
+        let shapes: &[&[usize]] = &[$(&$s[..]),+];
+        panic!(
+            "transforms: {}: {}, {} {}",
+            $op,
+            format_args!($($arg)+),
+            if shapes.len() == 1 { "shape" } else { "shapes" },
+            $crate::shape::fmt_shapes(shapes)
+        )
+    }};
+    ($op:expr, $all:ident, $($arg:tt)+) => {{
+        let shapes: &[&[usize]] = &$all[..];
+        panic!(
+            "transforms: {}: {}, {} {}",
+            $op,
+            format_args!($($arg)+),
+            if shapes.len() == 1 { "shape" } else { "shapes" },
+            $crate::shape::fmt_shapes(shapes)
+        )
+    }};
+}
+pub(crate) use fail;
+
+/// Splits `shape` into (batch dims, pe dims); panics if it has fewer than `nb`
+/// dims. `all` are the shapes named in the message.
+pub(crate) fn split<'a>(
+    op: &str,
+    shape: &'a [usize],
+    nb: usize,
+    all: &[&[usize]],
+) -> (&'a [usize], &'a [usize]) {
+    if shape.len() < nb {
+        panic!(
+            "transforms: {op}: a tensor has {} dims, fewer than the {nb} batch dims, {} {}",
+            shape.len(),
+            if all.len() == 1 { "shape" } else { "shapes" },
+            fmt_shapes(all)
+        );
+    }
+    shape.split_at(nb)
+}
+
+/// Normalises a (possibly negative) dim against `rank` (torch rule).
+pub(crate) fn norm_dim(op: &str, d: isize, rank: usize, all: &[&[usize]]) -> usize {
+    let r = rank as isize;
+    if d < -r || d >= r {
+        panic!(
+            "transforms: {op}: dim {d} is out of range for {rank} per-example dims, {} {}",
+            if all.len() == 1 { "shape" } else { "shapes" },
+            fmt_shapes(all)
+        );
+    }
+    if d < 0 { (d + r) as usize } else { d as usize }
+}
+
+/// Left-aligned, equal-length broadcast (batch dims).
+pub(crate) fn broadcast_left(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    if a.len() != b.len() {
+        return None;
+    }
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| broadcast_dim(x, y))
+        .collect()
+}
+
+/// Right-aligned numpy broadcast (pe dims).
+pub(crate) fn broadcast_right(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let pad = |s: &[usize], i: usize| {
+        if i + s.len() < n {
+            1
+        } else {
+            s[i + s.len() - n]
+        }
+    };
+    (0..n)
+        .map(|i| broadcast_dim(pad(a, i), pad(b, i)))
+        .collect()
+}
+
+fn broadcast_dim(x: usize, y: usize) -> Option<usize> {
+    match (x, y) {
+        _ if x == y => Some(x),
+        (1, _) => Some(y),
+        (_, 1) => Some(x),
+        _ => None,
+    }
+}
+
+/// `batch ++ [1; rank - pe.len()] ++ pe`: a pe shape right-aligned to `rank`.
+pub(crate) fn aligned(batch: &[usize], pe: &[usize], rank: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(batch.len() + rank);
+    out.extend_from_slice(batch);
+    out.extend(std::iter::repeat_n(1, rank - pe.len()));
+    out.extend_from_slice(pe);
+    out
+}
+
+/// Strides that read a contiguous buffer of shape `shape` broadcast to a
+/// shape of the same rank (size-1 dims get stride 0).
+pub(crate) fn broadcast_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = transforms_kernels::cpu::contiguous_strides(shape);
+    for (s, &n) in strides.iter_mut().zip(shape) {
+        if n == 1 {
+            *s = 0;
+        }
+    }
+    strides
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_rules() {
+        assert_eq!(broadcast_right(&[3, 1], &[4]), Some(vec![3, 4]));
+        assert_eq!(broadcast_right(&[], &[2]), Some(vec![2]));
+        assert_eq!(broadcast_right(&[3], &[4]), None);
+        assert_eq!(broadcast_left(&[1, 5], &[2, 5]), Some(vec![2, 5]));
+        assert_eq!(broadcast_left(&[2], &[2, 1]), None);
+        assert_eq!(aligned(&[7], &[3], 3), vec![7, 1, 1, 3]);
+        assert_eq!(broadcast_strides(&[2, 1, 3]), vec![3, 0, 1]);
+        assert_eq!(fmt_shapes(&[&[2, 3], &[4]]), "[2, 3] and [4]");
+        assert_eq!(fmt_shapes(&[&[1], &[], &[4]]), "[1], [] and [4]");
+    }
+
+    #[test]
+    fn dims() {
+        assert_eq!(norm_dim("t", -1, 3, &[]), 2);
+        assert_eq!(norm_dim("t", 0, 3, &[]), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "transforms: t: dim 3 is out of range")]
+    fn dim_out_of_range() {
+        norm_dim("t", 3, 3, &[&[1, 2, 3]]);
+    }
+}

@@ -1,0 +1,191 @@
+//! The [`Tensor`] type: constructors, accessors and comparisons.
+
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
+
+use crate::error::Error;
+use crate::float::Float;
+use crate::shape::fail;
+
+/// A dense, owned, row-major n-dimensional array of `f32` (default) or `f64`.
+///
+/// The data is always kept contiguous in standard (C) layout, so every op can
+/// work on plain slices.
+#[derive(Clone)]
+pub struct Tensor<T: Float = f32> {
+    pub(crate) data: ArrayD<T>,
+}
+
+impl<T: Float> Tensor<T> {
+    /// Builds a tensor from a shape and a contiguous buffer (internal: the
+    /// length must already be right).
+    pub(crate) fn from_parts(shape: Vec<usize>, data: Vec<T>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        let data = ArrayD::from_shape_vec(IxDyn(&shape), data).expect("shape matches data length");
+        Tensor { data }
+    }
+
+    /// Builds a tensor of `shape` from its row-major elements.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if `data.len()` is not the product of `shape`.
+    pub fn from_shape_vec(shape: &[usize], data: Vec<T>) -> Result<Self, Error> {
+        let numel: usize = shape.iter().product();
+        if numel != data.len() {
+            return Err(Error::Shape {
+                op: "from_shape_vec",
+                message: format!(
+                    "shape {shape:?} needs {numel} elements but {} were given",
+                    data.len()
+                ),
+            });
+        }
+        Ok(Self::from_parts(shape.to_vec(), data))
+    }
+
+    /// A tensor of `shape` filled with `v`.
+    pub fn full(shape: &[usize], v: T) -> Self {
+        Self::from_parts(shape.to_vec(), vec![v; shape.iter().product()])
+    }
+
+    /// A tensor of zeros.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Self::full(shape, T::zero())
+    }
+
+    /// A tensor of ones.
+    pub fn ones(shape: &[usize]) -> Self {
+        Self::full(shape, T::one())
+    }
+
+    /// The `n x n` identity matrix.
+    pub fn eye(n: usize) -> Self {
+        let mut data = vec![T::zero(); n * n];
+        for i in 0..n {
+            data[i * n + i] = T::one();
+        }
+        Self::from_parts(vec![n, n], data)
+    }
+
+    /// A 0-dim tensor holding `v`.
+    pub fn scalar(v: T) -> Self {
+        Self::from_parts(vec![], vec![v])
+    }
+
+    /// The single element of a 0-dim (or one-element) tensor.
+    ///
+    /// # Panics
+    /// If the tensor does not hold exactly one element.
+    pub fn item(&self) -> T {
+        if self.numel() != 1 {
+            fail!(
+                "item",
+                [self.shape()],
+                "the tensor must hold exactly one element"
+            );
+        }
+        self.as_slice()[0]
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        self.data.shape()
+    }
+
+    /// The number of dims.
+    pub fn ndim(&self) -> usize {
+        self.data.ndim()
+    }
+
+    /// The number of elements.
+    pub fn numel(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The elements in row-major order, without copying.
+    pub fn as_slice(&self) -> &[T] {
+        self.data
+            .as_slice()
+            .expect("tensors are kept in standard layout")
+    }
+
+    /// The elements in row-major order.
+    pub fn to_vec(&self) -> Vec<T> {
+        self.as_slice().to_vec()
+    }
+
+    /// Consumes the tensor, returning its row-major elements.
+    pub fn into_vec(self) -> Vec<T> {
+        let (v, offset) = self.data.into_raw_vec_and_offset();
+        debug_assert!(offset.unwrap_or(0) == 0);
+        v
+    }
+
+    /// Mutable row-major elements (internal: for in-place ops on owned tensors).
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        self.data
+            .as_slice_mut()
+            .expect("tensors are kept in standard layout")
+    }
+
+    /// A copy of the data as an `ndarray` array.
+    pub fn to_ndarray(&self) -> ArrayD<T> {
+        self.data.clone()
+    }
+
+    /// A borrowed `ndarray` view of the data.
+    pub fn view(&self) -> ArrayViewD<'_, T> {
+        self.data.view()
+    }
+
+    /// Whether both tensors have the same shape and
+    /// `|a - b| <= atol + rtol * |b|` holds elementwise (NaN never matches).
+    pub fn allclose(&self, other: &Tensor<T>, rtol: f64, atol: f64) -> bool {
+        self.shape() == other.shape()
+            && self
+                .as_slice()
+                .iter()
+                .zip(other.as_slice())
+                .all(|(&a, &b)| {
+                    let (a, b) = (a.to_f64(), b.to_f64());
+                    (a - b).abs() <= atol + rtol * b.abs() || (a == b)
+                })
+    }
+
+    /// The largest elementwise `|a - b|` (0 for empty tensors, NaN if any
+    /// difference is NaN).
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    pub fn max_abs_diff(&self, other: &Tensor<T>) -> f64 {
+        if self.shape() != other.shape() {
+            fail!(
+                "max_abs_diff",
+                [self.shape(), other.shape()],
+                "the shapes differ"
+            );
+        }
+        self.as_slice()
+            .iter()
+            .zip(other.as_slice())
+            .fold(0.0, |m, (&a, &b)| {
+                let d = (a.to_f64() - b.to_f64()).abs();
+                if d.is_nan() || m.is_nan() {
+                    f64::NAN
+                } else {
+                    m.max(d)
+                }
+            })
+    }
+}
+
+impl<T: Float, D: Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
+    fn from(a: ndarray::Array<T, D>) -> Self {
+        let a = a.into_dyn();
+        let data = if a.is_standard_layout() {
+            a
+        } else {
+            a.as_standard_layout().into_owned()
+        };
+        Tensor { data }
+    }
+}
