@@ -93,7 +93,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         }
         let mut inner: HashMap<Var, &Eqn> = HashMap::new();
         let mut leaves: Vec<Var> = Vec::new();
-        collect(e, e.nb, &by_out, &uses, &mut inner, &mut leaves);
+        collect(e, e.nb, 0, &by_out, &uses, &mut inner, &mut leaves);
         if inner.is_empty() {
             roots.push(Group::Single(e));
             continue;
@@ -109,24 +109,27 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
 }
 
 /// Adds to `inner` the producers of `e`'s inputs that can be folded, keeping
-/// the number of leaves within [`MAX_LEAVES`].
+/// the number of leaves within [`MAX_LEAVES`] with `reserve` slots kept for
+/// inputs of enclosing equations not yet visited.
 fn collect<'a>(
     e: &'a Eqn,
     nb: u8,
+    reserve: usize,
     by_out: &HashMap<Var, &'a Eqn>,
     uses: &HashMap<Var, usize>,
     inner: &mut HashMap<Var, &'a Eqn>,
     leaves: &mut Vec<Var>,
 ) {
-    for v in &e.ins {
+    for (k, v) in e.ins.iter().enumerate() {
+        let pending = reserve + (e.ins.len() - k - 1);
         let producer = by_out.get(v).filter(|p| p.prim.is_elementwise() && p.nb == nb && uses.get(v) == Some(&1));
         if let Some(p) = producer {
             // Fold only if the leaves stay within bounds.
             let mut trial_inner = inner.clone();
             let mut trial_leaves = leaves.clone();
             trial_inner.insert(*v, p);
-            collect(p, nb, by_out, uses, &mut trial_inner, &mut trial_leaves);
-            if trial_leaves.len() <= MAX_LEAVES {
+            collect(p, nb, pending, by_out, uses, &mut trial_inner, &mut trial_leaves);
+            if trial_leaves.len() + pending <= MAX_LEAVES {
                 *inner = trial_inner;
                 *leaves = trial_leaves;
                 continue;

@@ -50,7 +50,7 @@ macro_rules! tensor_binop {
         impl<T: Float> $trait<T> for &Tensor<T> {
             type Output = Tensor<T>;
             fn $method(self, s: T) -> Tensor<T> {
-                ops::map(self, |x| $f(x, s))
+                ops::map_elementwise(self, |x| $f(x, s))
             }
         }
 
@@ -80,7 +80,7 @@ macro_rules! scalar_lhs {
         impl $trait<&Tensor<$t>> for $t {
             type Output = Tensor<$t>;
             fn $method(self, rhs: &Tensor<$t>) -> Tensor<$t> {
-                ops::map(rhs, |x: $t| $f(self, x))
+                ops::map_elementwise(rhs, |x: $t| $f(self, x))
             }
         }
 

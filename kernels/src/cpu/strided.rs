@@ -35,7 +35,7 @@ pub fn copy_strided<T: Copy>(shape: &[usize], src: &[T], strides: &[usize]) -> V
     for_each_offset(&cs[..last], [&st[..last]], |[o]| match s {
         1 => out.extend_from_slice(&src[o..o + len]),
         0 => out.extend(std::iter::repeat_n(src[o], len)),
-        _ => out.extend((0..len).map(|i| src[o + i * s])),
+        _ => out.extend(src[o..].iter().step_by(s).take(len).copied()),
     });
     out
 }
@@ -97,6 +97,20 @@ mod tests {
             copy_strided(&[3, 2], &src, &[1, 3]),
             vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
         );
+    }
+
+    #[test]
+    fn large_batched_transpose_matches_plain_indexing() {
+        // [3, 70, 50] buffer read as its per-matrix transpose [3, 50, 70]
+        let src: Vec<f64> = (0..3 * 70 * 50).map(f64::from).collect();
+        let out = copy_strided(&[3, 50, 70], &src, &[3500, 1, 50]);
+        for b in 0..3 {
+            for i in 0..50 {
+                for j in 0..70 {
+                    assert_eq!(out[b * 3500 + i * 70 + j], src[b * 3500 + j * 50 + i]);
+                }
+            }
+        }
     }
 
     #[test]

@@ -30,4 +30,4 @@ pub use unary::{
 pub use crate::fused::{fused1, fused2, fused3};
 pub(crate) use binary::binary;
 pub(crate) use matmul::linear_impl;
-pub(crate) use unary::map;
+pub(crate) use unary::map as map_elementwise;

@@ -1,0 +1,12 @@
+use transforms::prelude::*;
+
+struct Model;
+
+impl Model {
+    #[jacrev]
+    fn f(&self, x: &Tensor) -> Tensor {
+        x.tanh()
+    }
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use transforms::prelude::*;
+
+#[grad]
+fn f(_x: &Tensor) {
+    ()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use transforms::prelude::*;
+
+#[grad(argnums)]
+fn f(x: &Tensor) -> Tensor {
+    x.tanh().sum()
+}
+
+fn main() {}

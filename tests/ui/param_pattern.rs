@@ -1,0 +1,8 @@
+use transforms::prelude::*;
+
+#[jacrev]
+fn f((x, y): (&Tensor, &Tensor)) -> Tensor {
+    x * y
+}
+
+fn main() {}
