@@ -1,6 +1,7 @@
-//! Per-element functions used by the fused kernels the compiler emits
-//! (`ops::map`, `ops::zip2`, `ops::zip3`); each matches the op of the same
-//! name in [`ops`](crate::ops) exactly.
+//! Per-element functions: the one definition of each elementwise op, used by
+//! the unary [`ops`](crate::ops) and by the fused kernels the compiler emits
+//! (`ops::fused1`, `fused2`, `fused3`), so fused and unfused code agree bit
+//! for bit.
 
 use crate::Float;
 
@@ -34,11 +35,18 @@ pub fn sqrt<T: Float>(x: T) -> T {
 }
 #[inline(always)]
 pub fn sigmoid<T: Float>(x: T) -> T {
-    T::one() / (T::one() + (-x).exp())
+    // Split so that exp never overflows.
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
 }
 #[inline(always)]
 pub fn relu<T: Float>(x: T) -> T {
-    if x > T::zero() { x } else { T::zero() }
+    // NaN propagates.
+    if x < T::zero() { T::zero() } else { x }
 }
 #[inline(always)]
 pub fn square<T: Float>(x: T) -> T {
@@ -46,7 +54,7 @@ pub fn square<T: Float>(x: T) -> T {
 }
 #[inline(always)]
 pub fn recip<T: Float>(x: T) -> T {
-    T::one() / x
+    x.recip()
 }
 #[inline(always)]
 pub fn heaviside<T: Float>(x: T) -> T {

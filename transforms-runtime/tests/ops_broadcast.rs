@@ -49,9 +49,14 @@ fn sum_to_like_values() {
         ops::sum_to_like(&x, &Tensor::zeros(&[2, 3]), 0).to_vec(),
         x.to_vec()
     );
-    // nb = 1 keeps x's batch dims even if like's batch is 1
-    let b = ops::sum_to_like(&x, &Tensor::zeros(&[1]), 1);
+    // nb = 1 keeps x's batch dims where like's match...
+    let b = ops::sum_to_like(&x, &Tensor::zeros(&[2]), 1);
     assert_eq!((b.shape(), b.to_vec()), (&[2usize][..], vec![6., 15.]));
+    // ...and sums them to size 1 where like's batch dim is 1 (a broadcast operand).
+    let b = ops::sum_to_like(&x, &Tensor::zeros(&[1]), 1);
+    assert_eq!((b.shape(), b.to_vec()), (&[1usize][..], vec![21.]));
+    let b = ops::sum_to_like(&x, &Tensor::zeros(&[1, 3]), 1);
+    assert_eq!((b.shape(), b.to_vec()), (&[1usize, 3][..], vec![5., 7., 9.]));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use transforms_kernels::cpu;
 
+use crate::elem;
 use crate::float::Float;
 use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
 use crate::tensor::Tensor;
@@ -52,20 +53,20 @@ pub(crate) fn binary<T: Float>(
 
 /// `a + b` with broadcasting (batch dims left-aligned, pe parts numpy-style).
 pub fn add<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
-    binary("add", a, b, nb, |x, y| x + y)
+    binary("add", a, b, nb, elem::add)
 }
 
 /// `a - b` with broadcasting.
 pub fn sub<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
-    binary("sub", a, b, nb, |x, y| x - y)
+    binary("sub", a, b, nb, elem::sub)
 }
 
 /// `a * b` (elementwise) with broadcasting.
 pub fn mul<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
-    binary("mul", a, b, nb, |x, y| x * y)
+    binary("mul", a, b, nb, elem::mul)
 }
 
 /// `a / b` (elementwise) with broadcasting.
 pub fn div<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
-    binary("div", a, b, nb, |x, y| x / y)
+    binary("div", a, b, nb, elem::div)
 }

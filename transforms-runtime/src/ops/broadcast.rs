@@ -41,24 +41,33 @@ pub fn broadcast_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> T
 
 /// Transpose of [`broadcast_like`]: sums `x`'s pe part down to `like`'s pe
 /// shape (leading extra dims are summed away, dims where `like` has size 1
-/// are summed keeping the dim). `x`'s batch dims are kept.
+/// are summed keeping the dim). `x`'s batch dims are kept, except where `like` has
+/// size 1 there: those are summed to size 1 (the adjoint of batch broadcasting).
 pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> Tensor<T> {
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
-    let (_, lp) = split("sum_to_like", like.shape(), nb, &all);
-    sum_to_pe("sum_to_like", x.shape(), x.as_slice(), lp, nb, &all)
+    let (lb, lp) = split("sum_to_like", like.shape(), nb, &all);
+    sum_to_pe("sum_to_like", x.shape(), x.as_slice(), lb, lp, nb, &all)
 }
 
-/// Sums a buffer of full shape `shape` down to pe shape `target` (batch dims
-/// kept); the core of [`sum_to_like`], shared with the matmul transposes.
+/// Sums a buffer of full shape `shape` down to pe shape `target`; batch dims
+/// are kept, except that they are summed (keeping a dim of size 1) where
+/// `target_batch` has size 1: the adjoint of broadcasting a size-1 batch dim.
+/// The core of [`sum_to_like`], shared with the matmul transposes.
 pub(crate) fn sum_to_pe<T: Float>(
     op: &str,
     shape: &[usize],
     data: &[T],
+    target_batch: &[usize],
     target: &[usize],
     nb: usize,
     all: &[&[usize]],
 ) -> Tensor<T> {
     let (b, p) = split(op, shape, nb, all);
+    let b: Vec<usize> = b
+        .iter()
+        .zip(target_batch)
+        .map(|(&have, &want)| if want == 1 { 1 } else { have })
+        .collect();
     if target.len() > p.len() {
         fail!(
             op,
@@ -70,6 +79,9 @@ pub(crate) fn sum_to_pe<T: Float>(
     }
     let lead = p.len() - target.len();
     let mut mask = vec![false; shape.len()];
+    for (m, (&have, &kept)) in mask.iter_mut().zip(shape.iter().zip(&b)) {
+        *m = have != kept;
+    }
     for (i, m) in mask[nb..].iter_mut().enumerate() {
         if i < lead {
             *m = true;
@@ -87,7 +99,7 @@ pub(crate) fn sum_to_pe<T: Float>(
             }
         }
     }
-    let out_shape = [b, target].concat();
+    let out_shape = [&b[..], target].concat();
     let out = if mask.contains(&true) {
         cpu::sum_axes(data, shape, &mask)
     } else {

@@ -222,7 +222,7 @@ pub fn matmul_ta<T: Float>(
 ) -> Tensor<T> {
     let op = "matmul_ta";
     let all: [&[usize]; 3] = [c.shape(), b.shape(), a_like.shape()];
-    let (_, pa) = split(op, a_like.shape(), nb, &all);
+    let (ba, pa) = split(op, a_like.shape(), nb, &all);
     let (_, pb) = split(op, b.shape(), nb, &all);
     let sc = promote_cotangent(op, &all, c.shape(), pa, pb, nb);
     let sb = promote_right(b.shape(), nb);
@@ -242,8 +242,8 @@ pub fn matmul_ta<T: Float>(
         nb,
     );
     let target = promote_left(pa, 0);
-    let g = sum_to_pe(op, &shape, &data, &target, nb, &all);
-    let out_shape = [&shape[..nb], pa].concat();
+    let g = sum_to_pe(op, &shape, &data, ba, &target, nb, &all);
+    let out_shape = [&g.shape()[..nb], pa].concat();
     Tensor::from_parts(out_shape, g.into_vec())
 }
 
@@ -260,7 +260,7 @@ pub fn matmul_tb<T: Float>(
     let op = "matmul_tb";
     let all: [&[usize]; 3] = [a.shape(), c.shape(), b_like.shape()];
     let (_, pa) = split(op, a.shape(), nb, &all);
-    let (_, pb) = split(op, b_like.shape(), nb, &all);
+    let (bb, pb) = split(op, b_like.shape(), nb, &all);
     let sc = promote_cotangent(op, &all, c.shape(), pa, pb, nb);
     let sa = promote_left(a.shape(), nb);
     let (shape, data) = bmm(
@@ -279,8 +279,8 @@ pub fn matmul_tb<T: Float>(
         nb,
     );
     let target = promote_right(pb, 0);
-    let g = sum_to_pe(op, &shape, &data, &target, nb, &all);
-    let out_shape = [&shape[..nb], pb].concat();
+    let g = sum_to_pe(op, &shape, &data, bb, &target, nb, &all);
+    let out_shape = [&g.shape()[..nb], pb].concat();
     Tensor::from_parts(out_shape, g.into_vec())
 }
 

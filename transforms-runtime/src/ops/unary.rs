@@ -2,6 +2,7 @@
 
 use transforms_kernels::cpu;
 
+use crate::elem;
 use crate::float::Float;
 use crate::tensor::Tensor;
 
@@ -12,59 +13,52 @@ pub(crate) fn map<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T> {
 }
 
 macro_rules! unary_ops {
-    ($($(#[$doc:meta])* $name:ident => |$x:ident| $body:expr;)*) => {$(
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
         pub fn $name<T: Float>(x: &Tensor<T>) -> Tensor<T> {
-            map(x, |$x: T| $body)
+            map(x, elem::$name)
         }
     )*};
 }
 
 unary_ops! {
     /// `-x`.
-    neg => |x| -x;
+    neg;
     /// `e^x`.
-    exp => |x| x.exp();
+    exp;
     /// Natural logarithm.
-    ln => |x| x.ln();
+    ln;
     /// Sine.
-    sin => |x| x.sin();
+    sin;
     /// Cosine.
-    cos => |x| x.cos();
+    cos;
     /// Hyperbolic tangent.
-    tanh => |x| x.tanh();
+    tanh;
     /// Square root.
-    sqrt => |x| x.sqrt();
+    sqrt;
     /// Logistic sigmoid `1 / (1 + e^-x)`, computed without overflow.
-    sigmoid => |x| {
-        if x >= T::zero() {
-            T::one() / (T::one() + (-x).exp())
-        } else {
-            let e = x.exp();
-            e / (T::one() + e)
-        }
-    };
+    sigmoid;
     /// `max(x, 0)` (NaN propagates).
-    relu => |x| if x < T::zero() { T::zero() } else { x };
+    relu;
     /// `x * x`.
-    square => |x| x * x;
+    square;
     /// `1 / x`.
-    recip => |x| x.recip();
+    recip;
     /// `1` where `x > 0`, else `0`: the derivative of `relu`.
-    heaviside => |x| if x > T::zero() { T::one() } else { T::zero() };
+    heaviside;
 }
 
 /// `x^c` elementwise.
 pub fn powf<T: Float>(x: &Tensor<T>, c: T) -> Tensor<T> {
-    map(x, |v| v.powf(c))
+    map(x, |v| elem::powf(v, c))
 }
 
 /// `x + s` elementwise.
 pub fn add_scalar<T: Float>(x: &Tensor<T>, s: T) -> Tensor<T> {
-    map(x, |v| v + s)
+    map(x, |v| elem::add_scalar(v, s))
 }
 
 /// `x * s` elementwise.
 pub fn mul_scalar<T: Float>(x: &Tensor<T>, s: T) -> Tensor<T> {
-    map(x, |v| v * s)
+    map(x, |v| elem::mul_scalar(v, s))
 }
