@@ -1,8 +1,8 @@
 use transforms::prelude::*;
 
-#[jacrev]
-fn f(x: &Tensor, relu: bool) -> Tensor {
-    if relu { x.relu() } else { x.tanh() }
+#[jacrev(argnums = 0)]
+fn f(x: &Tensor, c: f32) -> Tensor {
+    if c > 0.0 { x.relu() } else { x.tanh() }
 }
 
 fn main() {}

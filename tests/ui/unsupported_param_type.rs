@@ -1,7 +1,7 @@
 use transforms::prelude::*;
 
 #[jacrev]
-fn f(x: Tensor) -> Tensor {
+fn f(x: &Tensor, _mask: Vec<bool>) -> Tensor {
     x.tanh()
 }
 

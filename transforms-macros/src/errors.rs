@@ -18,6 +18,11 @@ impl Errors {
         self.push(syn::Error::new(span, msg));
     }
 
+    /// An error spanning all of `node`'s tokens.
+    pub fn spanned(&mut self, node: impl quote::ToTokens, msg: impl Display) {
+        self.push(syn::Error::new_spanned(node, msg));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_none()
     }

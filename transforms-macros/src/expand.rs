@@ -59,7 +59,7 @@ fn argnums(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<(Vec<usize>, bool
         return match f.params.first() {
             Some(p) if p.var().is_some() => Some((vec![0], false)),
             Some(p) => {
-                errs.at(spec.span, format!("argnums defaults to 0, but parameter `{}` is not a tensor; set `argnums`", p.name));
+                errs.at(p.name.span(), format!("argnums defaults to 0, but parameter `{}` is not a tensor; set `argnums`", p.name));
                 None
             }
             None => {
@@ -77,19 +77,19 @@ fn argnums(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<(Vec<usize>, bool
     for it in &a.items {
         let i = if it.value < 0 { it.value + n } else { it.value };
         if i < 0 || i >= n {
-            errs.at(it.span, format!("argnums {} is out of range: the function has {n} parameter(s)", it.value));
+            errs.spanned(&it.tokens, format!("argnums {} is out of range: the function has {n} parameter(s)", it.value));
             ok = false;
             continue;
         }
         let i = i as usize;
         if out.contains(&i) {
-            errs.at(it.span, format!("argnums names parameter {i} twice"));
+            errs.spanned(&it.tokens, format!("argnums names parameter {i} twice"));
             ok = false;
             continue;
         }
         if let ParamKind::Scalar = f.params[i].kind {
-            errs.at(
-                it.span,
+            errs.spanned(
+                &it.tokens,
                 format!("argnums {} names `{}`, which is not a tensor (`&Tensor`) parameter", it.value, f.params[i].name),
             );
             ok = false;
@@ -97,10 +97,7 @@ fn argnums(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<(Vec<usize>, bool
         }
         out.push(i);
     }
-    if a.items.len() != out.len() + usize::from(!ok) * (a.items.len() - out.len()) || !ok {
-        return None;
-    }
-    Some((out, a.tuple))
+    ok.then_some((out, a.tuple))
 }
 
 fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<isize>>> {
@@ -111,14 +108,12 @@ fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<isize>
                 _ => 0,
             };
             if let Some(p) = f.params.iter().find(|p| p.var().is_none()) {
-                let span = match &spec.in_dims {
-                    Some(InDims::All(i)) => i.span,
-                    _ => spec.span,
-                };
-                errs.at(
-                    span,
-                    format!("in_dims = {d} maps every argument, but `{}` is a scalar; give a tuple with `None` for it", p.name),
-                );
+                let msg =
+                    format!("in_dims = {d} maps every argument, but `{}` is a scalar; give a tuple with `None` for it", p.name);
+                match &spec.in_dims {
+                    Some(InDims::All(i)) => errs.spanned(&i.tokens, msg),
+                    _ => errs.at(p.name.span(), msg),
+                }
                 return None;
             }
             f.params.iter().map(|_| Some(d)).collect()
@@ -127,7 +122,7 @@ fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<isize>
             if items.len() != f.params.len() {
                 errs.at(
                     *span,
-                    format!("in_dims has {} entries but the function has {} parameters", items.len(), f.params.len()),
+                    format!("in_dims has {} entries but the function has {} parameter(s)", items.len(), f.params.len()),
                 );
                 return None;
             }
@@ -145,26 +140,28 @@ fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<isize>
         }
     };
     if dims.iter().all(Option::is_none) {
-        errs.at(spec.span, "vmap needs at least one mapped argument (in_dims are all None)");
+        let span = match &spec.in_dims {
+            Some(InDims::Each(_, span)) => *span,
+            _ => spec.span,
+        };
+        errs.at(span, "vmap needs at least one mapped argument (in_dims are all None)");
         return None;
     }
     Some(dims)
 }
 
+const VJP_NESTED: &str =
+    "vjp returns a pullback object and cannot be nested inside another transform; put it outermost";
+
 /// Builds the IR function for `spec` applied to `base` (inner first).
-fn build(spec: &Spec, base: &Func, errs: &mut Errors) -> Option<Func> {
-    let f = match &spec.inner {
-        Some(inner) if inner.kind == Kind::Vjp => {
-            errs.at(inner.span, "vjp returns a pullback object and cannot be nested inside another transform; put it outermost");
-            return None;
-        }
-        Some(inner) => build(inner, base, errs)?,
-        None => base.clone(),
-    };
+/// Errors about the function itself go to `blame` (the outermost transform
+/// blames the function's return type, a nested one its own name).
+fn build(spec: &Spec, base: &Func, blame: Span, errs: &mut Errors) -> Option<Func> {
+    let f = inner_func(spec, base, errs)?;
     let result = match spec.kind {
         Kind::Vmap => {
             let dims = in_dims(spec, &f, errs)?;
-            let out_dim = spec.out_dims.map_or(0, |o| o.value);
+            let out_dim = spec.out_dims.as_ref().map_or(0, |o| o.value);
             Ok(vmap::vmap(&f, &dims, out_dim))
         }
         Kind::Jvp => argnums(spec, &f, errs).map(|(a, _)| jvp::jvp(&f, &a)).ok_or(String::new()),
@@ -190,10 +187,22 @@ fn build(spec: &Spec, base: &Func, errs: &mut Errors) -> Option<Func> {
         }
         Err(msg) => {
             if !msg.is_empty() {
-                errs.at(spec.span, msg);
+                errs.at(blame, msg);
             }
             None
         }
+    }
+}
+
+/// The function the transform `spec` applies to: `base`, or its nested transform.
+fn inner_func(spec: &Spec, base: &Func, errs: &mut Errors) -> Option<Func> {
+    match &spec.inner {
+        Some(inner) if inner.kind == Kind::Vjp => {
+            errs.at(inner.span, VJP_NESTED);
+            None
+        }
+        Some(inner) => build(inner, base, inner.span, errs),
+        None => Some(base.clone()),
     }
 }
 
@@ -230,7 +239,7 @@ fn generate(spec: &Spec, item: &ItemFn, lowered: &Lowered, errs: &mut Errors) ->
     if spec.kind == Kind::Vjp {
         return vjp_items(spec, base, lowered, &name, vis, &doc, errs);
     }
-    let f = build(spec, base, errs)?;
+    let f = build(spec, base, lowered.ret_span, errs)?;
     let params = params_tokens(&f);
     let mut env = param_env(&f);
     let body = codegen::stmts(&f.eqns, &f.outs, &mut env);
@@ -277,14 +286,7 @@ fn vjp_items(
     doc: &str,
     errs: &mut Errors,
 ) -> Option<TokenStream> {
-    let f = match &spec.inner {
-        Some(inner) if inner.kind == Kind::Vjp => {
-            errs.at(inner.span, "vjp cannot be nested inside another transform");
-            return None;
-        }
-        Some(inner) => build(inner, base, errs)?,
-        None => base.clone(),
-    };
+    let f = inner_func(spec, base, errs)?;
     let (a, tuple) = argnums(spec, &f, errs)?;
     let mut parts = match jac::vjp(&f, &a) {
         Ok(p) => p,

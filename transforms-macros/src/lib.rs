@@ -16,6 +16,9 @@ mod prims;
 mod spec;
 mod transforms;
 
+#[cfg(test)]
+mod tests;
+
 use proc_macro::TokenStream;
 
 use spec::Kind;

@@ -57,11 +57,11 @@ impl Kind {
     }
 }
 
-/// An integer with its span.
-#[derive(Clone, Copy, Debug)]
+/// An integer with its tokens (for errors spanning all of them).
+#[derive(Clone, Debug)]
 pub struct Int {
     pub value: isize,
-    pub span: Span,
+    pub tokens: TokenStream,
 }
 
 #[derive(Clone, Debug)]
@@ -120,10 +120,15 @@ fn parse_int(tts: &[TokenTree], errs: &mut Errors, what: &str, fallback: Span) -
     };
     if let [TokenTree::Literal(lit)] = rest {
         if let Ok(v) = syn::parse_str::<syn::LitInt>(&lit.to_string()).and_then(|l| l.base10_parse::<isize>()) {
-            return Some(Int { value: if neg { -v } else { v }, span });
+            return Some(Int { value: if neg { -v } else { v }, tokens: tts.iter().cloned().collect() });
         }
     }
-    errs.at(span, format!("expected an integer for `{what}`"));
+    let tokens: TokenStream = tts.iter().cloned().collect();
+    if tokens.is_empty() {
+        errs.at(span, format!("expected an integer for `{what}`"));
+    } else {
+        errs.spanned(tokens, format!("expected an integer for `{what}`"));
+    }
     None
 }
 

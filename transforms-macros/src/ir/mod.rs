@@ -100,12 +100,6 @@ pub struct Func {
     pub next_var: u32,
 }
 
-impl Func {
-    pub fn tensor_params(&self) -> impl Iterator<Item = (usize, Var)> + '_ {
-        self.params.iter().enumerate().filter_map(|(i, p)| p.var().map(|v| (i, v)))
-    }
-}
-
 /// Appends equations with fresh vars.
 pub struct Builder {
     pub next_var: u32,

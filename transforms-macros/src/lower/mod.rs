@@ -43,6 +43,8 @@ pub struct Lowered {
     pub func: Func,
     /// The tensor type as written in the signature (e.g. `Tensor<f64>`).
     pub tensor_ty: TokenStream,
+    /// Where errors about the function's outputs point.
+    pub ret_span: Span,
 }
 
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
@@ -66,10 +68,10 @@ fn is_scalar(ty: &Type) -> bool {
 pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
     let sig = &item.sig;
     if !sig.generics.params.is_empty() {
-        errs.at(sig.generics.span(), "generic functions are not supported: write the element type, e.g. `&Tensor<f64>`");
+        errs.spanned(&sig.generics, "generic functions are not supported: write the element type, e.g. `&Tensor<f64>`");
     }
     if let Some(a) = &sig.asyncness {
-        errs.at(a.span(), "`async fn` cannot be transformed");
+        errs.spanned(&a, "`async fn` cannot be transformed");
     }
     let mut b = Builder::new(0);
     let mut params = Vec::new();
@@ -77,11 +79,13 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
     let mut tensor_ty = None;
     for arg in &sig.inputs {
         let FnArg::Typed(pt) = arg else {
-            errs.at(arg.span(), "methods (`self`) cannot be transformed: use a free function");
+            errs.spanned(&arg, "methods (`self`) cannot be transformed: use a free function");
             continue;
         };
         let Pat::Ident(pi) = &*pt.pat else {
-            errs.at(pt.pat.span(), "parameters must be plain names");
+            errs.spanned(&pt.pat, "parameters must be plain names");
+            // Later uses of these names are not reported again.
+            scope.extend(pat_idents(&pt.pat).into_iter().map(|n| (n, Val::Error)));
             continue;
         };
         let name = pi.ident.clone();
@@ -98,10 +102,11 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
                 ParamKind::Scalar
             }
             t => {
-                errs.at(
-                    t.span(),
+                errs.spanned(
+                    t,
                     "unsupported parameter type: expected `&Tensor` (differentiable) or a plain scalar or integer such as `f32` or `usize`",
                 );
+                scope.insert(name.to_string(), Val::Error);
                 continue;
             }
         };
@@ -110,7 +115,7 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
     let ret = match &sig.output {
         ReturnType::Type(_, ty) => Some(&**ty),
         ReturnType::Default => {
-            errs.at(sig.ident.span(), "a transformed function must return a `Tensor` or a tuple of `Tensor`s");
+            errs.spanned(&sig.ident, "a transformed function must return a `Tensor` or a tuple of `Tensor`s");
             None
         }
     };
@@ -121,12 +126,12 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
         }
         Type::Tuple(tt) if !tt.elems.is_empty() && tt.elems.iter().all(is_tensor) => Some(tt.elems.len()),
         t => {
-            errs.at(t.span(), "unsupported return type: expected `Tensor` or a tuple of `Tensor`s");
+            errs.spanned(&t, "unsupported return type: expected `Tensor` or a tuple of `Tensor`s");
             None
         }
     });
     let mut lw = Lower { b, scopes: vec![scope], errs };
-    let tail = lw.block(&item.block);
+    let tail = lw.block_with(&item.block, ret.is_some());
     let Lower { b, errs, .. } = lw;
     let ret_n = ret_tree?;
     let tail_span = item.block.stmts.last().map_or(item.block.span(), |s| s.span());
@@ -154,7 +159,8 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
         return None;
     }
     let tensor_ty = tensor_ty.unwrap_or_else(|| quote!(Tensor));
-    Some(Lowered { func: Func { params, eqns: b.eqns, outs, tree, next_var: b.next_var }, tensor_ty })
+    let ret_span = ret.map_or(sig.ident.span(), |t| t.span());
+    Some(Lowered { func: Func { params, eqns: b.eqns, outs, tree, next_var: b.next_var }, tensor_ty, ret_span })
 }
 
 pub(crate) struct Lower<'a> {
@@ -166,6 +172,11 @@ pub(crate) struct Lower<'a> {
 impl Lower<'_> {
     fn err(&mut self, span: Span, msg: impl std::fmt::Display) -> Val {
         self.errs.at(span, msg);
+        Val::Error
+    }
+
+    fn err_node(&mut self, node: &dyn ToTokens, msg: impl std::fmt::Display) -> Val {
+        self.errs.spanned(node, msg);
         Val::Error
     }
 
@@ -183,6 +194,12 @@ impl Lower<'_> {
     }
 
     fn block(&mut self, block: &syn::Block) -> Val {
+        self.block_with(block, true)
+    }
+
+    /// A block; `needs_value` is false for a body whose missing return type
+    /// was already reported.
+    fn block_with(&mut self, block: &syn::Block, needs_value: bool) -> Val {
         self.scopes.push(HashMap::new());
         let n = block.stmts.len();
         let mut tail = None;
@@ -190,26 +207,27 @@ impl Lower<'_> {
             let last = i + 1 == n;
             match stmt {
                 Stmt::Local(local) => {
-                    let name = match &local.pat {
+                    let pat = match &local.pat {
+                        Pat::Type(pt) => &*pt.pat,
+                        other => other,
+                    };
+                    let name = match pat {
                         Pat::Ident(pi) => Some(pi.ident.to_string()),
-                        Pat::Type(pt) => match &*pt.pat {
-                            Pat::Ident(pi) => Some(pi.ident.to_string()),
-                            other => {
-                                self.err(other.span(), "`let` must bind a plain name");
-                                None
-                            }
-                        },
                         other => {
-                            self.err(other.span(), "`let` must bind a plain name (patterns are not supported)");
+                            self.err_node(other, "`let` must bind a plain name (patterns are not supported)");
+                            let names = pat_idents(other);
+                            if let Some(scope) = self.scopes.last_mut() {
+                                scope.extend(names.into_iter().map(|n| (n, Val::Error)));
+                            }
                             None
                         }
                     };
                     let Some(init) = &local.init else {
-                        self.err(local.span(), "`let` without a value is not supported");
+                        self.err_node(&local, "`let` without a value is not supported");
                         continue;
                     };
                     if let Some((e, _)) = &init.diverge {
-                        self.err(e.span(), "`let ... else` is not supported");
+                        self.err_node(&e, "`let ... else` is not supported");
                     }
                     let v = self.expr(&init.expr);
                     if let (Some(name), Some(scope)) = (name, self.scopes.last_mut()) {
@@ -218,27 +236,35 @@ impl Lower<'_> {
                 }
                 Stmt::Expr(Expr::Return(r), _) => {
                     if !last {
-                        self.err(r.span(), "`return` is only supported as the last statement");
+                        self.err_node(&r, "`return` is only supported as the last statement");
                     }
                     tail = Some(match &r.expr {
                         Some(e) => self.expr(e),
-                        None => self.err(r.span(), "`return` needs a value"),
+                        None => self.err_node(&r, "`return` needs a value"),
                     });
                 }
                 Stmt::Expr(e, None) if last => tail = Some(self.expr(e)),
+                Stmt::Expr(e, _) if expr_kind(e) != "this expression" => {
+                    let what = expr_kind(e);
+                    self.err_node(e, format!("{what} is not supported in a transformed function; {SUPPORTED}"));
+                }
                 Stmt::Expr(e, _) => {
-                    self.err(e.span(), "expression statements are not supported (they have no effect); bind with `let`");
+                    self.err_node(e, "expression statements are not supported (they have no effect); bind with `let`");
                 }
                 Stmt::Item(it) => {
-                    self.err(it.span(), "items inside a transformed function are not supported");
+                    self.err_node(&it, "items inside a transformed function are not supported");
                 }
                 Stmt::Macro(m) => {
-                    self.err(m.span(), "macro calls are not supported in a transformed function");
+                    self.err_node(&m, "macro calls are not supported in a transformed function");
                 }
             }
         }
         self.scopes.pop();
-        tail.unwrap_or_else(|| self.err(block.span(), "the block has no value: end it with an expression"))
+        match tail {
+            Some(v) => v,
+            None if needs_value => self.err_node(&block, "the block has no value: end it with an expression"),
+            None => Val::Error,
+        }
     }
 
     fn tensor(&mut self, e: &Expr) -> Option<Var> {
@@ -246,7 +272,7 @@ impl Lower<'_> {
             Val::Tensor(v) => Some(v),
             Val::Error => None,
             _ => {
-                self.err(e.span(), "expected a tensor here");
+                self.err_node(&e, "expected a tensor here");
                 None
             }
         }
@@ -257,7 +283,7 @@ impl Lower<'_> {
             Val::Scalar(s) => Some(s),
             Val::Error => None,
             _ => {
-                self.err(e.span(), "expected a scalar here");
+                self.err_node(&e, "expected a scalar here");
                 None
             }
         }
@@ -272,20 +298,20 @@ impl Lower<'_> {
             Expr::Lit(l) => match &l.lit {
                 Lit::Float(f) => match f.base10_parse::<f64>() {
                     Ok(v) => Val::Scalar(Scalar::Float(v)),
-                    Err(err) => self.err(f.span(), err),
+                    Err(err) => self.err_node(&f, err),
                 },
                 Lit::Int(i) => match i.base10_parse::<i64>() {
                     Ok(v) => Val::Scalar(Scalar::Int(v)),
-                    Err(err) => self.err(i.span(), err),
+                    Err(err) => self.err_node(&i, err),
                 },
-                other => self.err(other.span(), "only numeric literals are supported"),
+                other => self.err_node(&other, "only numeric literals are supported"),
             },
             Expr::Path(p) => match p.path.get_ident() {
                 Some(id) => match self.lookup(&id.to_string()) {
                     Some(v) => v,
-                    None => self.err(id.span(), format!("unknown name `{id}`")),
+                    None => self.err_node(&id, format!("unknown name `{id}`: a transformed function sees only its parameters and its own `let` bindings")),
                 },
-                None => self.err(p.span(), "paths are not supported here; use a parameter or a `let` binding"),
+                None => self.err_node(&p, "paths are not supported here; use a parameter or a `let` binding"),
             },
             Expr::Tuple(t) => Val::Tuple(t.elems.iter().map(|e| self.expr(e)).collect()),
             Expr::Cast(c) => match self.scalar(&c.expr) {
@@ -299,18 +325,18 @@ impl Lower<'_> {
                 UnOp::Neg(_) => match self.expr(&u.expr) {
                     Val::Tensor(v) => self.emit(u.span(), Prim::Unary(Unary::Neg), &[v]),
                     Val::Scalar(s) => Val::Scalar(s.neg()),
-                    Val::Tuple(_) => self.err(u.span(), "cannot negate a tuple"),
+                    Val::Tuple(_) => self.err_node(&u, "cannot negate a tuple"),
                     Val::Error => Val::Error,
                 },
-                _ => self.err(u.span(), format!("the operator `{}` is not supported; {SUPPORTED}", u.op.to_token_stream())),
+                _ => self.err_node(&u, format!("the operator `{}` is not supported; use unary `-`", u.op.to_token_stream())),
             },
             Expr::Binary(bin) => self.binary(bin),
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
-            Expr::Return(r) => self.err(r.span(), "`return` is only supported as the last statement"),
+            Expr::Return(r) => self.err_node(&r, "`return` is only supported as the last statement"),
             other => {
                 let what = expr_kind(other);
-                self.err(other.span(), format!("{what} is not supported in a transformed function; {SUPPORTED}"))
+                self.err_node(&other, format!("{what} is not supported in a transformed function; {SUPPORTED}"))
             }
         }
     }
@@ -363,6 +389,18 @@ impl Lower<'_> {
             }
             _ => self.err(span, "arithmetic on tuples is not supported"),
         }
+    }
+}
+
+/// The names a pattern binds (for patterns that are rejected).
+fn pat_idents(p: &Pat) -> Vec<String> {
+    match p {
+        Pat::Ident(pi) => vec![pi.ident.to_string()],
+        Pat::Tuple(t) => t.elems.iter().flat_map(pat_idents).collect(),
+        Pat::Type(t) => pat_idents(&t.pat),
+        Pat::Paren(p) => pat_idents(&p.pat),
+        Pat::Reference(r) => pat_idents(&r.pat),
+        _ => Vec::new(),
     }
 }
 

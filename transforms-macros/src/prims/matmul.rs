@@ -38,7 +38,7 @@ impl Matmul {
     /// Bilinear in inputs 0 and 1: `d f(x, y) = f(dx, y) + f(x, dy)`.
     pub fn jvp(self, cx: &mut Jvp, tans: &[Option<Var>]) -> Option<Var> {
         let ins = cx.eqn.ins.clone();
-        let mut with = |cx: &mut Jvp, i: usize, t: Var| {
+        let with = |cx: &mut Jvp, i: usize, t: Var| {
             let mut args = ins.clone();
             args[i] = t;
             cx.emit(Prim::Matmul(self), &args)

@@ -52,10 +52,6 @@ pub struct Jvp<'a> {
 }
 
 impl Jvp<'_> {
-    pub fn nb(&self) -> u8 {
-        self.eqn.nb
-    }
-
     pub fn emit(&mut self, prim: Prim, ins: &[Var]) -> Var {
         self.b.emit(prim, ins, self.eqn.nb)
     }
