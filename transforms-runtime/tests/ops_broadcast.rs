@@ -36,26 +36,29 @@ fn broadcast_like_values() {
 fn sum_to_like_values() {
     let x = t64(&[2, 3], &[1., 2., 3., 4., 5., 6.]);
     assert_eq!(
-        ops::sum_to_like(&x, &Tensor::zeros(&[3]), 0).to_vec(),
+        ops::sum_to_like(&x, &Tensor::zeros(&[3]), 0, 0).to_vec(),
         vec![5., 7., 9.]
     );
-    let k = ops::sum_to_like(&x, &Tensor::zeros(&[2, 1]), 0);
+    let k = ops::sum_to_like(&x, &Tensor::zeros(&[2, 1]), 0, 0);
     assert_eq!((k.shape(), k.to_vec()), (&[2usize, 1][..], vec![6., 15.]));
     assert_eq!(
-        ops::sum_to_like(&x, &Tensor::scalar(0.0), 0).to_vec(),
+        ops::sum_to_like(&x, &Tensor::scalar(0.0), 0, 0).to_vec(),
         vec![21.]
     );
     assert_eq!(
-        ops::sum_to_like(&x, &Tensor::zeros(&[2, 3]), 0).to_vec(),
+        ops::sum_to_like(&x, &Tensor::zeros(&[2, 3]), 0, 0).to_vec(),
         x.to_vec()
     );
     // nb = 1 keeps x's batch dims where like's match...
-    let b = ops::sum_to_like(&x, &Tensor::zeros(&[2]), 1);
+    let b = ops::sum_to_like(&x, &Tensor::zeros(&[2]), 1, 0);
     assert_eq!((b.shape(), b.to_vec()), (&[2usize][..], vec![6., 15.]));
     // ...and sums them to size 1 where like's batch dim is 1 (a broadcast operand).
-    let b = ops::sum_to_like(&x, &Tensor::zeros(&[1]), 1);
+    let b = ops::sum_to_like(&x, &Tensor::zeros(&[1]), 1, 0);
     assert_eq!((b.shape(), b.to_vec()), (&[1usize][..], vec![21.]));
-    let b = ops::sum_to_like(&x, &Tensor::zeros(&[1, 3]), 1);
+    // ...unless the keep mask says like is not batched at that level.
+    let b = ops::sum_to_like(&x, &Tensor::zeros(&[1]), 1, 0b1);
+    assert_eq!((b.shape(), b.to_vec()), (&[2usize][..], vec![6., 15.]));
+    let b = ops::sum_to_like(&x, &Tensor::zeros(&[1, 3]), 1, 0);
     assert_eq!((b.shape(), b.to_vec()), (&[1usize, 3][..], vec![5., 7., 9.]));
 }
 
@@ -73,12 +76,12 @@ fn broadcast_sum_to_adjointness() {
         let like = rand(sl, 10 + i as u64);
         let y = ops::broadcast_like(&x, &like, *nb);
         let c = rand(y.shape(), 20 + i as u64);
-        let back = ops::sum_to_like(&c, &x, *nb);
+        let back = ops::sum_to_like(&c, &x, *nb, 0);
         // sum_to_like keeps c's batch dims; sum them when x's batch is 1
         let back = if back.shape() == x.shape() {
             back
         } else {
-            ops::sum_to_like(&back, &x, 0)
+            ops::sum_to_like(&back, &x, 0, 0)
         };
         assert_eq!(back.shape(), x.shape());
         assert_close(dot(&y, &c), dot(&x, &back));
@@ -93,7 +96,7 @@ fn broadcast_nb1_equals_loop() {
         ops::broadcast_like(&v[0], &v[1], nb)
     });
     check_batched(&[like.clone(), x.clone()], |v, nb| {
-        ops::sum_to_like(&v[0], &v[1], nb)
+        ops::sum_to_like(&v[0], &v[1], nb, 0)
     });
     let x1 = rand(&[1, 4, 1], 3);
     check_batched(&[x1, like.clone()], |v, nb| {
@@ -114,7 +117,7 @@ fn broadcast_like_mismatch_panics() {
     expected = "transforms: sum_to_like: per-example dim 1 of size 3 cannot be summed to size 2"
 )]
 fn sum_to_like_mismatch_panics() {
-    ops::sum_to_like(&Tensor::<f32>::zeros(&[2, 3]), &Tensor::zeros(&[2]), 0);
+    ops::sum_to_like(&Tensor::<f32>::zeros(&[2, 3]), &Tensor::zeros(&[2]), 0, 0);
 }
 
 #[test]

@@ -71,8 +71,8 @@ const CASES: [(&[usize], &[usize]); 9] = [
 fn check_identities(a: &Tensor<f64>, b: &Tensor<f64>, nb: usize, seed: u64) {
     let y = ops::matmul(a, b, nb);
     let c = rand(y.shape(), seed);
-    let ga = ops::matmul_ta(&c, b, a, nb);
-    let gb = ops::matmul_tb(a, &c, b, nb);
+    let ga = ops::matmul_ta(&c, b, a, nb, 0);
+    let gb = ops::matmul_tb(a, &c, b, nb, 0);
     assert_eq!(
         ga.shape(),
         a.shape(),
@@ -124,10 +124,10 @@ fn matmul_family_nb1_equals_loop() {
         });
         let c = rand(ops::matmul(&a, &b, 1).shape(), 90 + i as u64);
         check_batched(&[c.clone(), b.clone(), a.clone()], |x, nb| {
-            ops::matmul_ta(&x[0], &x[1], &x[2], nb)
+            ops::matmul_ta(&x[0], &x[1], &x[2], nb, 0)
         });
         check_batched(&[a.clone(), c.clone(), b.clone()], |x, nb| {
-            ops::matmul_tb(&x[0], &x[1], &x[2], nb)
+            ops::matmul_tb(&x[0], &x[1], &x[2], nb, 0)
         });
     }
 }
@@ -138,21 +138,21 @@ fn transposes_hand_computed() {
     let a = t64(&[2], &[1., 2.]);
     let b = t64(&[2], &[3., 4.]);
     let c = Tensor::scalar(2.0);
-    assert_eq!(ops::matmul_ta(&c, &b, &a, 0).to_vec(), vec![6., 8.]);
-    assert_eq!(ops::matmul_tb(&a, &c, &b, 0).to_vec(), vec![2., 4.]);
+    assert_eq!(ops::matmul_ta(&c, &b, &a, 0, 0).to_vec(), vec![6., 8.]);
+    assert_eq!(ops::matmul_tb(&a, &c, &b, 0, 0).to_vec(), vec![2., 4.]);
     // matrix case: grad_a = c @ b^T
     let m = t64(&[1, 2], &[1., 2.]);
     let n = t64(&[2, 2], &[1., 2., 3., 4.]);
     let cm = t64(&[1, 2], &[1., 1.]);
-    assert_eq!(ops::matmul_ta(&cm, &n, &m, 0).to_vec(), vec![3., 7.]);
+    assert_eq!(ops::matmul_ta(&cm, &n, &m, 0, 0).to_vec(), vec![3., 7.]);
     assert_eq!(
-        ops::matmul_tb(&m, &cm, &n, 0).to_vec(),
+        ops::matmul_tb(&m, &cm, &n, 0, 0).to_vec(),
         vec![1., 1., 2., 2.]
     );
     // broadcast a: [1, 2] against a batch of 3 b's: grad_a sums over the batch
     let bb = Tensor::stack(&[n.clone(), n.clone(), n.clone()], 0);
     let c3 = Tensor::stack(&[cm.clone(), cm.clone(), cm.clone()], 0);
-    assert_eq!(ops::matmul_ta(&c3, &bb, &m, 0).to_vec(), vec![9., 21.]);
+    assert_eq!(ops::matmul_ta(&c3, &bb, &m, 0, 0).to_vec(), vec![9., 21.]);
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn matmul_batch_mismatch_panics() {
 fn matmul_ta_bad_cotangent_panics() {
     let a = Tensor::<f32>::zeros(&[2, 3]);
     let b = Tensor::<f32>::zeros(&[3, 5]);
-    ops::matmul_ta(&Tensor::zeros(&[5, 2]), &b, &a, 0);
+    ops::matmul_ta(&Tensor::zeros(&[5, 2]), &b, &a, 0, 0);
 }
 
 #[test]
@@ -202,5 +202,5 @@ fn matmul_ta_bad_cotangent_panics() {
 fn matmul_tb_bad_shapes_panics() {
     let a = Tensor::<f32>::zeros(&[2, 3]);
     let b = Tensor::<f32>::zeros(&[4, 5]);
-    ops::matmul_tb(&a, &Tensor::zeros(&[2, 5]), &b, 0);
+    ops::matmul_tb(&a, &Tensor::zeros(&[2, 5]), &b, 0, 0);
 }

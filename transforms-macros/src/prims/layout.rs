@@ -90,8 +90,10 @@ pub enum Relayout {
     FlattenLike(Scalar),
     /// Broadcast x to like's per-example shape.
     BroadcastLike,
-    /// Sum x down to like's shape (the adjoint of broadcasting).
-    SumToLike,
+    /// Sum x down to like's shape (the adjoint of broadcasting). Batch dims
+    /// where like has size 1 are summed too, except those in the keep mask
+    /// (set by batching when like is not batched at that level).
+    SumToLike(u32),
     /// Broadcast x's per-example dim 0 (size 1) to like's per-example dim 0.
     ExpandDim0Like,
     /// Identity on x, checking that x and like agree in per-example dim 0
@@ -106,9 +108,19 @@ impl Relayout {
             Relayout::UnflattenLike(d) => format!("unflatten_like[{}]", d.text()),
             Relayout::FlattenLike(d) => format!("flatten_like[{}]", d.text()),
             Relayout::BroadcastLike => "broadcast_like".into(),
-            Relayout::SumToLike => "sum_to_like".into(),
+            Relayout::SumToLike(0) => "sum_to_like".into(),
+            Relayout::SumToLike(k) => format!("sum_to_like[keep={k:#b}]"),
             Relayout::ExpandDim0Like => "expand_dim0_like".into(),
             Relayout::AssertBatch => "assert_batch".into(),
+        }
+    }
+
+    /// The batching rule: `SumToLike` keeps the new leading batch dim when
+    /// `like` is not batched; the others need nothing beyond the raised `nb`.
+    pub fn batch(&self, unbatched: &[bool]) -> Relayout {
+        match self {
+            Relayout::SumToLike(k) => Relayout::SumToLike((k << 1) | u32::from(unbatched[1])),
+            other => other.clone(),
         }
     }
 
@@ -133,7 +145,7 @@ impl Relayout {
                 cx.emit(Prim::Relayout(Relayout::ReshapeLike), &[ct, w])
             }
             Relayout::BroadcastLike | Relayout::ExpandDim0Like => cx.unbroadcast(ct, 0),
-            Relayout::SumToLike => {
+            Relayout::SumToLike(_) => {
                 let w = cx.wit(0);
                 cx.emit(Prim::Relayout(Relayout::BroadcastLike), &[ct, w])
             }
@@ -152,11 +164,8 @@ impl Relayout {
                 let d = d.dim_tokens();
                 quote!(#rt::ops::#f(#x, #d, #like, #nb))
             }
-            Relayout::ReshapeLike
-            | Relayout::BroadcastLike
-            | Relayout::SumToLike
-            | Relayout::ExpandDim0Like
-            | Relayout::AssertBatch => {
+            Relayout::SumToLike(k) => quote!(#rt::ops::sum_to_like(#x, #like, #nb, #k)),
+            Relayout::ReshapeLike | Relayout::BroadcastLike | Relayout::ExpandDim0Like | Relayout::AssertBatch => {
                 let f = format_ident!("{}", self.name());
                 quote!(#rt::ops::#f(#x, #like, #nb))
             }

@@ -9,29 +9,52 @@ use quote::quote;
 use super::{Cts, Jvp, Prim, Relayout, Transpose};
 use crate::ir::Var;
 
+///
+/// The `u32` of `Ta`/`Tb` is a mask of batch dims to keep: a batch dim where
+/// the shape input has size 1 is summed (the operand was broadcast there)
+/// unless its bit is set, which batching does when the shape input is not
+/// batched at that level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Matmul {
     /// `matmul(a, b)`
     Mm,
     /// `ta(c, b, a_like)`
-    Ta,
+    Ta(u32),
     /// `tb(a, c, b_like)`
-    Tb,
+    Tb(u32),
 }
 
 impl Matmul {
     pub fn name(self) -> &'static str {
         match self {
             Matmul::Mm => "matmul",
-            Matmul::Ta => "matmul_ta",
-            Matmul::Tb => "matmul_tb",
+            Matmul::Ta(_) => "matmul_ta",
+            Matmul::Tb(_) => "matmul_tb",
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            Matmul::Ta(k) | Matmul::Tb(k) if k != 0 => format!("{}[keep={k:#b}]", self.name()),
+            _ => self.name().to_string(),
+        }
+    }
+
+    /// The batching rule: the new leading batch dim is kept when the shape
+    /// input (input 2) is not batched.
+    pub fn batch(self, unbatched: &[bool]) -> Matmul {
+        let raise = |k: u32| (k << 1) | u32::from(unbatched[2]);
+        match self {
+            Matmul::Mm => Matmul::Mm,
+            Matmul::Ta(k) => Matmul::Ta(raise(k)),
+            Matmul::Tb(k) => Matmul::Tb(raise(k)),
         }
     }
 
     pub fn arity(self) -> usize {
         match self {
             Matmul::Mm => 2,
-            Matmul::Ta | Matmul::Tb => 3,
+            Matmul::Ta(_) | Matmul::Tb(_) => 3,
         }
     }
 
@@ -56,19 +79,19 @@ impl Matmul {
         let w = cx.wit(lin);
         let g = match (self, lin) {
             // out = a @ b
-            (Matmul::Mm, 0) => cx.emit(Prim::Matmul(Matmul::Ta), &[ct, ins[1], w]),
-            (Matmul::Mm, _) => cx.emit(Prim::Matmul(Matmul::Tb), &[ins[0], ct, w]),
+            (Matmul::Mm, 0) => cx.emit(Prim::Matmul(Matmul::Ta(0)), &[ct, ins[1], w]),
+            (Matmul::Mm, _) => cx.emit(Prim::Matmul(Matmul::Tb(0)), &[ins[0], ct, w]),
             // out = ta(c, b): <g, ta(c, b)> = <c, g @ b>
-            (Matmul::Ta, 0) => {
+            (Matmul::Ta(_), 0) => {
                 let m = cx.emit(Prim::Matmul(Matmul::Mm), &[ct, ins[1]]);
-                cx.emit(Prim::Relayout(Relayout::SumToLike), &[m, w])
+                cx.emit(Prim::Relayout(Relayout::SumToLike(0)), &[m, w])
             }
-            (Matmul::Ta, _) => cx.emit(Prim::Matmul(Matmul::Tb), &[ct, ins[0], w]),
+            (Matmul::Ta(_), _) => cx.emit(Prim::Matmul(Matmul::Tb(0)), &[ct, ins[0], w]),
             // out = tb(a, c): <g, tb(a, c)> = <c, a @ g>
-            (Matmul::Tb, 0) => cx.emit(Prim::Matmul(Matmul::Ta), &[ins[1], ct, w]),
-            (Matmul::Tb, _) => {
+            (Matmul::Tb(_), 0) => cx.emit(Prim::Matmul(Matmul::Ta(0)), &[ins[1], ct, w]),
+            (Matmul::Tb(_), _) => {
                 let m = cx.emit(Prim::Matmul(Matmul::Mm), &[ins[0], ct]);
-                cx.emit(Prim::Relayout(Relayout::SumToLike), &[m, w])
+                cx.emit(Prim::Relayout(Relayout::SumToLike(0)), &[m, w])
             }
         };
         cts[lin] = Some(g);
@@ -81,13 +104,13 @@ impl Matmul {
                 let (a, b) = (&args[0], &args[1]);
                 quote!(#rt::ops::matmul(#a, #b, #nb))
             }
-            Matmul::Ta => {
+            Matmul::Ta(k) => {
                 let (c, b, a) = (&args[0], &args[1], &args[2]);
-                quote!(#rt::ops::matmul_ta(#c, #b, #a, #nb))
+                quote!(#rt::ops::matmul_ta(#c, #b, #a, #nb, #k))
             }
-            Matmul::Tb => {
+            Matmul::Tb(k) => {
                 let (a, c, b) = (&args[0], &args[1], &args[2]);
-                quote!(#rt::ops::matmul_tb(#a, #c, #b, #nb))
+                quote!(#rt::ops::matmul_tb(#a, #c, #b, #nb, #k))
             }
         }
     }

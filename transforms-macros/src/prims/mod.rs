@@ -4,7 +4,9 @@
 //! `nb` leading batch dims that broadcast left-aligned, so the batching rule of
 //! every primitive is "raise `nb` by one" (see `transforms::vmap`).
 //! Dispatch is an exhaustive `match` over [`Prim`] with no `_` arm: a new
-//! primitive does not compile until it has all its rules.
+//! primitive does not compile until it has all its rules. Batching is "raise
+//! `nb` by one" plus, for the primitives whose result keeps or sums batch
+//! dims by a shape input, a mask saying which batch dims to keep.
 
 mod binary;
 mod constant;
@@ -93,7 +95,7 @@ impl Transpose<'_> {
     /// `sum_to_like(x, witness of input i)`: undoes broadcasting of input i.
     pub fn unbroadcast(&mut self, x: Var, i: usize) -> Var {
         let w = self.wit(i);
-        self.emit(Prim::Relayout(Relayout::SumToLike), &[x, w])
+        self.emit(Prim::Relayout(Relayout::SumToLike(0)), &[x, w])
     }
 
     pub fn only_linear(&self, i: usize) -> Result<(), String> {
@@ -126,7 +128,7 @@ impl Prim {
             Prim::Unary(p) => p.name().to_string(),
             Prim::WithScalar(p) => p.name(),
             Prim::Binary(p) => p.name().to_string(),
-            Prim::Matmul(p) => p.name().to_string(),
+            Prim::Matmul(p) => p.label(),
             Prim::Reduce(p) => p.name(),
             Prim::Layout(p) => p.name(),
             Prim::Relayout(p) => p.name().to_string(),
@@ -184,6 +186,21 @@ impl Prim {
             Prim::Layout(p) => p.call(rt, args, nb),
             Prim::Relayout(p) => p.call(rt, args, nb),
             Prim::Const(p) => p.call(rt, args, nb),
+        }
+    }
+
+    /// The batching rule: the primitive for one more leading batch dim, given
+    /// which inputs are not batched (they get a leading dim of size 1).
+    pub fn batch(&self, unbatched: &[bool]) -> Prim {
+        match self {
+            Prim::Matmul(m) => Prim::Matmul(m.batch(unbatched)),
+            Prim::Relayout(r) => Prim::Relayout(r.batch(unbatched)),
+            Prim::Unary(_)
+            | Prim::WithScalar(_)
+            | Prim::Binary(_)
+            | Prim::Reduce(_)
+            | Prim::Layout(_)
+            | Prim::Const(_) => self.clone(),
         }
     }
 

@@ -1,7 +1,8 @@
 //! Batching. Every kernel takes `nb` leading batch dims that broadcast
-//! left-aligned, so the batching rule is the same for every primitive: the
-//! new batch dim goes in front, unbatched operands of a batched equation get
-//! a leading dim of size 1, and the equation's `nb` rises by one.
+//! left-aligned, so batching is nearly the same for every primitive: the new
+//! batch dim goes in front, unbatched operands of a batched equation get a
+//! leading dim of size 1, the equation's `nb` rises by one, and the
+//! primitive's own batching rule (`Prim::batch`) adjusts its parameters.
 
 use std::collections::{HashMap, HashSet};
 
@@ -43,8 +44,10 @@ pub fn batch_eqns(b: &mut Builder, eqns: &[Eqn], bt: &mut Batched) {
             continue;
         }
         b.span = eqn.span;
+        let unbatched: Vec<bool> = eqn.ins.iter().map(|&v| !bt.contains(v)).collect();
         let ins: Vec<Var> = eqn.ins.iter().map(|&v| if bt.contains(v) { v } else { bt.lift(b, v) }).collect();
-        b.eqns.push(Eqn { ins, nb: eqn.nb + 1, ..eqn.clone() });
+        let prim = eqn.prim.batch(&unbatched);
+        b.eqns.push(Eqn { prim, ins, nb: eqn.nb + 1, ..eqn.clone() });
         bt.vars.insert(eqn.out);
     }
 }

@@ -43,10 +43,13 @@ pub fn broadcast_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> T
 /// shape (leading extra dims are summed away, dims where `like` has size 1
 /// are summed keeping the dim). `x`'s batch dims are kept, except where `like` has
 /// size 1 there: those are summed to size 1 (the adjoint of batch broadcasting).
-pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> Tensor<T> {
+///
+/// Bit `i` of `keep` keeps batch dim `i` even where `like` has size 1 (the
+/// compiler sets it when `like` is not batched at that level).
+pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize, keep: u32) -> Tensor<T> {
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (lb, lp) = split("sum_to_like", like.shape(), nb, &all);
-    sum_to_pe("sum_to_like", x.shape(), x.as_slice(), lb, lp, nb, &all)
+    sum_to_pe("sum_to_like", x.shape(), x.as_slice(), lb, lp, nb, keep, &all)
 }
 
 /// Sums a buffer of full shape `shape` down to pe shape `target`; batch dims
@@ -60,13 +63,15 @@ pub(crate) fn sum_to_pe<T: Float>(
     target_batch: &[usize],
     target: &[usize],
     nb: usize,
+    keep: u32,
     all: &[&[usize]],
 ) -> Tensor<T> {
     let (b, p) = split(op, shape, nb, all);
     let b: Vec<usize> = b
         .iter()
         .zip(target_batch)
-        .map(|(&have, &want)| if want == 1 { 1 } else { have })
+        .enumerate()
+        .map(|(i, (&have, &want))| if want == 1 && keep & (1 << i) == 0 { 1 } else { have })
         .collect();
     if target.len() > p.len() {
         fail!(

@@ -213,12 +213,14 @@ pub fn matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
 /// Gradient w.r.t. `a` of `<c, matmul(a, b)>`, where `a` has `a_like`'s pe
 /// shape (only the shape of `a_like` is used): `c @ b^T`, summed over
 /// broadcast matrix-batch dims. Batch dims are those of `c` and `b`
-/// broadcast; the pe shape is exactly `a_like`'s.
+/// broadcast (summed where `a_like` has size 1, unless kept by `keep`, as in
+/// [`sum_to_like`](crate::ops::sum_to_like)); the pe shape is exactly `a_like`'s.
 pub fn matmul_ta<T: Float>(
     c: &Tensor<T>,
     b: &Tensor<T>,
     a_like: &Tensor<T>,
     nb: usize,
+    keep: u32,
 ) -> Tensor<T> {
     let op = "matmul_ta";
     let all: [&[usize]; 3] = [c.shape(), b.shape(), a_like.shape()];
@@ -242,7 +244,7 @@ pub fn matmul_ta<T: Float>(
         nb,
     );
     let target = promote_left(pa, 0);
-    let g = sum_to_pe(op, &shape, &data, ba, &target, nb, &all);
+    let g = sum_to_pe(op, &shape, &data, ba, &target, nb, keep, &all);
     let out_shape = [&g.shape()[..nb], pa].concat();
     Tensor::from_parts(out_shape, g.into_vec())
 }
@@ -250,12 +252,14 @@ pub fn matmul_ta<T: Float>(
 /// Gradient w.r.t. `b` of `<c, matmul(a, b)>`, where `b` has `b_like`'s pe
 /// shape (only the shape of `b_like` is used): `a^T @ c`, summed over
 /// broadcast matrix-batch dims. Batch dims are those of `a` and `c`
-/// broadcast; the pe shape is exactly `b_like`'s.
+/// broadcast (summed where `b_like` has size 1, unless kept by `keep`); the
+/// pe shape is exactly `b_like`'s.
 pub fn matmul_tb<T: Float>(
     a: &Tensor<T>,
     c: &Tensor<T>,
     b_like: &Tensor<T>,
     nb: usize,
+    keep: u32,
 ) -> Tensor<T> {
     let op = "matmul_tb";
     let all: [&[usize]; 3] = [a.shape(), c.shape(), b_like.shape()];
@@ -279,7 +283,7 @@ pub fn matmul_tb<T: Float>(
         nb,
     );
     let target = promote_right(pb, 0);
-    let g = sum_to_pe(op, &shape, &data, bb, &target, nb, &all);
+    let g = sum_to_pe(op, &shape, &data, bb, &target, nb, keep, &all);
     let out_shape = [&g.shape()[..nb], pb].concat();
     Tensor::from_parts(out_shape, g.into_vec())
 }
