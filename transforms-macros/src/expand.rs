@@ -10,7 +10,7 @@ use syn::{Ident, ItemFn};
 
 use crate::codegen::{self, Operand};
 use crate::errors::Errors;
-use crate::ir::{Func, ParamKind, verify};
+use crate::ir::{Func, ParamKind, print, verify};
 use crate::lower::{Lowered, lower};
 use crate::spec::{self, InDims, Kind, Spec};
 use crate::transforms::{jac, jvp, vmap};
@@ -180,7 +180,7 @@ fn build(spec: &Spec, base: &Func, blame: Span, errs: &mut Errors) -> Option<Fun
         Ok(mut f) => {
             opt::optimize(&mut f.eqns, &mut f.outs);
             if let Err(e) = verify::func(&f) {
-                errs.at(spec.span, format!("transforms: internal error (please report): {e}"));
+                errs.at(spec.span, format!("transforms: internal error (please report): {e}\n{}", print::func(&f)));
                 return None;
             }
             Some(f)

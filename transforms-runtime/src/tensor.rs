@@ -1,18 +1,19 @@
 //! The [`Tensor`] type: constructors, accessors and comparisons.
 
-use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
+use ndarray::{ArcArray, ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use crate::error::Error;
 use crate::float::Float;
 use crate::shape::fail;
 
-/// A dense, owned, row-major n-dimensional array of `f32` (default) or `f64`.
+/// A dense, row-major n-dimensional array of `f32` (default) or `f64`.
 ///
 /// The data is always kept contiguous in standard (C) layout, so every op can
-/// work on plain slices.
+/// work on plain slices. The buffer is reference-counted and copied on write:
+/// `clone` and the reshaping ops (reshape, unsqueeze, flatten, ...) share it.
 #[derive(Clone)]
 pub struct Tensor<T: Float = f32> {
-    pub(crate) data: ArrayD<T>,
+    pub(crate) data: ArcArray<T, IxDyn>,
 }
 
 impl<T: Float> Tensor<T> {
@@ -20,7 +21,15 @@ impl<T: Float> Tensor<T> {
     /// length must already be right).
     pub(crate) fn from_parts(shape: Vec<usize>, data: Vec<T>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        let data = ArrayD::from_shape_vec(IxDyn(&shape), data).expect("shape matches data length");
+        let data = ArcArray::from_shape_vec(IxDyn(&shape), data).expect("shape matches data length");
+        Tensor { data }
+    }
+
+    /// The same buffer under a new shape with the same element count
+    /// (internal: no copy).
+    pub(crate) fn reshaped(&self, shape: &[usize]) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), self.numel());
+        let data = self.data.clone().into_shape_with_order(IxDyn(shape)).expect("standard layout reshapes in place");
         Tensor { data }
     }
 
@@ -115,7 +124,7 @@ impl<T: Float> Tensor<T> {
 
     /// Consumes the tensor, returning its row-major elements.
     pub fn into_vec(self) -> Vec<T> {
-        let (v, offset) = self.data.into_raw_vec_and_offset();
+        let (v, offset) = self.data.into_owned().into_raw_vec_and_offset();
         debug_assert!(offset.unwrap_or(0) == 0);
         v
     }
@@ -129,7 +138,7 @@ impl<T: Float> Tensor<T> {
 
     /// A copy of the data as an `ndarray` array.
     pub fn to_ndarray(&self) -> ArrayD<T> {
-        self.data.clone()
+        self.data.to_owned()
     }
 
     /// A borrowed `ndarray` view of the data.
@@ -181,11 +190,7 @@ impl<T: Float> Tensor<T> {
 impl<T: Float, D: Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
     fn from(a: ndarray::Array<T, D>) -> Self {
         let a = a.into_dyn();
-        let data = if a.is_standard_layout() {
-            a
-        } else {
-            a.as_standard_layout().into_owned()
-        };
-        Tensor { data }
+        let data = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
+        Tensor { data: data.into_shared() }
     }
 }

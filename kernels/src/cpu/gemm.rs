@@ -1,6 +1,6 @@
 //! Matrix products backed by the `matrixmultiply` crate.
 
-use super::iter::{for_each_offset, max_offset};
+use super::iter::{contiguous_strides, for_each_offset, max_offset};
 use crate::Element;
 
 /// Below this many multiply-adds a plain loop beats packing in `matrixmultiply`.
@@ -55,6 +55,14 @@ pub fn batched_gemm<T: Element>(
     check("a", &a, batch, m, k);
     check("b", &b, batch, k, n);
     let count: usize = batch.iter().product();
+    // B shared by the whole batch and A's matrices stacked row after row:
+    // one GEMM of (count * m) x k by k x n fills the same output layout.
+    let stacked: Vec<usize> = contiguous_strides(batch).iter().map(|s| s * m * a.row_stride).collect();
+    if count > 1 && b.batch_strides.iter().all(|&s| s == 0) && a.batch_strides == stacked.as_slice() {
+        let rows = GemmOperand { data: a.data, batch_strides: &[], row_stride: a.row_stride, col_stride: a.col_stride };
+        let flat = GemmOperand { data: b.data, batch_strides: &[], row_stride: b.row_stride, col_stride: b.col_stride };
+        return batched_gemm(&[], count * m, k, n, rows, flat);
+    }
     let mut out = vec![T::zero(); count * m * n];
     if m == 0 || n == 0 || k == 0 || count == 0 {
         return out;
@@ -224,6 +232,27 @@ mod tests {
         let c = batched_gemm(&[3], 2, 2, 2, op_a, op_b);
         // [[x0, x1],[x2,x3]] @ [[1,0],[1,1]] = [[x0+x1, x1], [x2+x3, x3]]
         assert_eq!(c, vec![1., 1., 5., 3., 9., 5., 13., 7., 17., 9., 21., 11.]);
+    }
+
+    #[test]
+    fn shared_b_folds_into_one_gemm_and_matches_a_loop() {
+        // A: [2, 3] batch of 9x20 (row-major, and also transposed storage),
+        // B: one 20x7 matrix shared by the batch.
+        let (m, k, n) = (9, 20, 7);
+        let a: Vec<f64> = (0..6 * m * k).map(|i| (i as f64 * 0.13).sin()).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.07).cos()).collect();
+        let op_b = GemmOperand { data: &b, batch_strides: &[0, 0], row_stride: n, col_stride: 1 };
+        for (row_stride, col_stride, folded) in [(k, 1, true), (1, m, false)] {
+            let op_a = GemmOperand { data: &a, batch_strides: &[3 * m * k, m * k], row_stride, col_stride };
+            let c = batched_gemm(&[2, 3], m, k, n, op_a, op_b);
+            let want: Vec<f64> = (0..6)
+                .flat_map(|t| {
+                    let off = t * m * k;
+                    naive(m, k, n, |i, p| a[off + i * row_stride + p * col_stride], |p, j| b[p * n + j])
+                })
+                .collect();
+            assert!(close(&c, &want), "folded = {folded}");
+        }
     }
 
     #[test]

@@ -49,6 +49,11 @@ pub fn broadcast_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> T
 pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize, keep: u32) -> Tensor<T> {
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (lb, lp) = split("sum_to_like", like.shape(), nb, &all);
+    let (xb, xp) = split("sum_to_like", x.shape(), nb, &all);
+    let unchanged = xp == lp && xb.iter().zip(lb).enumerate().all(|(i, (&h, &w))| h == 1 || w != 1 || keep & (1 << i) != 0);
+    if unchanged {
+        return x.clone();
+    }
     sum_to_pe("sum_to_like", x.shape(), x.as_slice(), lb, lp, nb, keep, &all)
 }
 

@@ -7,9 +7,9 @@ use crate::float::Float;
 use crate::shape::{fail, norm_dim, split};
 use crate::tensor::Tensor;
 
-/// Same data, new shape (the element count must already match).
+/// Same data, new shape (the element count must already match); no copy.
 fn with_shape<T: Float>(x: &Tensor<T>, shape: Vec<usize>) -> Tensor<T> {
-    Tensor::from_parts(shape, x.to_vec())
+    x.reshaped(&shape)
 }
 
 /// Permutes all dims of `x` (`perm[i]` = source dim of output dim `i`).
