@@ -10,7 +10,11 @@ use common::*;
 use transforms::Tensor;
 
 fn to64(t: &Tensor<f32>) -> T64 {
-    T64::from_shape_vec(t.shape(), t.to_vec().iter().map(|&v| f64::from(v)).collect()).unwrap()
+    T64::from_shape_vec(
+        t.shape(),
+        t.to_vec().iter().map(|&v| f64::from(v)).collect(),
+    )
+    .unwrap()
 }
 
 fn to32(t: &T64) -> Tensor<f32> {
@@ -20,6 +24,7 @@ fn to32(t: &T64) -> Tensor<f32> {
 /// The same models for each element type.
 macro_rules! models {
     ($m:ident, $t:ty) => {
+        #[allow(dead_code)]
         mod $m {
             use transforms::prelude::*;
 
@@ -90,16 +95,35 @@ fn mlp_jacobians_f64() {
     let i = inputs();
     let jr = mlp_jacrev(&i.x, &i.w1, &i.b1, &i.w2, &i.b2);
     assert_eq!(jr.shape(), &[3, 4]);
-    close("jacfwd == jacrev", &mlp_jacfwd(&i.x, &i.w1, &i.b1, &i.w2, &i.b2), &jr, 1e-12);
+    close(
+        "jacfwd == jacrev",
+        &mlp_jacfwd(&i.x, &i.w1, &i.b1, &i.w2, &i.b2),
+        &jr,
+        1e-12,
+    );
     let t = T64::randn(&[4], 9);
-    close("J t vs fd", &jac_vec(&jr, &[3], &t), &fd(|x| mlp(x, &i.w1, &i.b1, &i.w2, &i.b2), &i.x, &t), 1e-7);
+    close(
+        "J t vs fd",
+        &jac_vec(&jr, &[3], &t),
+        &fd(|x| mlp(x, &i.w1, &i.b1, &i.w2, &i.b2), &i.x, &t),
+        1e-7,
+    );
     let (jw1, jb1) = mlp_jac_params(&i.x, &i.w1, &i.b1, &i.w2, &i.b2);
     assert_eq!((jw1.shape(), jb1.shape()), (&[3, 6, 4][..], &[3, 6][..]));
     let tw = T64::randn(&[6, 4], 10);
-    close("J_w1 t vs fd", &jac_vec(&jw1, &[3], &tw), &fd(|w| mlp(&i.x, w, &i.b1, &i.w2, &i.b2), &i.w1, &tw), 1e-7);
+    close(
+        "J_w1 t vs fd",
+        &jac_vec(&jw1, &[3], &tw),
+        &fd(|w| mlp(&i.x, w, &i.b1, &i.w2, &i.b2), &i.w1, &tw),
+        1e-7,
+    );
     // vmap(jacrev) == a loop of jacrev.
     let batch = mlp_batch_jac(&i.xs, &i.w1, &i.b1, &i.w2, &i.b2);
-    let rows: Vec<T64> = i.xs.unbind(0).iter().map(|x| mlp_jacrev(x, &i.w1, &i.b1, &i.w2, &i.b2)).collect();
+    let rows: Vec<T64> =
+        i.xs.unbind(0)
+            .iter()
+            .map(|x| mlp_jacrev(x, &i.w1, &i.b1, &i.w2, &i.b2))
+            .collect();
     close("vmap(jacrev) == loop", &batch, &T64::stack(&rows, 0), 1e-12);
     // vmap(vmap(jacfwd)) over dims 1 then 0 of a [4, 2, 5] input, out_dims = 1 twice.
     let xss = T64::randn(&[4, 2, 5], 11);
@@ -109,7 +133,12 @@ fn mlp_jacobians_f64() {
         for b in 0..5 {
             let x = xss.select(1, a).select(1, b);
             let j = mlp_jacrev(&x, &i.w1, &i.b1, &i.w2, &i.b2);
-            close("vmap(vmap) == double loop", &vv.select(1, a).select(1, b), &j, 1e-12);
+            close(
+                "vmap(vmap) == double loop",
+                &vv.select(1, a).select(1, b),
+                &j,
+                1e-12,
+            );
         }
     }
 }
@@ -118,10 +147,28 @@ fn mlp_jacobians_f64() {
 fn mlp_f32_matches_f64() {
     let i = inputs();
     let j64 = m64::mlp_batch_jac(&i.xs, &i.w1, &i.b1, &i.w2, &i.b2);
-    let j32 = m32::mlp_batch_jac(&to32(&i.xs), &to32(&i.w1), &to32(&i.b1), &to32(&i.w2), &to32(&i.b2));
+    let j32 = m32::mlp_batch_jac(
+        &to32(&i.xs),
+        &to32(&i.w1),
+        &to32(&i.b1),
+        &to32(&i.w2),
+        &to32(&i.b2),
+    );
     close("f32 vs f64", &to64(&j32), &j64, 1e-5);
-    let f32j = m32::mlp_jacfwd(&to32(&i.x), &to32(&i.w1), &to32(&i.b1), &to32(&i.w2), &to32(&i.b2));
-    let r32j = m32::mlp_jacrev(&to32(&i.x), &to32(&i.w1), &to32(&i.b1), &to32(&i.w2), &to32(&i.b2));
+    let f32j = m32::mlp_jacfwd(
+        &to32(&i.x),
+        &to32(&i.w1),
+        &to32(&i.b1),
+        &to32(&i.w2),
+        &to32(&i.b2),
+    );
+    let r32j = m32::mlp_jacrev(
+        &to32(&i.x),
+        &to32(&i.w1),
+        &to32(&i.b1),
+        &to32(&i.w2),
+        &to32(&i.b2),
+    );
     close("f32 jacfwd == jacrev", &to64(&f32j), &to64(&r32j), 1e-6);
 }
 
@@ -133,13 +180,26 @@ fn softmax_jacobian_closed_form() {
     let j = softmax_jacrev(&x);
     close("jacfwd == jacrev", &softmax_jacfwd(&x), &j, 1e-12);
     // d p_i / d x_j = p_i (delta_ij - p_j)
-    let closed: Vec<f64> = (0..5).flat_map(|a| (0..5).map(move |b| (a, b))).map(|(a, b)| p[a] * (f64::from(u8::from(a == b)) - p[b])).collect();
-    close("closed form", &j, &T64::from_shape_vec(&[5, 5], closed).unwrap(), 1e-12);
+    let closed: Vec<f64> = (0..5)
+        .flat_map(|a| (0..5).map(move |b| (a, b)))
+        .map(|(a, b)| p[a] * (f64::from(u8::from(a == b)) - p[b]))
+        .collect();
+    close(
+        "closed form",
+        &j,
+        &T64::from_shape_vec(&[5, 5], closed).unwrap(),
+        1e-12,
+    );
     // vmap with negative in_dims / out_dims == a loop over the last dim.
     let xs = T64::randn(&[5, 3], 13);
     let ys = softmax_last(&xs);
     for k in 0..3 {
-        close("vmap(in_dims=-1, out_dims=-1)", &ys.select(1, k), &softmax(&xs.select(1, k)), 1e-12);
+        close(
+            "vmap(in_dims=-1, out_dims=-1)",
+            &ys.select(1, k),
+            &softmax(&xs.select(1, k)),
+            1e-12,
+        );
     }
     let f32j = m32::softmax_jacrev(&to32(&x));
     close("f32 vs f64", &to64(&f32j), &j, 1e-5);
@@ -152,12 +212,25 @@ fn energy_second_order() {
     let (x, m, b) = (&i.x, &i.m, &i.bm);
     let h = energy_hessian(x, m, b);
     assert_eq!(h.shape(), &[4, 4]);
-    close("hessian == jacfwd(jacfwd)", &energy_jacfwd_jacfwd(x, m, b), &h, 1e-12);
-    close("hessian == jacrev(jacrev)", &energy_jacrev_jacrev(x, m, b), &h, 1e-12);
+    close(
+        "hessian == jacfwd(jacfwd)",
+        &energy_jacfwd_jacfwd(x, m, b),
+        &h,
+        1e-12,
+    );
+    close(
+        "hessian == jacrev(jacrev)",
+        &energy_jacrev_jacrev(x, m, b),
+        &h,
+        1e-12,
+    );
     let hv = h.to_vec();
     for r in 0..4 {
         for c in 0..4 {
-            assert!((hv[r * 4 + c] - hv[c * 4 + r]).abs() < 1e-12, "hessian not symmetric");
+            assert!(
+                (hv[r * 4 + c] - hv[c * 4 + r]).abs() < 1e-12,
+                "hessian not symmetric"
+            );
         }
     }
     // Closed form: (M + M^T)/2 + diag(2 (1 - x^2) / (1 + x^2)^2).
@@ -165,20 +238,38 @@ fn energy_second_order() {
     let closed: Vec<f64> = (0..16)
         .map(|k| {
             let (r, c) = (k / 4, k % 4);
-            let d = if r == c { 2.0 * (1.0 - xv[r] * xv[r]) / (1.0 + xv[r] * xv[r]).powi(2) } else { 0.0 };
+            let d = if r == c {
+                2.0 * (1.0 - xv[r] * xv[r]) / (1.0 + xv[r] * xv[r]).powi(2)
+            } else {
+                0.0
+            };
             0.5 * (mv[r * 4 + c] + mv[c * 4 + r]) + d
         })
         .collect();
-    close("closed form", &h, &T64::from_shape_vec(&[4, 4], closed).unwrap(), 1e-12);
+    close(
+        "closed form",
+        &h,
+        &T64::from_shape_vec(&[4, 4], closed).unwrap(),
+        1e-12,
+    );
     // Hessian-vector product by jvp(grad).
     let v = T64::randn(&[4], 14);
     let (g, hvp) = energy_hvp(x, m, b, &v);
     close("jvp(grad) primal == grad", &g, &energy_grad(x, m, b), 1e-12);
     close("jvp(grad) == H v", &hvp, &jac_vec(&h, &[4], &v), 1e-12);
-    close("grad vs fd", &T64::from_shape_vec(&[], vec![dot(&g, &v)]).unwrap(), &fd(|x| energy(x, m, b), x, &v), 1e-7);
+    close(
+        "grad vs fd",
+        &T64::from_shape_vec(&[], vec![dot(&g, &v)]).unwrap(),
+        &fd(|x| energy(x, m, b), x, &v),
+        1e-7,
+    );
     // vmap(hessian) == a loop.
     let hs = energy_batch_hessian(&i.xs, m, b);
-    let loop_h: Vec<T64> = i.xs.unbind(0).iter().map(|x| energy_hessian(x, m, b)).collect();
+    let loop_h: Vec<T64> =
+        i.xs.unbind(0)
+            .iter()
+            .map(|x| energy_hessian(x, m, b))
+            .collect();
     close("vmap(hessian) == loop", &hs, &T64::stack(&loop_h, 0), 1e-12);
     let h32 = m32::energy_hessian(&to32(x), &to32(m), &to32(b));
     close("f32 vs f64", &to64(&h32), &h, 1e-4);
@@ -251,9 +342,19 @@ fn scalar_parameters_are_constants() {
     let x = input(&[2, 3], 30, true);
     let g = scaled_jacrev(&x, 1.5, 1);
     let t = T64::randn(&[2, 3], 31);
-    close("jacrev vs fd", &T64::from_shape_vec(&[], vec![dot(&g, &t)]).unwrap(), &fd(|x| scaled(x, 1.5, 1), &x, &t), 1e-7);
+    close(
+        "jacrev vs fd",
+        &T64::from_shape_vec(&[], vec![dot(&g, &t)]).unwrap(),
+        &fd(|x| scaled(x, 1.5, 1), &x, &t),
+        1e-7,
+    );
     let h = scaled_hessian(&x, 1.5, 2);
-    close("hessian vs fd of jacrev", &jac_vec(&h, &[2, 3], &t), &fd(|x| scaled_jacrev(x, 1.5, 2), &x, &t), 1e-6);
+    close(
+        "hessian vs fd of jacrev",
+        &jac_vec(&h, &[2, 3], &t),
+        &fd(|x| scaled_jacrev(x, 1.5, 2), &x, &t),
+        1e-6,
+    );
 }
 
 #[test]
@@ -269,7 +370,11 @@ fn tutorial_sum_trick() {
             linear(x, w, b).tanh().sum_dim(0)
         }
     }
-    let (w, b, x) = (T64::randn(&[33, 31], 40), T64::randn(&[33], 41), T64::randn(&[64, 31], 42));
+    let (w, b, x) = (
+        T64::randn(&[33, 31], 40),
+        T64::randn(&[33], 41),
+        T64::randn(&[64, 31], 42),
+    );
     let j1 = p::batch_jacobian(&w, &b, &x);
     let j2 = p::predict_summed_jacrev(&w, &b, &x).movedim(1, 0);
     assert_eq!(j1.shape(), &[64, 33, 31]);
@@ -325,12 +430,32 @@ fn derivatives_of_vmap_in_an_unmapped_input() {
     let j = f_jac_of_vmap(&xs, &w);
     assert_eq!(j.shape(), &[5, 4, 3]);
     let rows: Vec<T64> = xs.unbind(0).iter().map(|x| f_jacrev(x, &w)).collect();
-    close("jacrev(vmap) == loop of jacrev", &j, &T64::stack(&rows, 0), 1e-12);
-    close("jacfwd(vmap) == jacrev(vmap)", &f_jacfwd_of_vmap(&xs, &w), &j, 1e-12);
-    close("vmap(jacrev) == jacrev(vmap)", &f_vmap_of_jac(&xs, &w), &j, 1e-12);
+    close(
+        "jacrev(vmap) == loop of jacrev",
+        &j,
+        &T64::stack(&rows, 0),
+        1e-12,
+    );
+    close(
+        "jacfwd(vmap) == jacrev(vmap)",
+        &f_jacfwd_of_vmap(&xs, &w),
+        &j,
+        1e-12,
+    );
+    close(
+        "vmap(jacrev) == jacrev(vmap)",
+        &f_vmap_of_jac(&xs, &w),
+        &j,
+        1e-12,
+    );
     let h = f_hess_of_vmap(&xs, &w);
     assert_eq!(h.shape(), &[5, 4, 3, 4, 3]);
     let t = T64::randn(&[4, 3], 52);
     let fd_h = fd(|w| f_jac_of_vmap(&xs, w), &w, &t);
-    close("hessian(vmap) t vs fd", &jac_vec(&h, &[5, 4, 3], &t), &fd_h, 1e-6);
+    close(
+        "hessian(vmap) t vs fd",
+        &jac_vec(&h, &[5, 4, 3], &t),
+        &fd_h,
+        1e-6,
+    );
 }

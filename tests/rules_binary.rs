@@ -33,31 +33,77 @@ impl Binary<'_> {
         let eps = 1e-5;
         let plus = (self.f)(&step(a, &ta, eps), &step(b, &tb, eps));
         let minus = (self.f)(&step(a, &ta, -eps), &step(b, &tb, -eps));
-        let fdv: Vec<f64> = plus.to_vec().iter().zip(minus.to_vec()).map(|(p, m)| (p - m) / (2.0 * eps)).collect();
-        close("jvp vs finite differences", &ty, &T64::from_shape_vec(y.shape(), fdv).unwrap(), 1e-6);
+        let fdv: Vec<f64> = plus
+            .to_vec()
+            .iter()
+            .zip(minus.to_vec())
+            .map(|(p, m)| (p - m) / (2.0 * eps))
+            .collect();
+        close(
+            "jvp vs finite differences",
+            &ty,
+            &T64::from_shape_vec(y.shape(), fdv).unwrap(),
+            1e-6,
+        );
         let ct = T64::randn(y.shape(), 203);
         let (y2, (ga, gb)) = (self.vjp)(a, b, &ct);
         close("vjp primal", &y2, &y, 1e-12);
         let (lhs, rhs) = (dot(&ct, &ty), dot(&ga, &ta) + dot(&gb, &tb));
-        assert!((lhs - rhs).abs() <= 1e-9 * (1.0 + lhs.abs()), "<ct, J t> = {lhs} but <J^T ct, t> = {rhs}");
+        assert!(
+            (lhs - rhs).abs() <= 1e-9 * (1.0 + lhs.abs()),
+            "<ct, J t> = {lhs} but <J^T ct, t> = {rhs}"
+        );
         // vmap over both, and over a only.
-        let as_: Vec<T64> = (0..3).map(|i| step(a, &T64::randn(a.shape(), 300 + i), 0.3)).collect();
-        let bs: Vec<T64> = (0..3).map(|i| step(b, &T64::randn(b.shape(), 400 + i), 0.3)).collect();
-        let looped = T64::stack(&as_.iter().zip(&bs).map(|(a, b)| (self.f)(a, b)).collect::<Vec<_>>(), 0);
-        close("vmap vs a loop", &(self.vmap)(&T64::stack(&as_, 0), &T64::stack(&bs, 0)), &looped, 1e-12);
+        let as_: Vec<T64> = (0..3)
+            .map(|i| step(a, &T64::randn(a.shape(), 300 + i), 0.3))
+            .collect();
+        let bs: Vec<T64> = (0..3)
+            .map(|i| step(b, &T64::randn(b.shape(), 400 + i), 0.3))
+            .collect();
+        let looped = T64::stack(
+            &as_.iter()
+                .zip(&bs)
+                .map(|(a, b)| (self.f)(a, b))
+                .collect::<Vec<_>>(),
+            0,
+        );
+        close(
+            "vmap vs a loop",
+            &(self.vmap)(&T64::stack(&as_, 0), &T64::stack(&bs, 0)),
+            &looped,
+            1e-12,
+        );
         let looped_a = T64::stack(&as_.iter().map(|a| (self.f)(a, b)).collect::<Vec<_>>(), 0);
-        close("vmap (0, None) vs a loop", &(self.vmap_a)(&T64::stack(&as_, 0), b), &looped_a, 1e-12);
+        close(
+            "vmap (0, None) vs a loop",
+            &(self.vmap_a)(&T64::stack(&as_, 0), b),
+            &looped_a,
+            1e-12,
+        );
         // Jacobians.
         let ((jra, jrb), (jfa, jfb)) = ((self.jacrev)(a, b), (self.jacfwd)(a, b));
         assert_eq!(jra.shape(), concat_shape(y.shape(), a.shape()).as_slice());
         assert_eq!(jrb.shape(), concat_shape(y.shape(), b.shape()).as_slice());
         close("jacfwd vs jacrev (a)", &jfa, &jra, 1e-10);
         close("jacfwd vs jacrev (b)", &jfb, &jrb, 1e-10);
-        let jt = jac_vec(&jra, y.shape(), &ta).to_vec().iter().zip(jac_vec(&jrb, y.shape(), &tb).to_vec()).map(|(x, y)| x + y).collect();
-        close("J t vs jvp", &T64::from_shape_vec(y.shape(), jt).unwrap(), &ty, 1e-10);
+        let jt = jac_vec(&jra, y.shape(), &ta)
+            .to_vec()
+            .iter()
+            .zip(jac_vec(&jrb, y.shape(), &tb).to_vec())
+            .map(|(x, y)| x + y)
+            .collect();
+        close(
+            "J t vs jvp",
+            &T64::from_shape_vec(y.shape(), jt).unwrap(),
+            &ty,
+            1e-10,
+        );
         // Second order on sum(f).
         let h = (self.hessian)(a, b);
-        for (name, other) in [("jacrev(jacrev)", (self.jrjr)(a, b)), ("jacfwd(jacfwd)", (self.jfjf)(a, b))] {
+        for (name, other) in [
+            ("jacrev(jacrev)", (self.jrjr)(a, b)),
+            ("jacfwd(jacfwd)", (self.jfjf)(a, b)),
+        ] {
             close(name, &other.0.0, &h.0.0, 1e-10);
             close(name, &other.0.1, &h.0.1, 1e-10);
             close(name, &other.1.0, &h.1.0, 1e-10);
@@ -67,15 +113,31 @@ impl Binary<'_> {
         let gp = (self.grad)(&step(a, &ta, eps), &step(b, &tb, eps));
         let gm = (self.grad)(&step(a, &ta, -eps), &step(b, &tb, -eps));
         let fd_of = |p: &T64, m: &T64| {
-            let v = p.to_vec().iter().zip(m.to_vec()).map(|(p, m)| (p - m) / (2.0 * eps)).collect();
+            let v = p
+                .to_vec()
+                .iter()
+                .zip(m.to_vec())
+                .map(|(p, m)| (p - m) / (2.0 * eps))
+                .collect();
             T64::from_shape_vec(p.shape(), v).unwrap()
         };
         let add = |x: T64, y: T64| {
-            let v = x.to_vec().iter().zip(y.to_vec()).map(|(x, y)| x + y).collect();
+            let v = x
+                .to_vec()
+                .iter()
+                .zip(y.to_vec())
+                .map(|(x, y)| x + y)
+                .collect();
             T64::from_shape_vec(x.shape(), v).unwrap()
         };
-        let hta = add(jac_vec(&h.0.0, a.shape(), &ta), jac_vec(&h.0.1, a.shape(), &tb));
-        let htb = add(jac_vec(&h.1.0, b.shape(), &ta), jac_vec(&h.1.1, b.shape(), &tb));
+        let hta = add(
+            jac_vec(&h.0.0, a.shape(), &ta),
+            jac_vec(&h.0.1, a.shape(), &tb),
+        );
+        let htb = add(
+            jac_vec(&h.1.0, b.shape(), &ta),
+            jac_vec(&h.1.1, b.shape(), &tb),
+        );
         close("H t vs fd of grad (a)", &hta, &fd_of(&gp.0, &gm.0), 1e-6);
         close("H t vs fd of grad (b)", &htb, &fd_of(&gp.1, &gm.1), 1e-6);
     }
@@ -140,13 +202,36 @@ binary_case!(mul_broadcast, [2, 3, 4], [3, 1], false, |a, b| a * b * a);
 binary_case!(mul_scalar_tensor, [3, 4], [], false, |a, b| a * b);
 binary_case!(div, [3, 4], [3, 4], true, |a, b| a / b);
 binary_case!(div_broadcast, [4], [3, 4], true, |a, b| a / b);
-binary_case!(matmul_2d_2d, [3, 4], [4, 2], false, |a, b| matmul(a, b).tanh());
+binary_case!(matmul_2d_2d, [3, 4], [4, 2], false, |a, b| matmul(a, b)
+    .tanh());
 binary_case!(matmul_1d_2d, [4], [4, 2], false, |a, b| matmul(a, b).tanh());
 binary_case!(matmul_2d_1d, [3, 4], [4], false, |a, b| matmul(a, b).tanh());
 binary_case!(matmul_1d_1d, [4], [4], false, |a, b| matmul(a, b).tanh());
-binary_case!(matmul_batched, [2, 3, 4], [4, 2], false, |a, b| a.matmul(b).tanh());
-binary_case!(matmul_batched_broadcast, [2, 1, 3, 4], [5, 4, 2], false, |a, b| a.matmul(b).sin());
-binary_case!(matmul_1d_batched, [4], [2, 4, 3], false, |a, b| a.matmul(b).sin());
-binary_case!(linear_1d, [4], [3, 4], false, |x, w| linear(x, w, &w.sum_dim(1)).tanh());
-binary_case!(linear_2d, [5, 4], [3, 4], false, |x, w| linear(x, w, &w.mean_dim(1)).sigmoid());
-binary_case!(energy, [4], [4, 4], false, |x, m| (x.matmul(m).matmul(x) + (x * x).sum() * 0.5).sin());
+binary_case!(matmul_batched, [2, 3, 4], [4, 2], false, |a, b| a
+    .matmul(b)
+    .tanh());
+binary_case!(
+    matmul_batched_broadcast,
+    [2, 1, 3, 4],
+    [5, 4, 2],
+    false,
+    |a, b| a.matmul(b).sin()
+);
+binary_case!(matmul_1d_batched, [4], [2, 4, 3], false, |a, b| a
+    .matmul(b)
+    .sin());
+binary_case!(linear_1d, [4], [3, 4], false, |x, w| linear(
+    x,
+    w,
+    &w.sum_dim(1)
+)
+.tanh());
+binary_case!(linear_2d, [5, 4], [3, 4], false, |x, w| linear(
+    x,
+    w,
+    &w.mean_dim(1)
+)
+.sigmoid());
+binary_case!(energy, [4], [4, 4], false, |x, m| (x.matmul(m).matmul(x)
+    + (x * x).sum() * 0.5)
+    .sin());

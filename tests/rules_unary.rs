@@ -84,8 +84,12 @@ unary_case!(mean_all, [3, 4], false, |x| x.mean().exp());
 unary_case!(mean_dim, [3, 4], false, |x| x.mean_dim(0).square());
 unary_case!(t, [3, 4], false, |x| x.t().tanh() * x.t());
 unary_case!(t_1d, [4], false, |x| x.t().square());
-unary_case!(transpose, [2, 3, 4], false, |x| x.transpose(0, 2).sin() * x.transpose(0, 2));
-unary_case!(reshape, [3, 4], false, |x| x.reshape(&[2, -1]).square().reshape(&[12]));
+unary_case!(transpose, [2, 3, 4], false, |x| x.transpose(0, 2).sin()
+    * x.transpose(0, 2));
+unary_case!(reshape, [3, 4], false, |x| x
+    .reshape(&[2, -1])
+    .square()
+    .reshape(&[12]));
 unary_case!(unsqueeze, [3, 4], false, |x| x.unsqueeze(1).square());
 unary_case!(clone, [3], false, |x| x.clone().square());
 unary_case!(self_mul, [3, 4], false, |x| x * x * x);

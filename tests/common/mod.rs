@@ -23,7 +23,12 @@ pub fn dot(a: &T64, b: &T64) -> f64 {
 
 /// `x + eps * t`
 pub fn step(x: &T64, t: &T64, eps: f64) -> T64 {
-    let v = x.to_vec().iter().zip(t.to_vec()).map(|(a, b)| a + eps * b).collect();
+    let v = x
+        .to_vec()
+        .iter()
+        .zip(t.to_vec())
+        .map(|(a, b)| a + eps * b)
+        .collect();
     T64::from_shape_vec(x.shape(), v).unwrap()
 }
 
@@ -31,7 +36,12 @@ pub fn step(x: &T64, t: &T64, eps: f64) -> T64 {
 pub fn fd(f: impl Fn(&T64) -> T64, x: &T64, t: &T64) -> T64 {
     let eps = 1e-5;
     let (p, m) = (f(&step(x, t, eps)), f(&step(x, t, -eps)));
-    let v = p.to_vec().iter().zip(m.to_vec()).map(|(a, b)| (a - b) / (2.0 * eps)).collect();
+    let v = p
+        .to_vec()
+        .iter()
+        .zip(m.to_vec())
+        .map(|(a, b)| (a - b) / (2.0 * eps))
+        .collect();
     T64::from_shape_vec(p.shape(), v).unwrap()
 }
 
@@ -40,14 +50,21 @@ pub fn close(what: &str, a: &T64, b: &T64, tol: f64) {
     assert_eq!(a.shape(), b.shape(), "{what}: shapes differ");
     let scale = 1.0 + b.to_vec().iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let err = a.max_abs_diff(b);
-    assert!(err <= tol * scale, "{what}: max abs diff {err:e} > {tol:e} * {scale}\n{a}\n{b}");
+    assert!(
+        err <= tol * scale,
+        "{what}: max abs diff {err:e} > {tol:e} * {scale}\n{a}\n{b}"
+    );
 }
 
 /// `J` (shape out ++ in) applied to `t` (shape in): shape out.
 pub fn jac_vec(j: &T64, out_shape: &[usize], t: &T64) -> T64 {
     let n = t.numel();
     let tv = t.to_vec();
-    let v: Vec<f64> = j.to_vec().chunks(n).map(|row| row.iter().zip(&tv).map(|(a, b)| a * b).sum()).collect();
+    let v: Vec<f64> = j
+        .to_vec()
+        .chunks(n)
+        .map(|row| row.iter().zip(&tv).map(|(a, b)| a * b).sum())
+        .collect();
     T64::from_shape_vec(out_shape, v).unwrap()
 }
 
@@ -76,13 +93,22 @@ impl Unary<'_> {
         let (y2, g) = (self.vjp)(x, &ct);
         close("vjp primal", &y2, &y, 1e-12);
         let (lhs, rhs) = (dot(&ct, &ty), dot(&g, &t));
-        assert!((lhs - rhs).abs() <= 1e-9 * (1.0 + lhs.abs()), "<ct, J t> = {lhs} but <J^T ct, t> = {rhs}");
-        let xs: Vec<T64> = (0..3).map(|i| step(x, &T64::randn(x.shape(), batch_seed + i), 0.3)).collect();
+        assert!(
+            (lhs - rhs).abs() <= 1e-9 * (1.0 + lhs.abs()),
+            "<ct, J t> = {lhs} but <J^T ct, t> = {rhs}"
+        );
+        let xs: Vec<T64> = (0..3)
+            .map(|i| step(x, &T64::randn(x.shape(), batch_seed + i), 0.3))
+            .collect();
         let stacked = T64::stack(&xs, 0);
         let looped = T64::stack(&xs.iter().map(|x| (self.f)(x)).collect::<Vec<_>>(), 0);
         close("vmap vs a loop", &(self.vmap)(&stacked), &looped, 1e-12);
         let (jr, jf) = ((self.jacrev)(x), (self.jacfwd)(x));
-        assert_eq!(jr.shape(), concat_shape(y.shape(), x.shape()).as_slice(), "jacrev shape");
+        assert_eq!(
+            jr.shape(),
+            concat_shape(y.shape(), x.shape()).as_slice(),
+            "jacrev shape"
+        );
         close("jacfwd vs jacrev", &jf, &jr, 1e-10);
         close("J t vs jvp", &jac_vec(&jr, y.shape(), &t), &ty, 1e-10);
     }
@@ -104,7 +130,11 @@ impl Second<'_> {
         assert_eq!(g.shape(), x.shape());
         let dir = fd(self.s, x, &t);
         let gt = dot(&g, &t);
-        assert!((dir.item() - gt).abs() <= 1e-6 * (1.0 + gt.abs()), "grad: <g, t> = {gt}, fd = {}", dir.item());
+        assert!(
+            (dir.item() - gt).abs() <= 1e-6 * (1.0 + gt.abs()),
+            "grad: <g, t> = {gt}, fd = {}",
+            dir.item()
+        );
         let h = (self.hessian)(x);
         assert_eq!(h.shape(), concat_shape(x.shape(), x.shape()).as_slice());
         close("hessian vs jacrev(jacrev)", &(self.jrjr)(x), &h, 1e-10);
@@ -113,9 +143,17 @@ impl Second<'_> {
         let hv = h.to_vec();
         for i in 0..n {
             for j in 0..i {
-                assert!((hv[i * n + j] - hv[j * n + i]).abs() <= 1e-10 * (1.0 + hv[i * n + j].abs()), "hessian not symmetric");
+                assert!(
+                    (hv[i * n + j] - hv[j * n + i]).abs() <= 1e-10 * (1.0 + hv[i * n + j].abs()),
+                    "hessian not symmetric"
+                );
             }
         }
-        close("H t vs finite differences of grad", &jac_vec(&h, x.shape(), &t), &fd(self.grad, x, &t), 1e-6);
+        close(
+            "H t vs finite differences of grad",
+            &jac_vec(&h, x.shape(), &t),
+            &fd(self.grad, x, &t),
+            1e-6,
+        );
     }
 }

@@ -51,7 +51,11 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 let call = e.prim.call(&rt, &args, e.nb);
                 let id = var_ident(e.out);
                 out.extend(quote_spanned!(e.span=> let #id = #call;));
-                let op = if e.prim.returns_ref() { Operand::Ref(quote!(#id)) } else { Operand::Owned(id) };
+                let op = if e.prim.returns_ref() {
+                    Operand::Ref(quote!(#id))
+                } else {
+                    Operand::Owned(id)
+                };
                 env.insert(e.out, op);
             }
             fuse::Group::Fused(f) => {
@@ -70,7 +74,9 @@ fn operand(env: &HashMap<Var, Operand>, v: Var) -> TokenStream {
     match env.get(&v) {
         Some(op) => op.borrow(),
         // Unreachable after verification; a compile error beats a panic.
-        None => quote!(::core::compile_error!("transforms: internal error: undefined var")),
+        None => quote!(::core::compile_error!(
+            "transforms: internal error: undefined var"
+        )),
     }
 }
 
@@ -84,7 +90,9 @@ pub fn take(env: &HashMap<Var, Operand>, outs: &[Var]) -> Vec<TokenStream> {
                 let r = op.borrow();
                 quote!(::core::clone::Clone::clone(#r))
             }
-            None => quote!(::core::compile_error!("transforms: internal error: undefined output")),
+            None => quote!(::core::compile_error!(
+                "transforms: internal error: undefined output"
+            )),
         })
         .collect()
 }

@@ -4,8 +4,12 @@
 use proc_macro2::TokenStream;
 
 pub fn write(items: &TokenStream) {
-    let Some(dir) = std::env::var_os("TRANSFORMS_DUMP") else { return };
-    let Ok(file) = syn::parse2::<syn::File>(items.clone()) else { return };
+    let Some(dir) = std::env::var_os("TRANSFORMS_DUMP") else {
+        return;
+    };
+    let Ok(file) = syn::parse2::<syn::File>(items.clone()) else {
+        return;
+    };
     let name = file
         .items
         .iter()

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, format_ident, quote};
+use quote::{format_ident, quote};
 use syn::{Ident, ItemFn};
 
 use crate::codegen::{self, Operand};
@@ -26,7 +26,8 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #e);
         }
     };
-    let generated = lower(&item_fn, &mut errs).and_then(|l| generate(&spec, &item_fn, &l, &mut errs));
+    let generated =
+        lower(&item_fn, &mut errs).and_then(|l| generate(&spec, &item_fn, &l, &mut errs));
     match (errs.into_result(), generated) {
         (Ok(()), Some(gen_items)) => {
             dump::write(&gen_items);
@@ -37,8 +38,11 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
             quote!(#item_fn #e)
         }
         (Ok(()), None) => {
-            let e = syn::Error::new(Span::call_site(), "transforms: internal error: no output and no error")
-                .into_compile_error();
+            let e = syn::Error::new(
+                Span::call_site(),
+                "transforms: internal error: no output and no error",
+            )
+            .into_compile_error();
             quote!(#item_fn #e)
         }
     }
@@ -59,7 +63,13 @@ fn argnums(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<(Vec<usize>, bool
         return match f.params.first() {
             Some(p) if p.var().is_some() => Some((vec![0], false)),
             Some(p) => {
-                errs.at(p.name.span(), format!("argnums defaults to 0, but parameter `{}` is not a tensor; set `argnums`", p.name));
+                errs.at(
+                    p.name.span(),
+                    format!(
+                        "argnums defaults to 0, but parameter `{}` is not a tensor; set `argnums`",
+                        p.name
+                    ),
+                );
                 None
             }
             None => {
@@ -77,7 +87,13 @@ fn argnums(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<(Vec<usize>, bool
     for it in &a.items {
         let i = if it.value < 0 { it.value + n } else { it.value };
         if i < 0 || i >= n {
-            errs.spanned(&it.tokens, format!("argnums {} is out of range: the function has {n} parameter(s)", it.value));
+            errs.spanned(
+                &it.tokens,
+                format!(
+                    "argnums {} is out of range: the function has {n} parameter(s)",
+                    it.value
+                ),
+            );
             ok = false;
             continue;
         }
@@ -90,7 +106,10 @@ fn argnums(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<(Vec<usize>, bool
         if let ParamKind::Scalar = f.params[i].kind {
             errs.spanned(
                 &it.tokens,
-                format!("argnums {} names `{}`, which is not a tensor (`&Tensor`) parameter", it.value, f.params[i].name),
+                format!(
+                    "argnums {} names `{}`, which is not a tensor (`&Tensor`) parameter",
+                    it.value, f.params[i].name
+                ),
             );
             ok = false;
             continue;
@@ -108,8 +127,10 @@ fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<isize>
                 _ => 0,
             };
             if let Some(p) = f.params.iter().find(|p| p.var().is_none()) {
-                let msg =
-                    format!("in_dims = {d} maps every argument, but `{}` is a scalar; give a tuple with `None` for it", p.name);
+                let msg = format!(
+                    "in_dims = {d} maps every argument, but `{}` is a scalar; give a tuple with `None` for it",
+                    p.name
+                );
                 match &spec.in_dims {
                     Some(InDims::All(i)) => errs.spanned(&i.tokens, msg),
                     _ => errs.at(p.name.span(), msg),
@@ -122,14 +143,21 @@ fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<isize>
             if items.len() != f.params.len() {
                 errs.at(
                     *span,
-                    format!("in_dims has {} entries but the function has {} parameter(s)", items.len(), f.params.len()),
+                    format!(
+                        "in_dims has {} entries but the function has {} parameter(s)",
+                        items.len(),
+                        f.params.len()
+                    ),
                 );
                 return None;
             }
             let mut ok = true;
             for ((d, s), p) in items.iter().zip(&f.params) {
                 if d.is_some() && p.var().is_none() {
-                    errs.at(*s, format!("`{}` is a scalar and cannot be mapped: use `None`", p.name));
+                    errs.at(
+                        *s,
+                        format!("`{}` is a scalar and cannot be mapped: use `None`", p.name),
+                    );
                     ok = false;
                 }
             }
@@ -144,7 +172,10 @@ fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<isize>
             Some(InDims::Each(_, span)) => *span,
             _ => spec.span,
         };
-        errs.at(span, "vmap needs at least one mapped argument (in_dims are all None)");
+        errs.at(
+            span,
+            "vmap needs at least one mapped argument (in_dims are all None)",
+        );
         return None;
     }
     Some(dims)
@@ -164,7 +195,9 @@ fn build(spec: &Spec, base: &Func, blame: Span, errs: &mut Errors) -> Option<Fun
             let out_dim = spec.out_dims.as_ref().map_or(0, |o| o.value);
             Ok(vmap::vmap(&f, &dims, out_dim))
         }
-        Kind::Jvp => argnums(spec, &f, errs).map(|(a, _)| jvp::jvp(&f, &a)).ok_or(String::new()),
+        Kind::Jvp => argnums(spec, &f, errs)
+            .map(|(a, _)| jvp::jvp(&f, &a))
+            .ok_or(String::new()),
         Kind::Grad | Kind::Jacrev | Kind::Jacfwd | Kind::Hessian => {
             let (a, tuple) = argnums(spec, &f, errs)?;
             match spec.kind {
@@ -180,7 +213,13 @@ fn build(spec: &Spec, base: &Func, blame: Span, errs: &mut Errors) -> Option<Fun
         Ok(mut f) => {
             opt::optimize(&mut f.eqns, &mut f.outs);
             if let Err(e) = verify::func(&f) {
-                errs.at(spec.span, format!("transforms: internal error (please report): {e}\n{}", print::func(&f)));
+                errs.at(
+                    spec.span,
+                    format!(
+                        "transforms: internal error (please report): {e}\n{}",
+                        print::func(&f)
+                    ),
+                );
                 return None;
             }
             Some(f)
@@ -226,18 +265,32 @@ fn param_env(f: &Func) -> HashMap<crate::ir::Var, Operand> {
         .collect()
 }
 
-fn generate(spec: &Spec, item: &ItemFn, lowered: &Lowered, errs: &mut Errors) -> Option<TokenStream> {
+fn generate(
+    spec: &Spec,
+    item: &ItemFn,
+    lowered: &Lowered,
+    errs: &mut Errors,
+) -> Option<TokenStream> {
     let base = &lowered.func;
     if let Err(e) = verify::func(base) {
-        errs.at(spec.span, format!("transforms: internal error (please report): {e}"));
+        errs.at(
+            spec.span,
+            format!("transforms: internal error (please report): {e}"),
+        );
         return None;
     }
     let fn_name = &item.sig.ident;
-    let name = spec.name.clone().unwrap_or_else(|| format_ident!("{}_{}", fn_name, kinds(spec).join("_")));
+    let name = spec
+        .name
+        .clone()
+        .unwrap_or_else(|| format_ident!("{}_{}", fn_name, kinds(spec).join("_")));
     let vis = &item.vis;
-    let doc = format!(" `#[{}]` of [`{fn_name}`], generated at compile time by `transforms`.", describe(spec));
+    let doc = format!(
+        " `#[{}]` of [`{fn_name}`], generated at compile time by `transforms`.",
+        describe(spec)
+    );
     if spec.kind == Kind::Vjp {
-        return vjp_items(spec, base, lowered, &name, vis, &doc, errs);
+        return vjp_items(item, spec, base, lowered, &name, &doc, errs);
     }
     let f = build(spec, base, lowered.ret_span, errs)?;
     let params = params_tokens(&f);
@@ -250,6 +303,8 @@ fn generate(spec: &Spec, item: &ItemFn, lowered: &Lowered, errs: &mut Errors) ->
         #[doc = #doc]
         #[allow(unused_variables, clippy::all)]
         #vis fn #name(#(#params),*) -> #ret_ty {
+            // The original function counts as used when its derivative is.
+            let _ = #fn_name;
             #body
             #ret_val
         }
@@ -271,18 +326,20 @@ fn camel(name: &Ident) -> Ident {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let mut c = p.chars();
-            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
         })
         .collect();
     Ident::new(&s, name.span())
 }
 
 fn vjp_items(
+    item: &ItemFn,
     spec: &Spec,
     base: &Func,
     lowered: &Lowered,
     name: &Ident,
-    vis: &syn::Visibility,
     doc: &str,
     errs: &mut Errors,
 ) -> Option<TokenStream> {
@@ -297,9 +354,13 @@ fn vjp_items(
     };
     let tensor_ty = &lowered.tensor_ty;
     let struct_name = camel(name);
+    let (orig, vis) = (&item.sig.ident, &item.vis);
     opt::optimize(&mut parts.forward.eqns, &mut parts.forward.outs);
     opt::optimize(&mut parts.pullback.eqns, &mut parts.pullback.outs);
-    opt::optimize(&mut parts.pullback_batched.eqns, &mut parts.pullback_batched.outs);
+    opt::optimize(
+        &mut parts.pullback_batched.eqns,
+        &mut parts.pullback_batched.outs,
+    );
     // Forward function.
     let params = params_tokens(&f);
     let mut env = param_env(&f);
@@ -307,22 +368,38 @@ fn vjp_items(
     let values = codegen::take(&env, &parts.forward.outs);
     let out_val = codegen::tree_value(&f.tree, &values[..parts.n_outs]);
     let out_ty = codegen::tree_type(&f.tree, tensor_ty);
-    let fields: Vec<Ident> = (0..parts.residuals.len()).map(|i| format_ident!("r{}", i)).collect();
+    let fields: Vec<Ident> = (0..parts.residuals.len())
+        .map(|i| format_ident!("r{}", i))
+        .collect();
     let res_vals = &values[parts.n_outs..];
-    let scalars: Vec<(&Ident, &TokenStream)> =
-        f.params.iter().filter(|p| p.var().is_none()).map(|p| (&p.name, &p.ty)).collect();
+    let scalars: Vec<(&Ident, &TokenStream)> = f
+        .params
+        .iter()
+        .filter(|p| p.var().is_none())
+        .map(|p| (&p.name, &p.ty))
+        .collect();
     let (sn, st): (Vec<_>, Vec<_>) = scalars.iter().copied().unzip();
     // Pullback methods.
-    let ct_names: Vec<Ident> = (0..parts.cts.len()).map(|i| format_ident!("ct{}", i)).collect();
+    let ct_names: Vec<Ident> = (0..parts.cts.len())
+        .map(|i| format_ident!("ct{}", i))
+        .collect();
     let method = |body: &jac::Body, ct_names: &[Ident]| {
-        let mut env: HashMap<_, _> =
-            parts.residuals.iter().zip(&fields).map(|(v, f)| (*v, Operand::Ref(quote!(&self.#f)))).collect();
+        let mut env: HashMap<_, _> = parts
+            .residuals
+            .iter()
+            .zip(&fields)
+            .map(|(v, f)| (*v, Operand::Ref(quote!(&self.#f))))
+            .collect();
         for (c, n) in parts.cts.iter().zip(ct_names) {
             env.insert(*c, Operand::Ref(quote!(#n)));
         }
         let stmts = codegen::stmts(&body.eqns, &body.outs, &mut env);
         let vals = codegen::take(&env, &body.outs);
-        let ret = if tuple { quote!((#(#vals,)*)) } else { vals[0].clone() };
+        let ret = if tuple {
+            quote!((#(#vals,)*))
+        } else {
+            vals[0].clone()
+        };
         quote!(#(let #sn = self.#sn;)* #stmts #ret)
     };
     let call_body = method(&parts.pullback, &ct_names);
@@ -333,11 +410,12 @@ fn vjp_items(
     } else {
         tensor_ty.clone()
     };
-    let struct_doc = format!(" The pullback of [`{name}`]: maps output cotangents to input cotangents.");
+    let struct_doc =
+        format!(" The pullback of [`{name}`]: maps output cotangents to input cotangents.");
     let fn_name = name;
     let ct_doc = " One cotangent per output of the function, each shaped like that output.";
-    let vmap_doc = " `call` mapped over dim 0 of each cotangent (e.g. the rows of an identity matrix).";
-    let _ = ToTokens::to_token_stream(&fn_name);
+    let vmap_doc =
+        " `call` mapped over dim 0 of each cotangent (e.g. the rows of an identity matrix).";
     Some(quote! {
         #[doc = #struct_doc]
         #[allow(dead_code)]
@@ -363,6 +441,7 @@ fn vjp_items(
         #[doc = #doc]
         #[allow(unused_variables, clippy::all)]
         #vis fn #fn_name(#(#params),*) -> (#out_ty, #struct_name) {
+            let _ = #orig;
             #body
             (#out_val, #struct_name { #(#fields: #res_vals,)* #(#sn,)* })
         }

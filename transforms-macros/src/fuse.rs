@@ -32,7 +32,9 @@ pub struct Fused<'a> {
 impl Fused<'_> {
     /// The kernel call over the leaves (given as references).
     pub fn call(&self, rt: &TokenStream, args: &[TokenStream]) -> TokenStream {
-        let params: Vec<_> = (0..self.leaves.len()).map(|i| format_ident!("x{}", i)).collect();
+        let params: Vec<_> = (0..self.leaves.len())
+            .map(|i| format_ident!("x{}", i))
+            .collect();
         let body = self.expr(rt, self.root, &params);
         let nb = proc_macro2::Literal::usize_unsuffixed(self.nb as usize);
         match args {
@@ -59,8 +61,14 @@ impl Fused<'_> {
             Prim::Unary(u) => u.elem(rt, &args[0]),
             Prim::WithScalar(s) => s.elem(rt, &args[0]),
             Prim::Binary(b) => b.elem(rt, &args[0], &args[1]),
-            Prim::Matmul(_) | Prim::Reduce(_) | Prim::Layout(_) | Prim::Relayout(_) | Prim::Const(_) => {
-                quote!(::core::compile_error!("transforms: internal error: fused a non-elementwise primitive"))
+            Prim::Matmul(_)
+            | Prim::Reduce(_)
+            | Prim::Layout(_)
+            | Prim::Relayout(_)
+            | Prim::Const(_) => {
+                quote!(::core::compile_error!(
+                    "transforms: internal error: fused a non-elementwise primitive"
+                ))
             }
         }
     }
@@ -101,7 +109,14 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         for v in inner.keys() {
             folded.insert(*v, true);
         }
-        roots.push(Group::Fused(Fused { leaves, out: e.out, span: e.span, nb: e.nb, root: e, inner }));
+        roots.push(Group::Fused(Fused {
+            leaves,
+            out: e.out,
+            span: e.span,
+            nb: e.nb,
+            root: e,
+            inner,
+        }));
     }
     roots.reverse();
     groups.extend(roots);
@@ -122,13 +137,23 @@ fn collect<'a>(
 ) {
     for (k, v) in e.ins.iter().enumerate() {
         let pending = reserve + (e.ins.len() - k - 1);
-        let producer = by_out.get(v).filter(|p| p.prim.is_elementwise() && p.nb == nb && uses.get(v) == Some(&1));
+        let producer = by_out
+            .get(v)
+            .filter(|p| p.prim.is_elementwise() && p.nb == nb && uses.get(v) == Some(&1));
         if let Some(p) = producer {
             // Fold only if the leaves stay within bounds.
             let mut trial_inner = inner.clone();
             let mut trial_leaves = leaves.clone();
             trial_inner.insert(*v, p);
-            collect(p, nb, pending, by_out, uses, &mut trial_inner, &mut trial_leaves);
+            collect(
+                p,
+                nb,
+                pending,
+                by_out,
+                uses,
+                &mut trial_inner,
+                &mut trial_leaves,
+            );
             if trial_leaves.len() + pending <= MAX_LEAVES {
                 *inner = trial_inner;
                 *leaves = trial_leaves;

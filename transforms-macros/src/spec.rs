@@ -118,10 +118,14 @@ fn parse_int(tts: &[TokenTree], errs: &mut Errors, what: &str, fallback: Span) -
         Some(TokenTree::Punct(p)) if p.as_char() == '-' => (true, &tts[1..]),
         _ => (false, tts),
     };
-    if let [TokenTree::Literal(lit)] = rest {
-        if let Ok(v) = syn::parse_str::<syn::LitInt>(&lit.to_string()).and_then(|l| l.base10_parse::<isize>()) {
-            return Some(Int { value: if neg { -v } else { v }, tokens: tts.iter().cloned().collect() });
-        }
+    if let [TokenTree::Literal(lit)] = rest
+        && let Ok(v) =
+            syn::parse_str::<syn::LitInt>(&lit.to_string()).and_then(|l| l.base10_parse::<isize>())
+    {
+        return Some(Int {
+            value: if neg { -v } else { v },
+            tokens: tts.iter().cloned().collect(),
+        });
     }
     let tokens: TokenStream = tts.iter().cloned().collect();
     if tokens.is_empty() {
@@ -134,7 +138,9 @@ fn parse_int(tts: &[TokenTree], errs: &mut Errors, what: &str, fallback: Span) -
 
 fn paren_items(tts: &[TokenTree]) -> Option<(Vec<Vec<TokenTree>>, Span)> {
     match tts {
-        [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => Some((split_commas(g.stream()), g.span())),
+        [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => {
+            Some((split_commas(g.stream()), g.span()))
+        }
         _ => None,
     }
 }
@@ -142,10 +148,21 @@ fn paren_items(tts: &[TokenTree]) -> Option<(Vec<Vec<TokenTree>>, Span)> {
 fn parse_argnums(tts: &[TokenTree], errs: &mut Errors, fallback: Span) -> Option<Argnums> {
     let span = span_of(tts, fallback);
     if let Some((items, span)) = paren_items(tts) {
-        let items: Vec<Int> = items.iter().filter_map(|t| parse_int(t, errs, "argnums", span)).collect();
-        return Some(Argnums { items, tuple: true, span });
+        let items: Vec<Int> = items
+            .iter()
+            .filter_map(|t| parse_int(t, errs, "argnums", span))
+            .collect();
+        return Some(Argnums {
+            items,
+            tuple: true,
+            span,
+        });
     }
-    parse_int(tts, errs, "argnums", span).map(|i| Argnums { items: vec![i], tuple: false, span })
+    parse_int(tts, errs, "argnums", span).map(|i| Argnums {
+        items: vec![i],
+        tuple: false,
+        span,
+    })
 }
 
 fn parse_in_dims(tts: &[TokenTree], errs: &mut Errors, fallback: Span) -> Option<InDims> {
@@ -164,13 +181,33 @@ fn parse_in_dims(tts: &[TokenTree], errs: &mut Errors, fallback: Span) -> Option
 }
 
 /// Parses the arguments of `#[kind(...)]` (or of a nested `kind(...)`).
-pub fn parse(kind: Kind, span: Span, args: TokenStream, outermost: bool, errs: &mut Errors) -> Spec {
-    let mut spec = Spec { kind, span, inner: None, argnums: None, in_dims: None, out_dims: None, name: None };
+pub fn parse(
+    kind: Kind,
+    span: Span,
+    args: TokenStream,
+    outermost: bool,
+    errs: &mut Errors,
+) -> Spec {
+    let mut spec = Spec {
+        kind,
+        span,
+        inner: None,
+        argnums: None,
+        in_dims: None,
+        out_dims: None,
+        name: None,
+    };
     let mut seen: Vec<String> = Vec::new();
     for (pos, part) in split_commas(args).into_iter().enumerate() {
         let part_span = span_of(&part, span);
         let TokenTree::Ident(key) = &part[0] else {
-            errs.at(part_span, format!("expected `key = value` or a nested transform in `{}`", kind.name()));
+            errs.at(
+                part_span,
+                format!(
+                    "expected `key = value` or a nested transform in `{}`",
+                    kind.name()
+                ),
+            );
             continue;
         };
         let is_assign = matches!(part.get(1), Some(TokenTree::Punct(p)) if p.as_char() == '=');
@@ -179,9 +216,15 @@ pub fn parse(kind: Kind, span: Span, args: TokenStream, outermost: bool, errs: &
             let key_s = key.to_string();
             let Some(inner_kind) = Kind::from_name(&key_s) else {
                 if kind.keys().contains(&key_s.as_str()) {
-                    errs.at(key.span(), format!("missing value for `{key_s}`: write `{key_s} = ...`"));
+                    errs.at(
+                        key.span(),
+                        format!("missing value for `{key_s}`: write `{key_s} = ...`"),
+                    );
                 } else {
-                    errs.at(key.span(), format!("unknown transform `{key_s}`; expected one of: {TRANSFORMS}"));
+                    errs.at(
+                        key.span(),
+                        format!("unknown transform `{key_s}`; expected one of: {TRANSFORMS}"),
+                    );
                 }
                 continue;
             };
@@ -193,11 +236,20 @@ pub fn parse(kind: Kind, span: Span, args: TokenStream, outermost: bool, errs: &
                 [] => TokenStream::new(),
                 [TokenTree::Group(g)] if g.delimiter() == Delimiter::Parenthesis => g.stream(),
                 rest => {
-                    errs.at(span_of(rest, part_span), format!("malformed nested transform `{key_s}`: expected `{key_s}(...)`"));
+                    errs.at(
+                        span_of(rest, part_span),
+                        format!("malformed nested transform `{key_s}`: expected `{key_s}(...)`"),
+                    );
                     continue;
                 }
             };
-            spec.inner = Some(Box::new(parse(inner_kind, key.span(), inner_args, false, errs)));
+            spec.inner = Some(Box::new(parse(
+                inner_kind,
+                key.span(),
+                inner_args,
+                false,
+                errs,
+            )));
             continue;
         }
         let key_s = key.to_string();
@@ -205,7 +257,11 @@ pub fn parse(kind: Kind, span: Span, args: TokenStream, outermost: bool, errs: &
         if !kind.keys().contains(&key_s.as_str()) {
             errs.at(
                 key.span(),
-                format!("unknown argument `{key_s}` for `{}`; expected one of: {}", kind.name(), kind.keys().join(", ")),
+                format!(
+                    "unknown argument `{key_s}` for `{}`; expected one of: {}",
+                    kind.name(),
+                    kind.keys().join(", ")
+                ),
             );
             continue;
         }
@@ -224,8 +280,14 @@ pub fn parse(kind: Kind, span: Span, args: TokenStream, outermost: bool, errs: &
             "out_dims" => spec.out_dims = parse_int(value, errs, "out_dims", part_span),
             _ => match value {
                 [TokenTree::Ident(i)] if outermost => spec.name = Some(i.clone()),
-                [TokenTree::Ident(_)] => errs.at(key.span(), "`name` is only allowed on the outermost transform"),
-                _ => errs.at(span_of(value, part_span), "expected an identifier for `name`"),
+                [TokenTree::Ident(_)] => errs.at(
+                    key.span(),
+                    "`name` is only allowed on the outermost transform",
+                ),
+                _ => errs.at(
+                    span_of(value, part_span),
+                    "expected an identifier for `name`",
+                ),
             },
         }
     }

@@ -51,7 +51,11 @@ fn printer_is_stable() {
     );
     let g = checked(jvp::jvp(&f, &[2]));
     assert_eq!(print::func(&g), print::func(&checked(jvp::jvp(&f, &[2]))));
-    assert!(print::func(&g).contains("x_tangent: %7"), "{}", print::func(&g));
+    assert!(
+        print::func(&g).contains("x_tangent: %7"),
+        "{}",
+        print::func(&g)
+    );
 }
 
 #[test]
@@ -67,13 +71,35 @@ fn every_transform_and_nesting_verifies() {
         let _ = checked(jac::jacrev(&jf, &[0], false).unwrap());
         let _ = checked(jac::jacrev(&first, &[0], false).unwrap());
         let parts = jac::vjp(&v, &[0]).unwrap();
-        let params: std::collections::HashSet<_> = parts.forward.params.iter().filter_map(|p| p.var()).collect();
-        verify::body(&parts.forward.eqns, &parts.forward.outs, params, parts.forward.next_var).unwrap();
+        let params: std::collections::HashSet<_> = parts
+            .forward
+            .params
+            .iter()
+            .filter_map(|p| p.var())
+            .collect();
+        verify::body(
+            &parts.forward.eqns,
+            &parts.forward.outs,
+            params,
+            parts.forward.next_var,
+        )
+        .unwrap();
         let mut inputs: std::collections::HashSet<_> = parts.residuals.iter().copied().collect();
         inputs.extend(parts.cts.iter().copied());
-        verify::body(&parts.pullback.eqns, &parts.pullback.outs, inputs.clone(), parts.forward.next_var).unwrap();
-        verify::body(&parts.pullback_batched.eqns, &parts.pullback_batched.outs, inputs, parts.forward.next_var)
-            .unwrap();
+        verify::body(
+            &parts.pullback.eqns,
+            &parts.pullback.outs,
+            inputs.clone(),
+            parts.forward.next_var,
+        )
+        .unwrap();
+        verify::body(
+            &parts.pullback_batched.eqns,
+            &parts.pullback_batched.outs,
+            inputs,
+            parts.forward.next_var,
+        )
+        .unwrap();
     }
 }
 
@@ -87,6 +113,13 @@ fn symbolic_zeros_prune_unused_inputs() {
     let g = checked(jac::grad(&f, &[1], false).unwrap());
     let text = print::func(&g);
     assert!(!text.contains("zeros_like"), "{text}");
-    let g0 = checked(jac::grad(&lowered(parse_quote! { fn f(a: &Tensor, b: &Tensor) -> Tensor { b.sum() } }), &[0], false).unwrap());
+    let g0 = checked(
+        jac::grad(
+            &lowered(parse_quote! { fn f(a: &Tensor, b: &Tensor) -> Tensor { b.sum() } }),
+            &[0],
+            false,
+        )
+        .unwrap(),
+    );
     assert!(print::func(&g0).contains("zeros_like"));
 }

@@ -21,7 +21,8 @@ impl<T: Float> Tensor<T> {
     /// length must already be right).
     pub(crate) fn from_parts(shape: Vec<usize>, data: Vec<T>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        let data = ArcArray::from_shape_vec(IxDyn(&shape), data).expect("shape matches data length");
+        let data =
+            ArcArray::from_shape_vec(IxDyn(&shape), data).expect("shape matches data length");
         Tensor { data }
     }
 
@@ -29,7 +30,11 @@ impl<T: Float> Tensor<T> {
     /// (internal: no copy).
     pub(crate) fn reshaped(&self, shape: &[usize]) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), self.numel());
-        let data = self.data.clone().into_shape_with_order(IxDyn(shape)).expect("standard layout reshapes in place");
+        let data = self
+            .data
+            .clone()
+            .into_shape_with_order(IxDyn(shape))
+            .expect("standard layout reshapes in place");
         Tensor { data }
     }
 
@@ -190,7 +195,13 @@ impl<T: Float> Tensor<T> {
 impl<T: Float, D: Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
     fn from(a: ndarray::Array<T, D>) -> Self {
         let a = a.into_dyn();
-        let data = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
-        Tensor { data: data.into_shared() }
+        let data = if a.is_standard_layout() {
+            a
+        } else {
+            a.as_standard_layout().into_owned()
+        };
+        Tensor {
+            data: data.into_shared(),
+        }
     }
 }

@@ -59,7 +59,10 @@ fn sum_to_like_values() {
     let b = ops::sum_to_like(&x, &Tensor::zeros(&[1]), 1, 0b1);
     assert_eq!((b.shape(), b.to_vec()), (&[2usize][..], vec![6., 15.]));
     let b = ops::sum_to_like(&x, &Tensor::zeros(&[1, 3]), 1, 0);
-    assert_eq!((b.shape(), b.to_vec()), (&[1usize, 3][..], vec![5., 7., 9.]));
+    assert_eq!(
+        (b.shape(), b.to_vec()),
+        (&[1usize, 3][..], vec![5., 7., 9.])
+    );
 }
 
 #[test]

@@ -57,10 +57,24 @@ pub fn batched_gemm<T: Element>(
     let count: usize = batch.iter().product();
     // B shared by the whole batch and A's matrices stacked row after row:
     // one GEMM of (count * m) x k by k x n fills the same output layout.
-    let stacked: Vec<usize> = contiguous_strides(batch).iter().map(|s| s * m * a.row_stride).collect();
-    if count > 1 && b.batch_strides.iter().all(|&s| s == 0) && a.batch_strides == stacked.as_slice() {
-        let rows = GemmOperand { data: a.data, batch_strides: &[], row_stride: a.row_stride, col_stride: a.col_stride };
-        let flat = GemmOperand { data: b.data, batch_strides: &[], row_stride: b.row_stride, col_stride: b.col_stride };
+    let stacked: Vec<usize> = contiguous_strides(batch)
+        .iter()
+        .map(|s| s * m * a.row_stride)
+        .collect();
+    if count > 1 && b.batch_strides.iter().all(|&s| s == 0) && a.batch_strides == stacked.as_slice()
+    {
+        let rows = GemmOperand {
+            data: a.data,
+            batch_strides: &[],
+            row_stride: a.row_stride,
+            col_stride: a.col_stride,
+        };
+        let flat = GemmOperand {
+            data: b.data,
+            batch_strides: &[],
+            row_stride: b.row_stride,
+            col_stride: b.col_stride,
+        };
         return batched_gemm(&[], count * m, k, n, rows, flat);
     }
     let mut out = vec![T::zero(); count * m * n];
@@ -241,14 +255,30 @@ mod tests {
         let (m, k, n) = (9, 20, 7);
         let a: Vec<f64> = (0..6 * m * k).map(|i| (i as f64 * 0.13).sin()).collect();
         let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.07).cos()).collect();
-        let op_b = GemmOperand { data: &b, batch_strides: &[0, 0], row_stride: n, col_stride: 1 };
+        let op_b = GemmOperand {
+            data: &b,
+            batch_strides: &[0, 0],
+            row_stride: n,
+            col_stride: 1,
+        };
         for (row_stride, col_stride, folded) in [(k, 1, true), (1, m, false)] {
-            let op_a = GemmOperand { data: &a, batch_strides: &[3 * m * k, m * k], row_stride, col_stride };
+            let op_a = GemmOperand {
+                data: &a,
+                batch_strides: &[3 * m * k, m * k],
+                row_stride,
+                col_stride,
+            };
             let c = batched_gemm(&[2, 3], m, k, n, op_a, op_b);
             let want: Vec<f64> = (0..6)
                 .flat_map(|t| {
                     let off = t * m * k;
-                    naive(m, k, n, |i, p| a[off + i * row_stride + p * col_stride], |p, j| b[p * n + j])
+                    naive(
+                        m,
+                        k,
+                        n,
+                        |i, p| a[off + i * row_stride + p * col_stride],
+                        |p, j| b[p * n + j],
+                    )
                 })
                 .collect();
             assert!(close(&c, &want), "folded = {folded}");

@@ -109,7 +109,11 @@ pub struct Builder {
 
 impl Builder {
     pub fn new(next_var: u32) -> Self {
-        Builder { next_var, eqns: Vec::new(), span: Span::call_site() }
+        Builder {
+            next_var,
+            eqns: Vec::new(),
+            span: Span::call_site(),
+        }
     }
 
     pub fn fresh(&mut self) -> Var {
@@ -121,7 +125,13 @@ impl Builder {
     /// Emits `prim(ins)` with `nb` batch dims at the current span; returns the out var.
     pub fn emit(&mut self, prim: Prim, ins: &[Var], nb: u8) -> Var {
         let out = self.fresh();
-        self.eqns.push(Eqn { prim, ins: ins.to_vec(), out, nb, span: self.span });
+        self.eqns.push(Eqn {
+            prim,
+            ins: ins.to_vec(),
+            out,
+            nb,
+            span: self.span,
+        });
         out
     }
 
@@ -138,6 +148,9 @@ impl Builder {
 impl Eqn {
     /// The equation with its inputs renamed by `map`.
     pub fn renamed(&self, map: &std::collections::HashMap<Var, Var>) -> Eqn {
-        Eqn { ins: self.ins.iter().map(|v| *map.get(v).unwrap_or(v)).collect(), ..self.clone() }
+        Eqn {
+            ins: self.ins.iter().map(|v| *map.get(v).unwrap_or(v)).collect(),
+            ..self.clone()
+        }
     }
 }

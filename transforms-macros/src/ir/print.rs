@@ -13,7 +13,11 @@ impl std::fmt::Display for Var {
 /// `%5 = add{nb=1}(%3, %4)`
 pub fn eqn(e: &Eqn) -> String {
     let ins: Vec<String> = e.ins.iter().map(Var::to_string).collect();
-    let nb = if e.nb > 0 { format!("{{nb={}}}", e.nb) } else { String::new() };
+    let nb = if e.nb > 0 {
+        format!("{{nb={}}}", e.nb)
+    } else {
+        String::new()
+    };
     format!("{} = {}{}({})", e.out, e.prim.name(), nb, ins.join(", "))
 }
 

@@ -43,7 +43,10 @@ pub enum Scalar {
     /// An integer constant (dims, shapes).
     Int(i64),
     /// A Rust expression over scalar parameters, kept as the user wrote it.
-    Expr { tokens: TokenStream, text: String },
+    Expr {
+        tokens: TokenStream,
+        text: String,
+    },
     Neg(Box<Scalar>),
     Bin(ScalarOp, Box<Scalar>, Box<Scalar>),
 }
@@ -108,7 +111,11 @@ impl Scalar {
             }
             Scalar::Int(v) => {
                 let lit = proc_macro2::Literal::i64_unsuffixed(v.abs());
-                if *v < 0 { quote!((-#lit)) } else { lit.into_token_stream() }
+                if *v < 0 {
+                    quote!((-#lit))
+                } else {
+                    lit.into_token_stream()
+                }
             }
             Scalar::Expr { tokens, .. } => quote!((#tokens)),
             Scalar::Neg(s) => {

@@ -12,16 +12,29 @@ pub fn func(f: &Func) -> Result<(), String> {
     let mut leaves = f.tree.leaves();
     leaves.sort_unstable();
     if leaves != (0..f.outs.len()).collect::<Vec<_>>() {
-        return Err(format!("output tree {:?} does not cover {} outputs", f.tree, f.outs.len()));
+        return Err(format!(
+            "output tree {:?} does not cover {} outputs",
+            f.tree,
+            f.outs.len()
+        ));
     }
     Ok(())
 }
 
 /// Checks equations and outputs given the vars defined on entry.
-pub fn body(eqns: &[Eqn], outs: &[Var], mut defined: HashSet<Var>, next_var: u32) -> Result<(), String> {
+pub fn body(
+    eqns: &[Eqn],
+    outs: &[Var],
+    mut defined: HashSet<Var>,
+    next_var: u32,
+) -> Result<(), String> {
     for e in eqns {
         if e.ins.len() != e.prim.arity() {
-            return Err(format!("arity: {} expects {} inputs", print::eqn(e), e.prim.arity()));
+            return Err(format!(
+                "arity: {} expects {} inputs",
+                print::eqn(e),
+                e.prim.arity()
+            ));
         }
         if let Some(v) = e.ins.iter().find(|v| !defined.contains(v)) {
             return Err(format!("{v} used before definition in {}", print::eqn(e)));

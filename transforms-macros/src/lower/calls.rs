@@ -10,7 +10,9 @@ use crate::ir::{Scalar, Var};
 use crate::prims::{Binary, Layout, Matmul, Prim, Reduce, ReduceOp, Unary, WithScalar};
 
 fn unary(name: &str) -> Option<Unary> {
-    Unary::ALL.into_iter().find(|u| u.name() == name && *u != Unary::Heaviside)
+    Unary::ALL
+        .into_iter()
+        .find(|u| u.name() == name && *u != Unary::Heaviside)
 }
 
 impl Lower<'_> {
@@ -18,7 +20,10 @@ impl Lower<'_> {
         if args.len() == n {
             return true;
         }
-        self.err(span, format!("`{name}` takes {what}, found {} argument(s)", args.len()));
+        self.err(
+            span,
+            format!("`{name}` takes {what}, found {} argument(s)", args.len()),
+        );
         false
     }
 
@@ -30,7 +35,9 @@ impl Lower<'_> {
             Val::Tensor(v) => v,
             Val::Scalar(s) => return self.scalar_method(s, m),
             Val::Error => return Val::Error,
-            Val::Tuple(_) => return self.err(m.receiver.span(), "methods on tuples are not supported"),
+            Val::Tuple(_) => {
+                return self.err(m.receiver.span(), "methods on tuples are not supported");
+            }
         };
         if let Some(u) = unary(&name) {
             if !self.arity(span, &name, &args, 0, "no arguments") {
@@ -40,30 +47,52 @@ impl Lower<'_> {
         }
         let prim = match name.as_str() {
             "clone" => {
-                return if self.arity(span, &name, &args, 0, "no arguments") { Val::Tensor(recv) } else { Val::Error };
+                return if self.arity(span, &name, &args, 0, "no arguments") {
+                    Val::Tensor(recv)
+                } else {
+                    Val::Error
+                };
             }
             "powf" => {
                 if !self.arity(span, &name, &args, 1, "1 argument (the exponent)") {
                     return Val::Error;
                 }
-                let Some(c) = self.scalar(args[0]) else { return Val::Error };
+                let Some(c) = self.scalar(args[0]) else {
+                    return Val::Error;
+                };
                 Prim::WithScalar(WithScalar::Powf(c))
             }
             "sum" | "mean" | "sum_dim" | "mean_dim" => {
-                let op = if name.starts_with("sum") { ReduceOp::Sum } else { ReduceOp::Mean };
+                let op = if name.starts_with("sum") {
+                    ReduceOp::Sum
+                } else {
+                    ReduceOp::Mean
+                };
                 let dim = if name.ends_with("_dim") {
                     if !self.arity(span, &name, &args, 1, "1 argument (the dim)") {
                         return Val::Error;
                     }
-                    let Some(d) = self.scalar(args[0]) else { return Val::Error };
+                    let Some(d) = self.scalar(args[0]) else {
+                        return Val::Error;
+                    };
                     Some(d)
                 } else {
-                    if !self.arity(span, &name, &args, 0, &format!("no arguments (use `{name}_dim(d)` for one dim)")) {
+                    if !self.arity(
+                        span,
+                        &name,
+                        &args,
+                        0,
+                        &format!("no arguments (use `{name}_dim(d)` for one dim)"),
+                    ) {
                         return Val::Error;
                     }
                     None
                 };
-                Prim::Reduce(Reduce { op, dim, transposed: false })
+                Prim::Reduce(Reduce {
+                    op,
+                    dim,
+                    transposed: false,
+                })
             }
             "t" => {
                 if !self.arity(span, &name, &args, 0, "no arguments") {
@@ -75,31 +104,44 @@ impl Lower<'_> {
                 if !self.arity(span, &name, &args, 2, "2 arguments (the dims)") {
                     return Val::Error;
                 }
-                let (Some(a), Some(b)) = (self.scalar(args[0]), self.scalar(args[1])) else { return Val::Error };
+                let (Some(a), Some(b)) = (self.scalar(args[0]), self.scalar(args[1])) else {
+                    return Val::Error;
+                };
                 Prim::Layout(Layout::Transpose(a, b))
             }
             "unsqueeze" => {
                 if !self.arity(span, &name, &args, 1, "1 argument (the dim)") {
                     return Val::Error;
                 }
-                let Some(d) = self.scalar(args[0]) else { return Val::Error };
+                let Some(d) = self.scalar(args[0]) else {
+                    return Val::Error;
+                };
                 Prim::Layout(Layout::Unsqueeze(d))
             }
             "reshape" => {
                 if !self.arity(span, &name, &args, 1, "1 argument (the shape, `&[..]`)") {
                     return Val::Error;
                 }
-                let Some(shape) = self.shape(args[0]) else { return Val::Error };
+                let Some(shape) = self.shape(args[0]) else {
+                    return Val::Error;
+                };
                 Prim::Layout(Layout::Reshape(shape))
             }
             "matmul" => {
                 if !self.arity(span, &name, &args, 1, "1 argument (the right-hand tensor)") {
                     return Val::Error;
                 }
-                let Some(b) = self.tensor(args[0]) else { return Val::Error };
+                let Some(b) = self.tensor(args[0]) else {
+                    return Val::Error;
+                };
                 return self.emit(m.span(), Prim::Matmul(Matmul::Mm), &[recv, b]);
             }
-            _ => return self.err(span, format!("unsupported tensor method `{name}`; supported methods: {METHODS}")),
+            _ => {
+                return self.err(
+                    span,
+                    format!("unsupported tensor method `{name}`; supported methods: {METHODS}"),
+                );
+            }
         };
         self.emit(m.span(), prim, &[recv])
     }
@@ -125,7 +167,10 @@ impl Lower<'_> {
             other => other,
         };
         let Expr::Array(arr) = e else {
-            self.err(e.span(), "`reshape` takes an array literal such as `&[2, -1]`");
+            self.err(
+                e.span(),
+                "`reshape` takes an array literal such as `&[2, -1]`",
+            );
             return None;
         };
         arr.elems.iter().map(|d| self.scalar(d)).collect()
@@ -133,9 +178,17 @@ impl Lower<'_> {
 
     pub(super) fn call(&mut self, c: &syn::ExprCall) -> Val {
         let Expr::Path(p) = &*c.func else {
-            return self.err(c.func.span(), "only calls to `linear` and `matmul` are supported");
+            return self.err(
+                c.func.span(),
+                "only calls to `linear` and `matmul` are supported",
+            );
         };
-        let name = p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         let args: Vec<&Expr> = c.args.iter().collect();
         let span = c.span();
         match name.as_str() {

@@ -25,8 +25,10 @@ const METHODS: &str = "tanh, exp, ln, sin, cos, sqrt, sigmoid, relu, square, neg
 sum(), sum_dim(d), mean(), mean_dim(d), t(), transpose(a, b), reshape(&[..]), unsqueeze(d), \
 matmul(&b), clone()";
 
-const SCALAR_TYPES: [&str; 14] =
-    ["f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize"];
+const SCALAR_TYPES: [&str; 14] = [
+    "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128",
+    "usize",
+];
 
 /// A lowered value.
 #[derive(Clone)]
@@ -61,17 +63,21 @@ fn is_tensor(ty: &Type) -> bool {
 }
 
 fn is_scalar(ty: &Type) -> bool {
-    last_segment(ty).is_some_and(|s| s.arguments.is_none() && SCALAR_TYPES.iter().any(|n| s.ident == n))
+    last_segment(ty)
+        .is_some_and(|s| s.arguments.is_none() && SCALAR_TYPES.iter().any(|n| s.ident == n))
 }
 
 /// Lowers `item`; `None` when errors were reported.
 pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
     let sig = &item.sig;
     if !sig.generics.params.is_empty() {
-        errs.spanned(&sig.generics, "generic functions are not supported: write the element type, e.g. `&Tensor<f64>`");
+        errs.spanned(
+            &sig.generics,
+            "generic functions are not supported: write the element type, e.g. `&Tensor<f64>`",
+        );
     }
     if let Some(a) = &sig.asyncness {
-        errs.spanned(&a, "`async fn` cannot be transformed");
+        errs.spanned(a, "`async fn` cannot be transformed");
     }
     let mut b = Builder::new(0);
     let mut params = Vec::new();
@@ -79,7 +85,10 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
     let mut tensor_ty = None;
     for arg in &sig.inputs {
         let FnArg::Typed(pt) = arg else {
-            errs.spanned(&arg, "methods (`self`) cannot be transformed: use a free function");
+            errs.spanned(
+                arg,
+                "methods (`self`) cannot be transformed: use a free function",
+            );
             continue;
         };
         let Pat::Ident(pi) = &*pt.pat else {
@@ -98,7 +107,10 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
                 ParamKind::Tensor(v)
             }
             t if is_scalar(t) => {
-                scope.insert(name.to_string(), Val::Scalar(Scalar::expr(name.to_token_stream())));
+                scope.insert(
+                    name.to_string(),
+                    Val::Scalar(Scalar::expr(name.to_token_stream())),
+                );
                 ParamKind::Scalar
             }
             t => {
@@ -110,12 +122,19 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
                 continue;
             }
         };
-        params.push(Param { name, ty: ty.to_token_stream(), kind });
+        params.push(Param {
+            name,
+            ty: ty.to_token_stream(),
+            kind,
+        });
     }
     let ret = match &sig.output {
         ReturnType::Type(_, ty) => Some(&**ty),
         ReturnType::Default => {
-            errs.spanned(&sig.ident, "a transformed function must return a `Tensor` or a tuple of `Tensor`s");
+            errs.spanned(
+                &sig.ident,
+                "a transformed function must return a `Tensor` or a tuple of `Tensor`s",
+            );
             None
         }
     };
@@ -124,19 +143,34 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
             tensor_ty.get_or_insert_with(|| t.to_token_stream());
             Some(1)
         }
-        Type::Tuple(tt) if !tt.elems.is_empty() && tt.elems.iter().all(is_tensor) => Some(tt.elems.len()),
+        Type::Tuple(tt) if !tt.elems.is_empty() && tt.elems.iter().all(is_tensor) => {
+            Some(tt.elems.len())
+        }
         t => {
-            errs.spanned(&t, "unsupported return type: expected `Tensor` or a tuple of `Tensor`s");
+            errs.spanned(
+                t,
+                "unsupported return type: expected `Tensor` or a tuple of `Tensor`s",
+            );
             None
         }
     });
-    let mut lw = Lower { b, scopes: vec![scope], errs };
+    let mut lw = Lower {
+        b,
+        scopes: vec![scope],
+        errs,
+    };
     let tail = lw.block_with(&item.block, ret.is_some());
     let Lower { b, errs, .. } = lw;
     let ret_n = ret_tree?;
-    let tail_span = item.block.stmts.last().map_or(item.block.span(), |s| s.span());
+    let tail_span = item
+        .block
+        .stmts
+        .last()
+        .map_or(item.block.span(), |s| s.span());
     let (outs, tree) = match tail {
-        Val::Tensor(v) if ret_n == 1 && !matches!(ret, Some(Type::Tuple(_))) => (vec![v], Tree::Leaf(0)),
+        Val::Tensor(v) if ret_n == 1 && !matches!(ret, Some(Type::Tuple(_))) => {
+            (vec![v], Tree::Leaf(0))
+        }
         Val::Tuple(vals) if matches!(ret, Some(Type::Tuple(_))) && vals.len() == ret_n => {
             let mut outs = Vec::new();
             for v in vals {
@@ -151,7 +185,10 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
         }
         Val::Error => return None,
         _ => {
-            errs.at(tail_span, "the returned value does not match the declared return type");
+            errs.at(
+                tail_span,
+                "the returned value does not match the declared return type",
+            );
             return None;
         }
     };
@@ -160,7 +197,17 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
     }
     let tensor_ty = tensor_ty.unwrap_or_else(|| quote!(Tensor));
     let ret_span = ret.map_or(sig.ident.span(), |t| t.span());
-    Some(Lowered { func: Func { params, eqns: b.eqns, outs, tree, next_var: b.next_var }, tensor_ty, ret_span })
+    Some(Lowered {
+        func: Func {
+            params,
+            eqns: b.eqns,
+            outs,
+            tree,
+            next_var: b.next_var,
+        },
+        tensor_ty,
+        ret_span,
+    })
 }
 
 pub(crate) struct Lower<'a> {
@@ -214,7 +261,10 @@ impl Lower<'_> {
                     let name = match pat {
                         Pat::Ident(pi) => Some(pi.ident.to_string()),
                         other => {
-                            self.err_node(other, "`let` must bind a plain name (patterns are not supported)");
+                            self.err_node(
+                                other,
+                                "`let` must bind a plain name (patterns are not supported)",
+                            );
                             let names = pat_idents(other);
                             if let Some(scope) = self.scopes.last_mut() {
                                 scope.extend(names.into_iter().map(|n| (n, Val::Error)));
@@ -246,7 +296,10 @@ impl Lower<'_> {
                 Stmt::Expr(e, None) if last => tail = Some(self.expr(e)),
                 Stmt::Expr(e, _) if expr_kind(e) != "this expression" => {
                     let what = expr_kind(e);
-                    self.err_node(e, format!("{what} is not supported in a transformed function; {SUPPORTED}"));
+                    self.err_node(
+                        e,
+                        format!("{what} is not supported in a transformed function; {SUPPORTED}"),
+                    );
                 }
                 Stmt::Expr(e, _) => {
                     self.err_node(e, "expression statements are not supported (they have no effect); bind with `let`");
@@ -255,14 +308,19 @@ impl Lower<'_> {
                     self.err_node(&it, "items inside a transformed function are not supported");
                 }
                 Stmt::Macro(m) => {
-                    self.err_node(&m, "macro calls are not supported in a transformed function");
+                    self.err_node(
+                        &m,
+                        "macro calls are not supported in a transformed function",
+                    );
                 }
             }
         }
         self.scopes.pop();
         match tail {
             Some(v) => v,
-            None if needs_value => self.err_node(&block, "the block has no value: end it with an expression"),
+            None if needs_value => {
+                self.err_node(&block, "the block has no value: end it with an expression")
+            }
             None => Val::Error,
         }
     }
@@ -350,7 +408,10 @@ impl Lower<'_> {
             other => {
                 return self.err(
                     other.span(),
-                    format!("the operator `{}` is not supported; use `+ - * /`", other.to_token_stream()),
+                    format!(
+                        "the operator `{}` is not supported; use `+ - * /`",
+                        other.to_token_stream()
+                    ),
                 );
             }
         };
@@ -378,12 +439,14 @@ impl Lower<'_> {
             (Val::Scalar(s), Val::Tensor(a)) => {
                 let (prim, x) = match op {
                     ScalarOp::Add | ScalarOp::Mul => (with(s), a),
-                    ScalarOp::Sub => {
-                        (WithScalar::AddScalar(s), self.emit_var(span, Prim::Unary(Unary::Neg), &[a]))
-                    }
-                    ScalarOp::Div => {
-                        (WithScalar::MulScalar(s), self.emit_var(span, Prim::Unary(Unary::Recip), &[a]))
-                    }
+                    ScalarOp::Sub => (
+                        WithScalar::AddScalar(s),
+                        self.emit_var(span, Prim::Unary(Unary::Neg), &[a]),
+                    ),
+                    ScalarOp::Div => (
+                        WithScalar::MulScalar(s),
+                        self.emit_var(span, Prim::Unary(Unary::Recip), &[a]),
+                    ),
                 };
                 self.emit(span, Prim::WithScalar(prim), &[x])
             }

@@ -28,7 +28,8 @@ impl Binary {
         let (a, b, out) = (cx.eqn.ins[0], cx.eqn.ins[1], cx.eqn.out);
         let (ta, tb) = (tans[0], tans[1]);
         // A lone tangent of an addend has its input's shape: broadcast it to the output's.
-        let widen = |cx: &mut Jvp, t: Var| cx.emit(Prim::Relayout(Relayout::BroadcastLike), &[t, out]);
+        let widen =
+            |cx: &mut Jvp, t: Var| cx.emit(Prim::Relayout(Relayout::BroadcastLike), &[t, out]);
         match self {
             Binary::Add => match (ta, tb) {
                 (Some(ta), Some(tb)) => Some(cx.emit(Prim::Binary(Binary::Add), &[ta, tb])),
@@ -71,7 +72,11 @@ impl Binary {
                     cts[0] = Some(cx.unbroadcast(ct, 0));
                 }
                 if cx.linear[1] {
-                    let c = if self == Binary::Sub { cx.emit(Prim::Unary(Unary::Neg), &[ct]) } else { ct };
+                    let c = if self == Binary::Sub {
+                        cx.emit(Prim::Unary(Unary::Neg), &[ct])
+                    } else {
+                        ct
+                    };
                     cts[1] = Some(cx.unbroadcast(c, 1));
                 }
             }

@@ -67,7 +67,14 @@ impl Layout {
             }
             Layout::T => quote!(#rt::ops::t(#x, #nb)),
             Layout::Unsqueeze(d) | Layout::Squeeze(d) => {
-                let f = format_ident!("{}", if matches!(self, Layout::Squeeze(_)) { "squeeze" } else { "unsqueeze" });
+                let f = format_ident!(
+                    "{}",
+                    if matches!(self, Layout::Squeeze(_)) {
+                        "squeeze"
+                    } else {
+                        "unsqueeze"
+                    }
+                );
                 let d = d.dim_tokens();
                 quote!(#rt::ops::#f(#x, #d, #nb))
             }
@@ -138,8 +145,14 @@ impl Relayout {
         let like = cx.eqn.ins[1];
         let g = match self {
             Relayout::AssertBatch => ct,
-            Relayout::UnflattenLike(d) => cx.emit(Prim::Relayout(Relayout::FlattenLike(d.clone())), &[ct, like]),
-            Relayout::FlattenLike(d) => cx.emit(Prim::Relayout(Relayout::UnflattenLike(d.clone())), &[ct, like]),
+            Relayout::UnflattenLike(d) => cx.emit(
+                Prim::Relayout(Relayout::FlattenLike(d.clone())),
+                &[ct, like],
+            ),
+            Relayout::FlattenLike(d) => cx.emit(
+                Prim::Relayout(Relayout::UnflattenLike(d.clone())),
+                &[ct, like],
+            ),
             Relayout::ReshapeLike => {
                 let w = cx.wit(0);
                 cx.emit(Prim::Relayout(Relayout::ReshapeLike), &[ct, w])
@@ -159,13 +172,20 @@ impl Relayout {
             Relayout::UnflattenLike(d) | Relayout::FlattenLike(d) => {
                 let f = format_ident!(
                     "{}",
-                    if matches!(self, Relayout::FlattenLike(_)) { "flatten_like" } else { "unflatten_like" }
+                    if matches!(self, Relayout::FlattenLike(_)) {
+                        "flatten_like"
+                    } else {
+                        "unflatten_like"
+                    }
                 );
                 let d = d.dim_tokens();
                 quote!(#rt::ops::#f(#x, #d, #like, #nb))
             }
             Relayout::SumToLike(k) => quote!(#rt::ops::sum_to_like(#x, #like, #nb, #k)),
-            Relayout::ReshapeLike | Relayout::BroadcastLike | Relayout::ExpandDim0Like | Relayout::AssertBatch => {
+            Relayout::ReshapeLike
+            | Relayout::BroadcastLike
+            | Relayout::ExpandDim0Like
+            | Relayout::AssertBatch => {
                 let f = format_ident!("{}", self.name());
                 quote!(#rt::ops::#f(#x, #like, #nb))
             }

@@ -101,7 +101,10 @@ impl Transpose<'_> {
     pub fn only_linear(&self, i: usize) -> Result<(), String> {
         let others = self.linear.iter().enumerate().any(|(j, l)| *l && j != i);
         if others || !self.linear[i] {
-            return Err(format!("`{}` is not linear in this combination of inputs", self.eqn.prim.name()));
+            return Err(format!(
+                "`{}` is not linear in this combination of inputs",
+                self.eqn.prim.name()
+            ));
         }
         Ok(())
     }
@@ -140,7 +143,11 @@ impl Prim {
     pub fn is_elementwise(&self) -> bool {
         match self {
             Prim::Unary(_) | Prim::WithScalar(_) | Prim::Binary(_) => true,
-            Prim::Matmul(_) | Prim::Reduce(_) | Prim::Layout(_) | Prim::Relayout(_) | Prim::Const(_) => false,
+            Prim::Matmul(_)
+            | Prim::Reduce(_)
+            | Prim::Layout(_)
+            | Prim::Relayout(_)
+            | Prim::Const(_) => false,
         }
     }
 

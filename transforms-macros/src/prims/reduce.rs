@@ -53,7 +53,10 @@ impl Reduce {
 
     pub fn transpose(&self, cx: &mut Transpose, ct: Var) -> Result<Cts, String> {
         cx.only_linear(0)?;
-        let flipped = Reduce { transposed: !self.transposed, ..self.clone() };
+        let flipped = Reduce {
+            transposed: !self.transposed,
+            ..self.clone()
+        };
         let g = if self.transposed {
             cx.emit(Prim::Reduce(flipped), &[ct])
         } else {

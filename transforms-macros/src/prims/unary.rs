@@ -160,7 +160,9 @@ impl WithScalar {
         let t = t?;
         match self {
             WithScalar::AddScalar(_) => Some(t),
-            WithScalar::MulScalar(s) => Some(cx.emit(Prim::WithScalar(WithScalar::MulScalar(s.clone())), &[t])),
+            WithScalar::MulScalar(s) => {
+                Some(cx.emit(Prim::WithScalar(WithScalar::MulScalar(s.clone())), &[t]))
+            }
             WithScalar::Powf(c) => {
                 // c * x^(c - 1)
                 let x = cx.eqn.ins[0];
@@ -174,10 +176,12 @@ impl WithScalar {
 
     pub fn transpose(&self, cx: &mut Transpose, ct: Var) -> Result<Cts, String> {
         match self {
-            WithScalar::MulScalar(s) => {
-                Ok(vec![Some(cx.emit(Prim::WithScalar(WithScalar::MulScalar(s.clone())), &[ct]))])
+            WithScalar::MulScalar(s) => Ok(vec![Some(
+                cx.emit(Prim::WithScalar(WithScalar::MulScalar(s.clone())), &[ct]),
+            )]),
+            WithScalar::AddScalar(_) | WithScalar::Powf(_) => {
+                Err(format!("`{}` is not linear", self.name()))
             }
-            WithScalar::AddScalar(_) | WithScalar::Powf(_) => Err(format!("`{}` is not linear", self.name())),
         }
     }
 

@@ -19,7 +19,11 @@ fn result_tree(f: &Func, tuple: bool, results: &[Vec<Var>], outs: &mut Vec<Var>)
             outs.push(v);
             Tree::Leaf(outs.len() - 1)
         };
-        if tuple { Tree::Tuple(results[k].iter().map(|&v| leaf(v)).collect()) } else { leaf(results[k][0]) }
+        if tuple {
+            Tree::Tuple(results[k].iter().map(|&v| leaf(v)).collect())
+        } else {
+            leaf(results[k][0])
+        }
     })
 }
 
@@ -38,7 +42,13 @@ pub fn grad(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
     let cts = transpose(&mut b, &lin, &[Some(seed)])?;
     let mut outs = Vec::new();
     let tree = result_tree(f, tuple, &[cts], &mut outs);
-    Ok(Func { params: f.params.clone(), eqns: b.eqns, outs, tree, next_var: b.next_var })
+    Ok(Func {
+        params: f.params.clone(),
+        eqns: b.eqns,
+        outs,
+        tree,
+        next_var: b.next_var,
+    })
 }
 
 /// `jacrev(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
@@ -59,14 +69,24 @@ pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
             .iter()
             .map(|&c| {
                 let full = close(&mut b, &bt, c, basis);
-                b.emit(Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(0))), &[full, o], 0)
+                b.emit(
+                    Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(0))),
+                    &[full, o],
+                    0,
+                )
             })
             .collect();
         results.push(per_arg);
     }
     let mut outs = Vec::new();
     let tree = result_tree(f, tuple, &results, &mut outs);
-    Ok(Func { params: f.params.clone(), eqns: b.eqns, outs, tree, next_var: b.next_var })
+    Ok(Func {
+        params: f.params.clone(),
+        eqns: b.eqns,
+        outs,
+        tree,
+        next_var: b.next_var,
+    })
 }
 
 /// `jacfwd(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
@@ -90,14 +110,28 @@ pub fn jacfwd(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
                 None => b.emit(Prim::Const(Const::ZerosLike), &[o], 0),
             };
             let full = close(&mut b, &bt, t, basis);
-            let last = b.emit(Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(-1))), &[full], 0);
-            let jac = b.emit(Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(-1))), &[last, p], 0);
+            let last = b.emit(
+                Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(-1))),
+                &[full],
+                0,
+            );
+            let jac = b.emit(
+                Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(-1))),
+                &[last, p],
+                0,
+            );
             results[k].push(jac);
         }
     }
     let mut outs = Vec::new();
     let tree = result_tree(f, tuple, &results, &mut outs);
-    Ok(Func { params: f.params.clone(), eqns: b.eqns, outs, tree, next_var: b.next_var })
+    Ok(Func {
+        params: f.params.clone(),
+        eqns: b.eqns,
+        outs,
+        tree,
+        next_var: b.next_var,
+    })
 }
 
 /// `hessian(f, argnums)` = `jacfwd(jacrev(f, argnums), argnums)`.
@@ -142,16 +176,28 @@ pub fn vjp(f: &Func, argnums: &[usize]) -> Result<VjpParts, String> {
         }
         let eqns: Vec<Eqn> = pullback.eqns.iter().map(|e| e.renamed(&renamed)).collect();
         batch_eqns(b, &eqns, &mut bt);
-        let outs: Vec<Var> =
-            pullback.outs.iter().map(|o| close(b, &bt, *renamed.get(o).unwrap_or(o), reference)).collect();
+        let outs: Vec<Var> = pullback
+            .outs
+            .iter()
+            .map(|o| close(b, &bt, *renamed.get(o).unwrap_or(o), reference))
+            .collect();
         outs
     });
     let pullback_batched = Body { eqns, outs };
     // Residuals: what the pullbacks read that they do not define.
-    let defined: HashSet<Var> =
-        pullback.eqns.iter().chain(&pullback_batched.eqns).map(|e| e.out).chain(cts.iter().copied()).collect();
+    let defined: HashSet<Var> = pullback
+        .eqns
+        .iter()
+        .chain(&pullback_batched.eqns)
+        .map(|e| e.out)
+        .chain(cts.iter().copied())
+        .collect();
     let mut residuals = Vec::new();
-    let read = pullback.eqns.iter().chain(&pullback_batched.eqns).flat_map(|e| e.ins.iter());
+    let read = pullback
+        .eqns
+        .iter()
+        .chain(&pullback_batched.eqns)
+        .flat_map(|e| e.ins.iter());
     for v in read.chain(&pullback.outs).chain(&pullback_batched.outs) {
         if !defined.contains(v) && !residuals.contains(v) {
             residuals.push(*v);
@@ -159,6 +205,19 @@ pub fn vjp(f: &Func, argnums: &[usize]) -> Result<VjpParts, String> {
     }
     let mut outs = f.outs.clone();
     outs.extend(residuals.iter().copied());
-    let forward = Func { params: f.params.clone(), eqns: lin.primal, outs, tree: f.tree.clone(), next_var: b.next_var };
-    Ok(VjpParts { forward, n_outs: f.outs.len(), residuals, cts, pullback, pullback_batched })
+    let forward = Func {
+        params: f.params.clone(),
+        eqns: lin.primal,
+        outs,
+        tree: f.tree.clone(),
+        next_var: b.next_var,
+    };
+    Ok(VjpParts {
+        forward,
+        n_outs: f.outs.len(),
+        residuals,
+        cts,
+        pullback,
+        pullback_batched,
+    })
 }

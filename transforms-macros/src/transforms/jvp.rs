@@ -67,7 +67,11 @@ pub fn jvp(f: &Func, argnums: &[usize]) -> Func {
         while taken.contains(&name) {
             name.push('_');
         }
-        params.push(Param { name: syn::Ident::new(&name, p.name.span()), ty: p.ty.clone(), kind: ParamKind::Tensor(t) });
+        params.push(Param {
+            name: syn::Ident::new(&name, p.name.span()),
+            ty: p.ty.clone(),
+            kind: ParamKind::Tensor(t),
+        });
     }
     jvp_eqns(&mut b, &f.eqns, &mut st, true);
     let n = f.outs.len();
@@ -80,7 +84,13 @@ pub fn jvp(f: &Func, argnums: &[usize]) -> Func {
         outs.push(t);
     }
     let tangent_tree = f.tree.map_leaves(&mut |i| Tree::Leaf(i + n));
-    Func { params, eqns: b.eqns, outs, tree: Tree::Tuple(vec![f.tree.clone(), tangent_tree]), next_var: b.next_var }
+    Func {
+        params,
+        eqns: b.eqns,
+        outs,
+        tree: Tree::Tuple(vec![f.tree.clone(), tangent_tree]),
+        next_var: b.next_var,
+    }
 }
 
 /// A program split into its primal part and its part linear in the tangents.
@@ -108,5 +118,11 @@ pub fn linearize(b: &mut Builder, f: &Func, argnums: &[usize]) -> Linearized {
     let (_, eqns) = b.scoped(|b| jvp_eqns(b, &f.eqns, &mut st, true));
     let (linear, primal) = eqns.into_iter().partition(|e| st.linear.contains(&e.out));
     let out_tans = f.outs.iter().map(|o| st.tan.get(o).copied()).collect();
-    Linearized { primal, linear, out_tans, in_tans, st }
+    Linearized {
+        primal,
+        linear,
+        out_tans,
+        in_tans,
+        st,
+    }
 }

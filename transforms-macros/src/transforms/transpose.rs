@@ -9,7 +9,11 @@ use crate::prims::{Binary, Const, Prim, Transpose};
 /// Appends to `b` the transpose of `lin`'s linear part, seeded with the
 /// cotangent `seeds[k]` for output k (None: zero). Returns the cotangent of
 /// each tangent input, zeros made concrete.
-pub fn transpose(b: &mut Builder, lin: &Linearized, seeds: &[Option<Var>]) -> Result<Vec<Var>, String> {
+pub fn transpose(
+    b: &mut Builder,
+    lin: &Linearized,
+    seeds: &[Option<Var>],
+) -> Result<Vec<Var>, String> {
     let mut ct: HashMap<Var, Var> = HashMap::new();
     let accumulate = |b: &mut Builder, ct: &mut HashMap<Var, Var>, v: Var, c: Var, nb: u8| {
         let total = match ct.get(&v) {
@@ -28,7 +32,15 @@ pub fn transpose(b: &mut Builder, lin: &Linearized, seeds: &[Option<Var>]) -> Re
         let Some(&c) = ct.get(&eqn.out) else { continue };
         b.span = eqn.span;
         let linear = eqn.ins.iter().map(|v| lin.st.linear.contains(v)).collect();
-        let cts = eqn.prim.transpose(&mut Transpose { b, eqn, linear, witness: &witness }, c)?;
+        let cts = eqn.prim.transpose(
+            &mut Transpose {
+                b,
+                eqn,
+                linear,
+                witness: &witness,
+            },
+            c,
+        )?;
         for (v, c) in eqn.ins.iter().zip(cts) {
             if let Some(c) = c {
                 accumulate(b, &mut ct, *v, c, eqn.nb);

@@ -18,7 +18,10 @@ pub struct Batched {
 
 impl Batched {
     pub fn with(vars: impl IntoIterator<Item = Var>) -> Self {
-        Batched { vars: vars.into_iter().collect(), lifted: HashMap::new() }
+        Batched {
+            vars: vars.into_iter().collect(),
+            lifted: HashMap::new(),
+        }
     }
 
     pub fn contains(&self, v: Var) -> bool {
@@ -45,9 +48,18 @@ pub fn batch_eqns(b: &mut Builder, eqns: &[Eqn], bt: &mut Batched) {
         }
         b.span = eqn.span;
         let unbatched: Vec<bool> = eqn.ins.iter().map(|&v| !bt.contains(v)).collect();
-        let ins: Vec<Var> = eqn.ins.iter().map(|&v| if bt.contains(v) { v } else { bt.lift(b, v) }).collect();
+        let ins: Vec<Var> = eqn
+            .ins
+            .iter()
+            .map(|&v| if bt.contains(v) { v } else { bt.lift(b, v) })
+            .collect();
         let prim = eqn.prim.batch(&unbatched);
-        b.eqns.push(Eqn { prim, ins, nb: eqn.nb + 1, ..eqn.clone() });
+        b.eqns.push(Eqn {
+            prim,
+            ins,
+            nb: eqn.nb + 1,
+            ..eqn.clone()
+        });
         bt.vars.insert(eqn.out);
     }
 }
@@ -55,7 +67,11 @@ pub fn batch_eqns(b: &mut Builder, eqns: &[Eqn], bt: &mut Batched) {
 /// Closes a batch level for output `v`: the result has the batch dim in
 /// front at the full size of `reference`'s leading dim.
 pub fn close(b: &mut Builder, bt: &Batched, v: Var, reference: Var) -> Var {
-    let v = if bt.contains(v) { v } else { b.emit(Prim::Layout(Layout::Unsqueeze(Scalar::Int(0))), &[v], 0) };
+    let v = if bt.contains(v) {
+        v
+    } else {
+        b.emit(Prim::Layout(Layout::Unsqueeze(Scalar::Int(0))), &[v], 0)
+    };
     b.emit(Prim::Relayout(Relayout::ExpandDim0Like), &[v, reference], 0)
 }
 
@@ -65,19 +81,29 @@ pub fn vmap(f: &Func, in_dims: &[Option<isize>], out_dim: isize) -> Func {
     let mut b = Builder::new(f.next_var);
     let mut moved = Vec::new();
     for (p, d) in f.params.iter().zip(in_dims) {
-        let (Some(v), Some(d)) = (p.var(), d) else { continue };
+        let (Some(v), Some(d)) = (p.var(), d) else {
+            continue;
+        };
         b.span = p.name.span();
         let m = if *d == 0 {
             v
         } else {
-            b.emit(Prim::Layout(Layout::Movedim(Scalar::Int(*d as i64), Scalar::Int(0))), &[v], 0)
+            b.emit(
+                Prim::Layout(Layout::Movedim(Scalar::Int(*d as i64), Scalar::Int(0))),
+                &[v],
+                0,
+            )
         };
         moved.push((v, m));
     }
     let reference = moved[0].1;
     let mut subst = HashMap::new();
     for (i, &(v, m)) in moved.iter().enumerate() {
-        let m = if i == 0 { m } else { b.emit(Prim::Relayout(Relayout::AssertBatch), &[m, reference], 0) };
+        let m = if i == 0 {
+            m
+        } else {
+            b.emit(Prim::Relayout(Relayout::AssertBatch), &[m, reference], 0)
+        };
         subst.insert(v, m);
     }
     // Rename the mapped parameters inside the body to their moved versions.
@@ -93,9 +119,19 @@ pub fn vmap(f: &Func, in_dims: &[Option<isize>], out_dim: isize) -> Func {
             if out_dim == 0 {
                 full
             } else {
-                b.emit(Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(out_dim as i64))), &[full], 0)
+                b.emit(
+                    Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(out_dim as i64))),
+                    &[full],
+                    0,
+                )
             }
         })
         .collect();
-    Func { params: f.params.clone(), eqns: b.eqns, outs, tree: f.tree.clone(), next_var: b.next_var }
+    Func {
+        params: f.params.clone(),
+        eqns: b.eqns,
+        outs,
+        tree: f.tree.clone(),
+        next_var: b.next_var,
+    }
 }

@@ -50,11 +50,29 @@ pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize, keep: u
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (lb, lp) = split("sum_to_like", like.shape(), nb, &all);
     let (xb, xp) = split("sum_to_like", x.shape(), nb, &all);
-    let unchanged = xp == lp && xb.iter().zip(lb).enumerate().all(|(i, (&h, &w))| h == 1 || w != 1 || keep & (1 << i) != 0);
+    let unchanged = xp == lp
+        && xb
+            .iter()
+            .zip(lb)
+            .enumerate()
+            .all(|(i, (&h, &w))| h == 1 || w != 1 || keep & (1 << i) != 0);
     if unchanged {
         return x.clone();
     }
-    sum_to_pe("sum_to_like", x.shape(), x.as_slice(), lb, lp, nb, keep, &all)
+    let target = SumTarget {
+        batch: lb,
+        pe: lp,
+        keep,
+    };
+    sum_to_pe("sum_to_like", x.shape(), x.as_slice(), &target, nb, &all)
+}
+
+/// What [`sum_to_pe`] sums down to: a reference's batch dims, its pe shape,
+/// and the mask of batch dims to keep.
+pub(crate) struct SumTarget<'a> {
+    pub batch: &'a [usize],
+    pub pe: &'a [usize],
+    pub keep: u32,
 }
 
 /// Sums a buffer of full shape `shape` down to pe shape `target`; batch dims
@@ -65,18 +83,24 @@ pub(crate) fn sum_to_pe<T: Float>(
     op: &str,
     shape: &[usize],
     data: &[T],
-    target_batch: &[usize],
-    target: &[usize],
+    target: &SumTarget<'_>,
     nb: usize,
-    keep: u32,
     all: &[&[usize]],
 ) -> Tensor<T> {
+    let (target_batch, keep) = (target.batch, target.keep);
+    let target = target.pe;
     let (b, p) = split(op, shape, nb, all);
     let b: Vec<usize> = b
         .iter()
         .zip(target_batch)
         .enumerate()
-        .map(|(i, (&have, &want))| if want == 1 && keep & (1 << i) == 0 { 1 } else { have })
+        .map(|(i, (&have, &want))| {
+            if want == 1 && keep & (1 << i) == 0 {
+                1
+            } else {
+                have
+            }
+        })
         .collect();
     if target.len() > p.len() {
         fail!(

@@ -9,7 +9,7 @@
 use transforms_kernels::cpu::{self, GemmOperand};
 
 use crate::float::Float;
-use crate::ops::broadcast::sum_to_pe;
+use crate::ops::broadcast::{SumTarget, sum_to_pe};
 use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
 use crate::tensor::Tensor;
 
@@ -244,7 +244,18 @@ pub fn matmul_ta<T: Float>(
         nb,
     );
     let target = promote_left(pa, 0);
-    let g = sum_to_pe(op, &shape, &data, ba, &target, nb, keep, &all);
+    let g = sum_to_pe(
+        op,
+        &shape,
+        &data,
+        &SumTarget {
+            batch: ba,
+            pe: &target,
+            keep,
+        },
+        nb,
+        &all,
+    );
     let out_shape = [&g.shape()[..nb], pa].concat();
     Tensor::from_parts(out_shape, g.into_vec())
 }
@@ -283,7 +294,18 @@ pub fn matmul_tb<T: Float>(
         nb,
     );
     let target = promote_right(pb, 0);
-    let g = sum_to_pe(op, &shape, &data, bb, &target, nb, keep, &all);
+    let g = sum_to_pe(
+        op,
+        &shape,
+        &data,
+        &SumTarget {
+            batch: bb,
+            pe: &target,
+            keep,
+        },
+        nb,
+        &all,
+    );
     let out_shape = [&g.shape()[..nb], pb].concat();
     Tensor::from_parts(out_shape, g.into_vec())
 }
