@@ -18,6 +18,7 @@ use crate::{dump, opt};
 
 pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errs = Errors::default();
+    let written = format!("#[{}({attr})]", kind.name());
     let spec = spec::parse(kind, Span::call_site(), attr, true, &mut errs);
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
@@ -27,7 +28,7 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let generated =
-        lower(&item_fn, &mut errs).and_then(|l| generate(&spec, &item_fn, &l, &mut errs));
+        lower(&item_fn, &mut errs).and_then(|l| generate(&spec, &written, &item_fn, &l, &mut errs));
     match (errs.into_result(), generated) {
         (Ok(()), Some(gen_items)) => {
             dump::write(&gen_items);
@@ -267,6 +268,7 @@ fn param_env(f: &Func) -> HashMap<crate::ir::Var, Operand> {
 
 fn generate(
     spec: &Spec,
+    written: &str,
     item: &ItemFn,
     lowered: &Lowered,
     errs: &mut Errors,
@@ -285,10 +287,7 @@ fn generate(
         .clone()
         .unwrap_or_else(|| format_ident!("{}_{}", fn_name, kinds(spec).join("_")));
     let vis = &item.vis;
-    let doc = format!(
-        " `#[{}]` of [`{fn_name}`], generated at compile time by `transforms`.",
-        describe(spec)
-    );
+    let doc = format!(" `{written}` of [`{fn_name}`], generated at compile time by `transforms`.");
     if spec.kind == Kind::Vjp {
         return vjp_items(item, spec, base, lowered, &name, &doc, errs);
     }
@@ -309,14 +308,6 @@ fn generate(
             #ret_val
         }
     })
-}
-
-fn describe(spec: &Spec) -> String {
-    let mut s = spec.kind.name().to_string();
-    if let Some(inner) = &spec.inner {
-        s = format!("{s}({})", describe(inner));
-    }
-    s
 }
 
 fn camel(name: &Ident) -> Ident {

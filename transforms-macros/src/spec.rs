@@ -200,7 +200,14 @@ pub fn parse(
     let mut seen: Vec<String> = Vec::new();
     for (pos, part) in split_commas(args).into_iter().enumerate() {
         let part_span = span_of(&part, span);
-        let TokenTree::Ident(key) = &part[0] else {
+        let Some(first) = part.first() else {
+            errs.at(
+                span,
+                format!("empty argument in `{}` (a stray comma?)", kind.name()),
+            );
+            continue;
+        };
+        let TokenTree::Ident(key) = first else {
             errs.at(
                 part_span,
                 format!(

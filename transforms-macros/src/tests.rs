@@ -123,3 +123,60 @@ fn symbolic_zeros_prune_unused_inputs() {
     );
     assert!(print::func(&g0).contains("zeros_like"));
 }
+
+#[test]
+fn the_macro_never_panics() {
+    use crate::expand::expand;
+    use crate::spec::Kind;
+    let attrs = [
+        "",
+        "argnums",
+        "argnums =",
+        "argnums = ,",
+        ",,",
+        "argnums = 0,, name = g",
+        "jacrev(jacrev(jacrev))",
+        "vmap(vjp)",
+        "in_dims = (None,)",
+        "in_dims = (None, None, None, None)",
+        "name = 3",
+        "argnums = 99999999999999999999",
+        "argnums = -1",
+        "argnums = ()",
+        "hessian(argnums = (0, 1)), argnums = (0, 1)",
+        "out_dims = -7",
+        "foo(bar)",
+        "grad(grad(grad))",
+        "jvp(jvp(argnums = (0, 1)), argnums = (1, 2, 3))",
+    ];
+    let items = [
+        "fn f(x: &Tensor, y: &Tensor) -> Tensor { x * y }",
+        "fn f(x: &Tensor, y: &Tensor) -> (Tensor, Tensor) { (x.sum(), y.tanh()) }",
+        "fn f(s: f32, x: &Tensor) -> Tensor { if s > 0.0 { x.exp() } else { x.ln() } }",
+        "fn f() -> Tensor { 1.0 }",
+        "fn f(x: &Tensor) { }",
+        "fn f(x: &Tensor) -> Tensor { return; }",
+        "fn f(x: &Tensor) -> Tensor { x.reshape(x) + x.sum_dim(x) + x.powf(x) }",
+        "fn f(x: &Tensor) -> Tensor { let (a, b) = x; a }",
+        "fn f<T>(x: &Tensor<T>) -> Tensor<T> { x.clone() }",
+        "struct NotAFunction;",
+        "fn f(x: &Tensor) -> Tensor { 2.0 / (1.0 - x) * 3 % x }",
+    ];
+    for kind in [
+        Kind::Grad,
+        Kind::Vjp,
+        Kind::Jvp,
+        Kind::Jacrev,
+        Kind::Jacfwd,
+        Kind::Hessian,
+        Kind::Vmap,
+    ] {
+        for attr in attrs {
+            for item in items {
+                let (a, i) = (attr.parse().unwrap(), item.parse().unwrap());
+                let out = expand(kind, a, i);
+                assert!(!out.is_empty(), "{attr} / {item}");
+            }
+        }
+    }
+}
