@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::jvp::{Tangents, jvp_eqns, linearize};
+use super::jvp::{Linearized, Tangents, jvp_eqns, linearize};
 use super::transpose::transpose;
 use super::vmap::{Batched, batch_eqns, close};
 use crate::ir::{Builder, Eqn, Func, Scalar, Tree, Var};
@@ -27,6 +27,27 @@ fn result_tree(f: &Func, tuple: bool, results: &[Vec<Var>], outs: &mut Vec<Var>)
     })
 }
 
+/// The function with `f`'s parameters, `b`'s equations and the results arranged by [`result_tree`].
+fn finish(f: &Func, b: Builder, tuple: bool, results: &[Vec<Var>]) -> Func {
+    let mut outs = Vec::new();
+    let tree = result_tree(f, tuple, results, &mut outs);
+    Func {
+        params: f.params.clone(),
+        eqns: b.eqns,
+        outs,
+        tree,
+        next_var: b.next_var,
+    }
+}
+
+/// `f`'s primal equations in a new builder, and its linearization.
+fn linearized(f: &Func, argnums: &[usize]) -> (Builder, Linearized) {
+    let mut b = Builder::new(f.next_var);
+    let lin = linearize(&mut b, f, argnums);
+    b.eqns.extend(lin.primal.iter().cloned());
+    (b, lin)
+}
+
 /// `grad(f, argnums)`: f must have one output, 0-dim at run time.
 pub fn grad(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
     if f.outs.len() != 1 {
@@ -35,27 +56,15 @@ pub fn grad(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
             f.outs.len()
         ));
     }
-    let mut b = Builder::new(f.next_var);
-    let lin = linearize(&mut b, f, argnums);
-    b.eqns.extend(lin.primal.iter().cloned());
+    let (mut b, lin) = linearized(f, argnums);
     let seed = b.emit(Prim::Const(Const::GradSeed), &[f.outs[0]], 0);
     let cts = transpose(&mut b, &lin, &[Some(seed)])?;
-    let mut outs = Vec::new();
-    let tree = result_tree(f, tuple, &[cts], &mut outs);
-    Ok(Func {
-        params: f.params.clone(),
-        eqns: b.eqns,
-        outs,
-        tree,
-        next_var: b.next_var,
-    })
+    Ok(finish(f, b, tuple, &[cts]))
 }
 
 /// `jacrev(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
 pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
-    let mut b = Builder::new(f.next_var);
-    let lin = linearize(&mut b, f, argnums);
-    b.eqns.extend(lin.primal.iter().cloned());
+    let (mut b, lin) = linearized(f, argnums);
     let mut results = Vec::new();
     for (k, &o) in f.outs.iter().enumerate() {
         let basis = b.emit(Prim::Const(Const::Basis), &[o], 0);
@@ -78,15 +87,7 @@ pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
             .collect();
         results.push(per_arg);
     }
-    let mut outs = Vec::new();
-    let tree = result_tree(f, tuple, &results, &mut outs);
-    Ok(Func {
-        params: f.params.clone(),
-        eqns: b.eqns,
-        outs,
-        tree,
-        next_var: b.next_var,
-    })
+    Ok(finish(f, b, tuple, &results))
 }
 
 /// `jacfwd(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
@@ -123,15 +124,7 @@ pub fn jacfwd(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
             results[k].push(jac);
         }
     }
-    let mut outs = Vec::new();
-    let tree = result_tree(f, tuple, &results, &mut outs);
-    Ok(Func {
-        params: f.params.clone(),
-        eqns: b.eqns,
-        outs,
-        tree,
-        next_var: b.next_var,
-    })
+    Ok(finish(f, b, tuple, &results))
 }
 
 /// `hessian(f, argnums)` = `jacfwd(jacrev(f, argnums), argnums)`.
