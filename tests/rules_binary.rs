@@ -155,6 +155,11 @@ macro_rules! binary_case {
             #[vmap(in_dims = (0, None), name = f_vmap_a)]
             #[jacrev(argnums = (0, 1))]
             #[jacfwd(argnums = (0, 1))]
+            #[jacrev(argnums = 1, name = f_jac_b)]
+            #[hessian(argnums = 1, name = f_hess_b)]
+            #[jacrev(jacrev(argnums = 1), argnums = 1, name = f_rr_b)]
+            #[jacfwd(jacfwd(argnums = 1), argnums = 1, name = f_ff_b)]
+            #[jacrev(jacfwd(argnums = 1), argnums = 1, name = f_rf_b)]
             fn f($a: &Tensor<f64>, $b: &Tensor<f64>) -> Tensor<f64> {
                 $body
             }
@@ -187,6 +192,14 @@ macro_rules! binary_case {
                     jfjf: &|a, b| s_jacfwd_jacfwd(a, b),
                 }
                 .check(&a, &b);
+                SecondVec {
+                    jacrev: &|b| f_jac_b(&a, b),
+                    hessian: &|b| f_hess_b(&a, b),
+                    jrjr: &|b| f_rr_b(&a, b),
+                    jfjf: &|b| f_ff_b(&a, b),
+                    jrjf: &|b| f_rf_b(&a, b),
+                }
+                .check(&b);
             }
         }
     };

@@ -2,7 +2,8 @@
 //! differences, VJP against the inner-product identity, vmap against a loop,
 //! jacfwd against jacrev, and second order (grad, hessian = jacrev(jacrev) =
 //! jacfwd(jacfwd), symmetric, H t against finite differences of grad), which
-//! exercises the rules of the primitives the transforms emit.
+//! exercises the rules of the primitives the transforms emit; the same for
+//! the (vector-valued) function itself, through every pair of modes.
 
 mod common;
 
@@ -17,6 +18,10 @@ macro_rules! unary_case {
             #[vmap]
             #[jacrev]
             #[jacfwd]
+            #[hessian]
+            #[jacrev(jacrev)]
+            #[jacfwd(jacfwd)]
+            #[jacrev(jacfwd)]
             fn f($x: &Tensor<f64>) -> Tensor<f64> {
                 $body
             }
@@ -50,6 +55,14 @@ macro_rules! unary_case {
                     hessian: &|x| s_hessian(x),
                     jrjr: &|x| s_jacrev_jacrev(x),
                     jfjf: &|x| s_jacfwd_jacfwd(x),
+                }
+                .check(&x);
+                SecondVec {
+                    jacrev: &|x| f_jacrev(x),
+                    hessian: &|x| f_hessian(x),
+                    jrjr: &|x| f_jacrev_jacrev(x),
+                    jfjf: &|x| f_jacfwd_jacfwd(x),
+                    jrjf: &|x| f_jacrev_jacfwd(x),
                 }
                 .check(&x);
             }

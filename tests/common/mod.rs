@@ -157,3 +157,46 @@ impl Second<'_> {
         );
     }
 }
+
+/// Second-order checks of a function with any output (vector-valued
+/// functions exercise the structured seeds with a basis of several rows).
+pub struct SecondVec<'a> {
+    pub jacrev: &'a dyn Fn(&T64) -> T64,
+    pub hessian: &'a dyn Fn(&T64) -> T64,
+    pub jrjr: &'a dyn Fn(&T64) -> T64,
+    pub jfjf: &'a dyn Fn(&T64) -> T64,
+    pub jrjf: &'a dyn Fn(&T64) -> T64,
+}
+
+impl SecondVec<'_> {
+    pub fn check(&self, x: &T64) {
+        let h = (self.hessian)(x);
+        let j = (self.jacrev)(x);
+        assert_eq!(h.shape(), concat_shape(j.shape(), x.shape()).as_slice());
+        close(
+            "vector hessian vs jacrev(jacrev)",
+            &(self.jrjr)(x),
+            &h,
+            1e-10,
+        );
+        close(
+            "vector hessian vs jacfwd(jacfwd)",
+            &(self.jfjf)(x),
+            &h,
+            1e-10,
+        );
+        close(
+            "vector hessian vs jacrev(jacfwd)",
+            &(self.jrjf)(x),
+            &h,
+            1e-10,
+        );
+        let t = T64::randn(x.shape(), 104);
+        close(
+            "vector H t vs fd of jacrev",
+            &jac_vec(&h, j.shape(), &t),
+            &fd(self.jacrev, x, &t),
+            1e-6,
+        );
+    }
+}

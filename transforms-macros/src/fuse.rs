@@ -65,7 +65,8 @@ impl Fused<'_> {
             | Prim::Reduce(_)
             | Prim::Layout(_)
             | Prim::Relayout(_)
-            | Prim::Const(_) => {
+            | Prim::Const(_)
+            | Prim::Diag(_) => {
                 quote!(::core::compile_error!(
                     "transforms: internal error: fused a non-elementwise primitive"
                 ))

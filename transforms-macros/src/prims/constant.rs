@@ -9,8 +9,6 @@ pub enum Const {
     ZerosLike,
     /// Ones of like's shape; like must be 0-dim per example (grad's seed).
     GradSeed,
-    /// The identity basis `[N, ...like]`, N = numel(like) (Jacobian seeds).
-    Basis,
 }
 
 impl Const {
@@ -18,7 +16,6 @@ impl Const {
         match self {
             Const::ZerosLike => "zeros_like",
             Const::GradSeed => "grad_seed",
-            Const::Basis => "basis",
         }
     }
 

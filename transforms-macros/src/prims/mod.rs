@@ -10,6 +10,7 @@
 
 mod binary;
 mod constant;
+mod diag;
 mod layout;
 mod matmul;
 mod reduce;
@@ -17,6 +18,7 @@ mod unary;
 
 pub use binary::Binary;
 pub use constant::Const;
+pub use diag::Diag;
 pub use layout::{Layout, Relayout};
 pub use matmul::Matmul;
 pub use reduce::{Reduce, ReduceOp};
@@ -45,6 +47,8 @@ pub enum Prim {
     Relayout(Relayout),
     /// Tensors built from a reference tensor's shape alone.
     Const(Const),
+    /// Structured Jacobian seeds and their products.
+    Diag(Diag),
 }
 
 /// Context handed to a JVP rule.
@@ -122,6 +126,7 @@ impl Prim {
             Prim::Matmul(m) => m.arity(),
             Prim::Reduce(r) => r.arity(),
             Prim::Const(_) => 1,
+            Prim::Diag(d) => d.arity(),
         }
     }
 
@@ -136,6 +141,7 @@ impl Prim {
             Prim::Layout(p) => p.name(),
             Prim::Relayout(p) => p.name().to_string(),
             Prim::Const(p) => p.name().to_string(),
+            Prim::Diag(p) => p.name(),
         }
     }
 
@@ -147,7 +153,8 @@ impl Prim {
             | Prim::Reduce(_)
             | Prim::Layout(_)
             | Prim::Relayout(_)
-            | Prim::Const(_) => false,
+            | Prim::Const(_)
+            | Prim::Diag(_) => false,
         }
     }
 
@@ -162,6 +169,7 @@ impl Prim {
             Prim::Layout(p) => p.jvp(cx, tans[0]),
             Prim::Relayout(p) => p.jvp(cx, tans),
             Prim::Const(_) => None,
+            Prim::Diag(p) => p.jvp(cx, tans),
         }
     }
 
@@ -177,6 +185,7 @@ impl Prim {
             Prim::Layout(p) => Ok(vec![Some(p.transpose(cx, ct))]),
             Prim::Relayout(p) => p.transpose(cx, ct),
             Prim::Const(p) => Err(format!("`{}` is not linear", p.name())),
+            Prim::Diag(p) => p.transpose(cx, ct),
         }
     }
 
@@ -193,6 +202,7 @@ impl Prim {
             Prim::Layout(p) => p.call(rt, args, nb),
             Prim::Relayout(p) => p.call(rt, args, nb),
             Prim::Const(p) => p.call(rt, args, nb),
+            Prim::Diag(p) => p.call(rt, args, nb),
         }
     }
 
@@ -202,6 +212,7 @@ impl Prim {
         match self {
             Prim::Matmul(m) => Prim::Matmul(m.batch(unbatched)),
             Prim::Relayout(r) => Prim::Relayout(r.batch(unbatched)),
+            Prim::Diag(d) => Prim::Diag(d.batch(unbatched)),
             Prim::Unary(_)
             | Prim::WithScalar(_)
             | Prim::Binary(_)

@@ -7,9 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use super::jvp::{Linearized, Tangents, jvp_eqns, linearize};
 use super::transpose::transpose;
-use super::vmap::{Batched, batch_eqns, close};
+use super::vmap::{Batched, Seed, batch_eqns, close};
 use crate::ir::{Builder, Eqn, Func, Scalar, Tree, Var};
-use crate::prims::{Const, Layout, Prim, Relayout};
+use crate::prims::{Const, Layout, Prim, Relayout, WithScalar};
 
 /// How the per-(output, argnum) results are arranged: an int argnum gives
 /// one tensor per output, a tuple gives a tuple per output.
@@ -48,6 +48,35 @@ fn linearized(f: &Func, argnums: &[usize]) -> (Builder, Linearized) {
     (b, lin)
 }
 
+/// The identity basis over `x`'s shape as a symbolic batched seed, and `x`
+/// flattened (whose leading dim is the basis size, for closing the level).
+fn identity_seed(b: &mut Builder, x: Var) -> (Var, Batched, Var) {
+    let zeros = b.emit(Prim::Const(Const::ZerosLike), &[x], 0);
+    let ones = b.emit(
+        Prim::WithScalar(WithScalar::AddScalar(Scalar::float(1.0))),
+        &[zeros],
+        0,
+    );
+    let seed = b.fresh();
+    let flat = b.emit(
+        Prim::Layout(Layout::Reshape(vec![Scalar::Int(-1)])),
+        &[x],
+        0,
+    );
+    (
+        seed,
+        Batched::seeded(
+            seed,
+            Seed {
+                u: ones,
+                like: x,
+                t: None,
+            },
+        ),
+        flat,
+    )
+}
+
 /// `grad(f, argnums)`: f must have one output, 0-dim at run time.
 pub fn grad(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
     if f.outs.len() != 1 {
@@ -67,17 +96,16 @@ pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
     let (mut b, lin) = linearized(f, argnums);
     let mut results = Vec::new();
     for (k, &o) in f.outs.iter().enumerate() {
-        let basis = b.emit(Prim::Const(Const::Basis), &[o], 0);
+        let (seed, mut bt, flat) = identity_seed(&mut b, o);
         let mut seeds = vec![None; f.outs.len()];
-        seeds[k] = Some(basis);
+        seeds[k] = Some(seed);
         let (cts, eqns) = b.scoped(|b| transpose(b, &lin, &seeds));
         let cts = cts?;
-        let mut bt = Batched::with([basis]);
         batch_eqns(&mut b, &eqns, &mut bt);
         let per_arg = cts
             .iter()
             .map(|&c| {
-                let full = close(&mut b, &bt, c, basis);
+                let full = close(&mut b, &mut bt, c, flat);
                 b.emit(
                     Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(0))),
                     &[full, o],
@@ -99,18 +127,17 @@ pub fn jacfwd(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
         let Some(p) = f.params[i].var() else {
             return Err(format!("argument {i} is not a tensor"));
         };
-        let basis = b.emit(Prim::Const(Const::Basis), &[p], 0);
+        let (seed, mut bt, flat) = identity_seed(&mut b, p);
         let mut st = Tangents::default();
-        st.seed(p, basis);
+        st.seed(p, seed);
         let (_, eqns) = b.scoped(|b| jvp_eqns(b, &f.eqns, &mut st, false));
-        let mut bt = Batched::with([basis]);
         batch_eqns(&mut b, &eqns, &mut bt);
         for (k, &o) in f.outs.iter().enumerate() {
             let t = match st.tan.get(&o) {
                 Some(&t) => t,
                 None => b.emit(Prim::Const(Const::ZerosLike), &[o], 0),
             };
-            let full = close(&mut b, &bt, t, basis);
+            let full = close(&mut b, &mut bt, t, flat);
             let last = b.emit(
                 Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(-1))),
                 &[full],
@@ -172,7 +199,7 @@ pub fn vjp(f: &Func, argnums: &[usize]) -> Result<VjpParts, String> {
         let outs: Vec<Var> = pullback
             .outs
             .iter()
-            .map(|o| close(b, &bt, *renamed.get(o).unwrap_or(o), reference))
+            .map(|o| close(b, &mut bt, *renamed.get(o).unwrap_or(o), reference))
             .collect();
         outs
     });

@@ -3,25 +3,158 @@
 //! batch dim goes in front, unbatched operands of a batched equation get a
 //! leading dim of size 1, the equation's `nb` rises by one, and the
 //! primitive's own batching rule (`Prim::batch`) adjusts its parameters.
+//!
+//! A batched var may also be a *seed*: the identity basis of a Jacobian,
+//! scaled and summed (`Seed`), kept symbolic. Elementwise scaling, negation,
+//! sums and `sum_to_like` act on the seed's scale; a product with a matrix
+//! becomes a `DiagMatmul` row gather; anything else materialises the seed.
 
 use std::collections::{HashMap, HashSet};
 
 use crate::ir::{Builder, Eqn, Func, Scalar, Var};
-use crate::prims::{Layout, Prim, Relayout};
+use crate::prims::{Binary, Diag, Layout, Matmul, Prim, Relayout, Unary, WithScalar};
+
+/// A symbolic batched var `diag(u, like, t)`: row `i` of the basis of
+/// `like`'s shape times `u`, summed to `t`'s shape. `u`, `like` and `t` are
+/// not batched at this level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seed {
+    pub u: Var,
+    pub like: Var,
+    pub t: Option<Var>,
+}
+
+impl Seed {
+    fn args(self) -> Vec<Var> {
+        let mut a = vec![self.u, self.like];
+        a.extend(self.t);
+        a
+    }
+}
 
 /// Which vars carry the new leading batch dim.
 #[derive(Default)]
 pub struct Batched {
     pub vars: HashSet<Var>,
     lifted: HashMap<Var, Var>,
+    seeds: HashMap<Var, Seed>,
 }
 
 impl Batched {
     pub fn with(vars: impl IntoIterator<Item = Var>) -> Self {
         Batched {
             vars: vars.into_iter().collect(),
-            lifted: HashMap::new(),
+            ..Batched::default()
         }
+    }
+
+    /// A batched var that is the symbolic seed `seed`.
+    pub fn seeded(v: Var, seed: Seed) -> Self {
+        let mut bt = Batched::with([v]);
+        bt.seeds.insert(v, seed);
+        bt
+    }
+
+    /// Emits the dense form of seed `v` (defining `v`), once.
+    fn materialize(&mut self, b: &mut Builder, v: Var) {
+        if let Some(seed) = self.seeds.remove(&v) {
+            let prim = Prim::Diag(Diag::Embed {
+                has_t: seed.t.is_some(),
+                keep: 0,
+            });
+            b.eqns.push(Eqn {
+                prim,
+                ins: seed.args(),
+                out: v,
+                nb: 0,
+                span: b.span,
+            });
+        }
+    }
+
+    /// The seed rule for `eqn` (at `nb` 0, other inputs unbatched): records
+    /// the result as a new seed or emits a structured product; false when
+    /// no rule applies.
+    fn seed_rule(&mut self, b: &mut Builder, eqn: &Eqn) -> bool {
+        let seeds: Vec<Option<Seed>> = eqn.ins.iter().map(|v| self.seeds.get(v).copied()).collect();
+        let dense_batched = eqn
+            .ins
+            .iter()
+            .zip(&seeds)
+            .any(|(v, s)| s.is_none() && self.contains(*v));
+        if eqn.nb != 0 || dense_batched {
+            return false;
+        }
+        let scale = |b: &mut Builder, s: Seed, prim: Prim, other: Option<Var>| {
+            let mut ins = vec![s.u];
+            ins.extend(other);
+            Seed {
+                u: b.emit(prim, &ins, 0),
+                ..s
+            }
+        };
+        let new = match (&eqn.prim, seeds.as_slice()) {
+            (Prim::Unary(Unary::Neg), [Some(s)]) => scale(b, *s, eqn.prim.clone(), None),
+            (Prim::WithScalar(WithScalar::MulScalar(_)), [Some(s)]) => {
+                scale(b, *s, eqn.prim.clone(), None)
+            }
+            (Prim::Binary(Binary::Mul), [Some(s), None]) if s.t.is_none() => {
+                scale(b, *s, eqn.prim.clone(), Some(eqn.ins[1]))
+            }
+            (Prim::Binary(Binary::Mul), [None, Some(s)]) if s.t.is_none() => {
+                scale(b, *s, eqn.prim.clone(), Some(eqn.ins[0]))
+            }
+            (Prim::Binary(Binary::Div), [Some(s), None]) if s.t.is_none() => {
+                scale(b, *s, eqn.prim.clone(), Some(eqn.ins[1]))
+            }
+            (Prim::Binary(Binary::Add | Binary::Sub), [Some(x), Some(y)])
+                if x.like == y.like && x.t == y.t =>
+            {
+                let u = b.emit(eqn.prim.clone(), &[x.u, y.u], 0);
+                Seed { u, ..*x }
+            }
+            (Prim::Relayout(Relayout::SumToLike(_)), [Some(s), None]) => Seed {
+                t: Some(eqn.ins[1]),
+                ..*s
+            },
+            (Prim::Matmul(Matmul::Mm), [Some(s), None]) => {
+                let mut ins = s.args();
+                ins.push(eqn.ins[1]);
+                let prim = Prim::Diag(Diag::Mm {
+                    has_t: s.t.is_some(),
+                });
+                b.eqns.push(Eqn {
+                    prim,
+                    ins,
+                    out: eqn.out,
+                    nb: 0,
+                    span: eqn.span,
+                });
+                self.vars.insert(eqn.out);
+                return true;
+            }
+            (Prim::Matmul(Matmul::Ta(keep)), [Some(s), None, None]) => {
+                let mut ins = s.args();
+                ins.extend([eqn.ins[1], eqn.ins[2]]);
+                let prim = Prim::Diag(Diag::Ta {
+                    has_t: s.t.is_some(),
+                    keep: *keep,
+                });
+                b.eqns.push(Eqn {
+                    prim,
+                    ins,
+                    out: eqn.out,
+                    nb: 0,
+                    span: eqn.span,
+                });
+                self.vars.insert(eqn.out);
+                return true;
+            }
+            _ => return false,
+        };
+        self.seeds.insert(eqn.out, new);
+        self.vars.insert(eqn.out);
+        true
     }
 
     pub fn contains(&self, v: Var) -> bool {
@@ -47,6 +180,14 @@ pub fn batch_eqns(b: &mut Builder, eqns: &[Eqn], bt: &mut Batched) {
             continue;
         }
         b.span = eqn.span;
+        if eqn.ins.iter().any(|v| bt.seeds.contains_key(v)) {
+            if bt.seed_rule(b, eqn) {
+                continue;
+            }
+            for v in &eqn.ins {
+                bt.materialize(b, *v);
+            }
+        }
         let unbatched: Vec<bool> = eqn.ins.iter().map(|&v| !bt.contains(v)).collect();
         let ins: Vec<Var> = eqn
             .ins
@@ -66,7 +207,8 @@ pub fn batch_eqns(b: &mut Builder, eqns: &[Eqn], bt: &mut Batched) {
 
 /// Closes a batch level for output `v`: the result has the batch dim in
 /// front at the full size of `reference`'s leading dim.
-pub fn close(b: &mut Builder, bt: &Batched, v: Var, reference: Var) -> Var {
+pub fn close(b: &mut Builder, bt: &mut Batched, v: Var, reference: Var) -> Var {
+    bt.materialize(b, v);
     let v = if bt.contains(v) {
         v
     } else {
@@ -115,7 +257,7 @@ pub fn vmap(f: &Func, in_dims: &[Option<isize>], out_dim: isize) -> Func {
         .iter()
         .map(|o| {
             let o = *subst.get(o).unwrap_or(o);
-            let full = close(&mut b, &bt, o, reference);
+            let full = close(&mut b, &mut bt, o, reference);
             if out_dim == 0 {
                 full
             } else {

@@ -108,7 +108,7 @@ fn bmm<T: Float>(
 }
 
 /// Full shape with a 1-D left pe part promoted to `[1, k]`.
-fn promote_left(shape: &[usize], nb: usize) -> Vec<usize> {
+pub(crate) fn promote_left(shape: &[usize], nb: usize) -> Vec<usize> {
     let mut s = shape.to_vec();
     if s.len() - nb == 1 {
         s.insert(nb, 1);
@@ -117,7 +117,7 @@ fn promote_left(shape: &[usize], nb: usize) -> Vec<usize> {
 }
 
 /// Full shape with a 1-D right pe part promoted to `[k, 1]`.
-fn promote_right(shape: &[usize], nb: usize) -> Vec<usize> {
+pub(crate) fn promote_right(shape: &[usize], nb: usize) -> Vec<usize> {
     let mut s = shape.to_vec();
     if s.len() - nb == 1 {
         s.push(1);
@@ -126,7 +126,7 @@ fn promote_right(shape: &[usize], nb: usize) -> Vec<usize> {
 }
 
 /// The pe shape of `matmul` for pe shapes `pa` and `pb` (torch rules).
-fn out_pe(op: &str, all: &[&[usize]], pa: &[usize], pb: &[usize]) -> Vec<usize> {
+pub(crate) fn out_pe(op: &str, all: &[&[usize]], pa: &[usize], pb: &[usize]) -> Vec<usize> {
     if pa.is_empty() || pb.is_empty() {
         fail!(op, all, "both operands need at least one per-example dim");
     }

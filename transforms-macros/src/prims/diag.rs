@@ -1,0 +1,220 @@
+//! Structured Jacobian seeds. `Diag(u, like, t?)` is the identity basis of
+//! `like`'s per-example space scaled by `u` (and summed to `t`'s shape): the
+//! seed of jacrev / jacfwd, kept symbolic by batching (`transforms::vmap`).
+//! The products of a seed with a matrix (`DiagMatmul`) are row gathers
+//! instead of dense GEMMs. All four primitives add (or, `DiagT`, remove) a
+//! basis dim at position `nb`, and are closed under JVP and transposition.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use super::{Binary, Const, Cts, Jvp, Layout, Matmul, Prim, Transpose};
+use crate::ir::{Scalar, Var};
+
+/// Where the inputs of a seed primitive sit: `[u, like, (t), rest..]`.
+fn layout(has_t: bool) -> (usize, Option<usize>, usize) {
+    if has_t { (1, Some(2), 3) } else { (1, None, 2) }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Diag {
+    /// `diag(u, like, t?)`; `keep` as in `SumToLike` for the target.
+    Embed { has_t: bool, keep: u32 },
+    /// `diag_t(ct, like, t?, u_like)`: the adjoint of `Embed` in `u`;
+    /// `keep` as in `SumToLike` for `u_like`.
+    Extract { has_t: bool, keep: u32 },
+    /// `matmul(diag(u, like, t?), b)` over the basis dim.
+    Mm { has_t: bool },
+    /// `matmul_ta(diag(u, like, t?), b, a_like)` over the basis dim.
+    Ta { has_t: bool, keep: u32 },
+}
+
+impl Diag {
+    fn has_t(self) -> bool {
+        match self {
+            Diag::Embed { has_t, .. }
+            | Diag::Extract { has_t, .. }
+            | Diag::Mm { has_t }
+            | Diag::Ta { has_t, .. } => has_t,
+        }
+    }
+
+    pub fn arity(self) -> usize {
+        let (_, _, rest) = layout(self.has_t());
+        rest + match self {
+            Diag::Embed { .. } => 0,
+            Diag::Extract { .. } | Diag::Mm { .. } => 1,
+            Diag::Ta { .. } => 2,
+        }
+    }
+
+    pub fn name(self) -> String {
+        let base = match self {
+            Diag::Embed { .. } => "diag",
+            Diag::Extract { .. } => "diag_t",
+            Diag::Mm { .. } => "diag_matmul",
+            Diag::Ta { .. } => "diag_matmul_ta",
+        };
+        match self {
+            Diag::Embed { keep, .. } | Diag::Extract { keep, .. } | Diag::Ta { keep, .. }
+                if keep != 0 =>
+            {
+                format!("{base}[keep={keep:#b}]")
+            }
+            _ => base.to_string(),
+        }
+    }
+
+    /// The batching rule: `keep` gains the new level when the shape input
+    /// it refers to is not batched.
+    pub fn batch(self, unbatched: &[bool]) -> Diag {
+        let (_, t, rest) = layout(self.has_t());
+        match self {
+            Diag::Embed { has_t, keep } => {
+                let bit = t.is_some_and(|i| unbatched[i]);
+                Diag::Embed {
+                    has_t,
+                    keep: (keep << 1) | u32::from(bit),
+                }
+            }
+            Diag::Ta { has_t, keep } => Diag::Ta {
+                has_t,
+                keep: (keep << 1) | u32::from(unbatched[rest + 1]),
+            },
+            Diag::Extract { has_t, keep } => Diag::Extract {
+                has_t,
+                keep: (keep << 1) | u32::from(unbatched[rest]),
+            },
+            other => other,
+        }
+    }
+
+    /// Embed and Extract are linear in input 0; Mm and Ta bilinear in `u`
+    /// (input 0) and `b`.
+    pub fn jvp(self, cx: &mut Jvp, tans: &[Option<Var>]) -> Option<Var> {
+        let ins = cx.eqn.ins.clone();
+        let (_, _, rest) = layout(self.has_t());
+        let with = |cx: &mut Jvp, i: usize, t: Var| {
+            let mut args = ins.clone();
+            args[i] = t;
+            cx.emit(Prim::Diag(self), &args)
+        };
+        let du = tans[0].map(|t| with(cx, 0, t));
+        let db = match self {
+            Diag::Mm { .. } | Diag::Ta { .. } => tans[rest].map(|t| with(cx, rest, t)),
+            Diag::Embed { .. } | Diag::Extract { .. } => None,
+        };
+        cx.add(du, db)
+    }
+
+    pub fn transpose(self, cx: &mut Transpose, ct: Var) -> Result<Cts, String> {
+        let ins = cx.eqn.ins.clone();
+        let nb = cx.eqn.nb;
+        let (l, t, rest) = layout(self.has_t());
+        let has_t = self.has_t();
+        let seed_args = |u: Var| {
+            let mut a = vec![u, ins[l]];
+            a.extend(t.map(|i| ins[i]));
+            a
+        };
+        let all = (1u32 << (nb + 1)) - 1;
+        let lift = |cx: &mut Transpose, v: Var| {
+            cx.emit(Prim::Layout(Layout::Unsqueeze(Scalar::Int(0))), &[v])
+        };
+        let mut cts = vec![None; ins.len()];
+        match self {
+            Diag::Embed { .. } => {
+                cx.only_linear(0)?;
+                let mut a = seed_args(ct);
+                a.push(cx.wit(0));
+                cts[0] = Some(cx.emit(Prim::Diag(Diag::Extract { has_t, keep: 0 }), &a));
+            }
+            Diag::Extract { .. } => {
+                cx.only_linear(0)?;
+                let g = cx.emit(
+                    Prim::Diag(Diag::Embed {
+                        has_t,
+                        keep: all >> 1,
+                    }),
+                    &seed_args(ct),
+                );
+                cts[0] = Some(cx.unbroadcast(g, 0));
+            }
+            Diag::Mm { .. } | Diag::Ta { .. } if cx.linear[0] => {
+                cx.only_linear(0)?;
+                let b = lift(cx, ins[rest]);
+                let ct_c = if let Diag::Mm { .. } = self {
+                    // <g, c @ b> = <ta(g, b), c>, with c shaped like one seed row.
+                    let row = match t {
+                        Some(i) => ins[i],
+                        None => {
+                            let z = cx.emit(Prim::Const(Const::ZerosLike), &[ins[l]]);
+                            let w = cx.wit(0);
+                            cx.emit(Prim::Binary(Binary::Mul), &[z, w])
+                        }
+                    };
+                    let row = lift(cx, row);
+                    cx.b.emit(Prim::Matmul(Matmul::Ta(all)), &[ct, b, row], nb + 1)
+                } else {
+                    // <g, ta(c, b)> = <c, g @ b>.
+                    cx.b.emit(Prim::Matmul(Matmul::Mm), &[ct, b], nb + 1)
+                };
+                let mut a = seed_args(ct_c);
+                a.push(cx.wit(0));
+                cts[0] = Some(cx.emit(Prim::Diag(Diag::Extract { has_t, keep: 0 }), &a));
+            }
+            Diag::Mm { .. } | Diag::Ta { .. } => {
+                cx.only_linear(rest)?;
+                let c = cx.emit(
+                    Prim::Diag(Diag::Embed {
+                        has_t,
+                        keep: all >> 1,
+                    }),
+                    &seed_args(ins[0]),
+                );
+                let b_like = cx.wit(rest);
+                let b_like = lift(cx, b_like);
+                // <g, c @ b> = <tb(c, g), b>; <g, ta(c, b)> = <c, g @ b> = <tb(g, c), b>.
+                let pair = if let Diag::Mm { .. } = self {
+                    [c, ct]
+                } else {
+                    [ct, c]
+                };
+                let g = cx.b.emit(
+                    Prim::Matmul(Matmul::Tb(0)),
+                    &[pair[0], pair[1], b_like],
+                    nb + 1,
+                );
+                cts[rest] = Some(cx.emit(Prim::Layout(Layout::Squeeze(Scalar::Int(0))), &[g]));
+            }
+        }
+        Ok(cts)
+    }
+
+    pub fn call(self, rt: &TokenStream, args: &[TokenStream], nb: Literal) -> TokenStream {
+        let (l, t, rest) = layout(self.has_t());
+        let (u, like) = (&args[0], &args[l]);
+        let t = match t {
+            Some(i) => {
+                let t = &args[i];
+                quote!(::core::option::Option::Some(#t))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        match self {
+            Diag::Embed { keep, .. } => quote!(#rt::ops::diag(#u, #like, #t, #nb, #keep)),
+            Diag::Extract { keep, .. } => {
+                let u_like = &args[rest];
+                quote!(#rt::ops::diag_t(#u, #like, #t, #u_like, #nb, #keep))
+            }
+            Diag::Mm { .. } => {
+                let b = &args[rest];
+                quote!(#rt::ops::diag_matmul(#u, #like, #t, #b, #nb))
+            }
+            Diag::Ta { keep, .. } => {
+                let (b, a) = (&args[rest], &args[rest + 1]);
+                quote!(#rt::ops::diag_matmul_ta(#u, #like, #t, #b, #a, #nb, #keep))
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Structured Jacobian seeds. `diag(u, like, t)` is the identity basis of
+//! `like`'s per-example space scaled by `u` and summed down to `t`'s shape:
+//! `sum_to(basis(like) * u, t)`, with the basis index `N = numel(like pe)` as
+//! a new dim at position `nb` (a batch dim for the ops that follow). The
+//! compiler keeps such seeds symbolic and calls the products below instead of
+//! materialising them, so `diag(u) @ W` is a row scaling, not a dense GEMM.
+
+use super::matmul::{out_pe, promote_left, promote_right};
+use super::{basis, broadcast_like, matmul, matmul_ta, mul, sum, sum_to_like, unsqueeze};
+use crate::float::Float;
+use crate::shape::{broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::tensor::Tensor;
+
+/// `sum_to(basis(like) * u, t)`: shape `batch ++ [N] ++ (t or like*u)`.
+/// Bit `i` of `keep` keeps batch dim `i` where `t` has size 1 (as in
+/// `sum_to_like`).
+pub fn diag<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    nb: usize,
+    keep: u32,
+) -> Tensor<T> {
+    let e = basis(like, nb);
+    let d = mul(&e, &unsqueeze(u, 0, nb), nb + 1);
+    match t {
+        Some(t) => sum_to_like(&d, &unsqueeze(t, 0, nb), nb + 1, keep | (1 << nb)),
+        None => d,
+    }
+}
+
+/// The adjoint of [`diag`] in `u`: `ct` has shape `batch ++ [N] ++ pe`; the
+/// result has `u_like`'s pe shape, its batch dims summed where `u_like` has
+/// size 1 unless kept by `keep` (as in `sum_to_like`).
+pub fn diag_t<T: Float>(
+    ct: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    u_like: &Tensor<T>,
+    nb: usize,
+    keep: u32,
+) -> Tensor<T> {
+    let all: [&[usize]; 3] = [ct.shape(), like.shape(), u_like.shape()];
+    let (_, lp) = split("diag_t", like.shape(), nb, &all);
+    let (_, up) = split("diag_t", u_like.shape(), nb, &all);
+    let Some(full) = broadcast_right(lp, up) else {
+        fail!(
+            "diag_t",
+            all,
+            "the scale does not broadcast against the basis"
+        );
+    };
+    let x = match t {
+        Some(_) => {
+            let lead = &ct.shape()[..=nb];
+            broadcast_like(ct, &Tensor::zeros(&[lead, &full[..]].concat()), nb + 1)
+        }
+        None => ct.clone(),
+    };
+    let y = mul(&x, &basis(like, nb), nb + 1);
+    sum_to_like(&sum(&y, Some(0), nb), u_like, nb, keep)
+}
+
+/// A keep mask for every batch dim (the seed's target is never batch-reduced
+/// inside the products: their own shape input decides).
+fn keep_all(nb: usize) -> u32 {
+    (1u32 << nb) - 1
+}
+
+/// Where an operand's batch dims sit in a broadcast batch, and its pe size.
+struct Batched<'a, T> {
+    data: &'a [T],
+    strides: Vec<usize>,
+}
+
+fn batched<'a, T: Float>(x: &'a Tensor<T>, batch: &[usize], nb: usize) -> Batched<'a, T> {
+    let pe: usize = x.shape()[nb..].iter().product();
+    let strides = broadcast_strides(&x.shape()[..nb])
+        .iter()
+        .map(|s| s * pe)
+        .collect::<Vec<_>>();
+    let strides = if batch.is_empty() {
+        Vec::new()
+    } else {
+        strides
+    };
+    Batched {
+        data: x.as_slice(),
+        strides,
+    }
+}
+
+/// Flat index -> per-dim offset through `strides` (dims of size 1 broadcast).
+fn offset(mut i: usize, shape: &[usize], strides: &[usize]) -> usize {
+    let mut off = 0;
+    for (&n, &s) in shape.iter().zip(strides).rev() {
+        off += (i % n) * s;
+        i /= n;
+    }
+    off
+}
+
+/// Strides of `small` right-aligned and broadcast into `big` (in elements).
+fn inner_strides(small: &[usize], big: &[usize]) -> Vec<usize> {
+    let aligned: Vec<usize> = std::iter::repeat_n(1, big.len() - small.len())
+        .chain(small.iter().copied())
+        .collect();
+    broadcast_strides(&aligned)
+}
+
+/// Whether `u` broadcasts into `like`'s pe shape and `t` (if any) equals it:
+/// then the seed is a plain scaled identity over `like`.
+fn plain<T: Float>(u: &Tensor<T>, like: &Tensor<T>, t: Option<&Tensor<T>>, nb: usize) -> bool {
+    let (lp, up) = (&like.shape()[nb..], &u.shape()[nb..]);
+    broadcast_right(lp, up).is_some_and(|f| f == lp) && t.is_none_or(|t| &t.shape()[nb..] == lp)
+}
+
+/// The broadcast batch of several operands.
+fn batch_of(op: &str, shapes: &[&[usize]], nb: usize) -> Vec<usize> {
+    let mut batch = vec![1; nb];
+    for s in shapes {
+        let Some(b) = broadcast_left(&batch, &s[..nb]) else {
+            fail!(op, shapes, "batch dims do not broadcast");
+        };
+        batch = b;
+    }
+    batch
+}
+
+/// `matmul(diag(u, like, t), b)` with the basis dim as a batch dim: row `i`
+/// of the seed is `u_i e_i`, so each result is one scaled row of `b`.
+pub fn diag_matmul<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    b: &Tensor<T>,
+    nb: usize,
+) -> Tensor<T> {
+    let all: [&[usize]; 3] = [u.shape(), like.shape(), b.shape()];
+    split("diag_matmul", u.shape(), nb, &all);
+    split("diag_matmul", b.shape(), nb, &all);
+    let (_, lp) = split("diag_matmul", like.shape(), nb, &all);
+    let pb = &b.shape()[nb..];
+    let fast = plain(u, like, t, nb) && !lp.is_empty() && !pb.is_empty() && {
+        let (a2, b2) = (promote_left(lp, 0), promote_right(pb, 0));
+        let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+        a2[a2.len() - 1] == b2[b2.len() - 2] && broadcast_right(mba, mbb).is_some_and(|m| m == mba)
+    };
+    if !fast {
+        let c = diag(u, like, t, nb, keep_all(nb));
+        return matmul(&c, &unsqueeze(b, 0, nb), nb + 1);
+    }
+    let op = out_pe("diag_matmul", &all, lp, pb);
+    let (a2, b2) = (promote_left(lp, 0), promote_right(pb, 0));
+    let (m, k, n) = (a2[a2.len() - 2], a2[a2.len() - 1], b2[b2.len() - 1]);
+    let mba = &a2[..a2.len() - 2];
+    let mbb = &b2[..b2.len() - 2];
+    let b_mat = inner_strides(mbb, mba)
+        .iter()
+        .map(|s| s * k * n)
+        .collect::<Vec<_>>();
+    let u_str = inner_strides(&u.shape()[nb..], lp);
+    let (nl, no): (usize, usize) = (lp.iter().product(), op.iter().product());
+    let batch = batch_of("diag_matmul", &[u.shape(), like.shape(), b.shape()], nb);
+    let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
+    let count: usize = batch.iter().product();
+    let mut out = vec![T::zero(); count * nl * no];
+    for (j, block) in out.chunks_exact_mut(nl * no).enumerate() {
+        let (uo, bo) = (
+            offset(j, &batch, &ub.strides),
+            offset(j, &batch, &bb.strides),
+        );
+        for i in 0..nl {
+            // i = (mb, r, p) over a2 = [mba.., m, k].
+            let (mb, r, p) = (i / (m * k), (i / k) % m, i % k);
+            let ui = ub.data[uo + offset(i, lp, &u_str)];
+            let row = bo + offset(mb, mba, &b_mat) + p * n;
+            let dst = i * no + (mb * m + r) * n;
+            for (o, &x) in block[dst..dst + n].iter_mut().zip(&bb.data[row..row + n]) {
+                *o = ui * x;
+            }
+        }
+    }
+    Tensor::from_parts([&batch[..], &[nl], &op[..]].concat(), out)
+}
+
+/// `matmul_ta(diag(u, like, t), b, a_like)` with the basis dim as a batch
+/// dim: row `i` of the seed is `u_i e_i`, so each result is one scaled
+/// column of `b` placed in one row of `a`'s shape. Bit `i` of `keep` keeps
+/// batch dim `i` where `a_like` has size 1 (as in `matmul_ta`).
+pub fn diag_matmul_ta<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    b: &Tensor<T>,
+    a_like: &Tensor<T>,
+    nb: usize,
+    keep: u32,
+) -> Tensor<T> {
+    let all: [&[usize]; 4] = [u.shape(), like.shape(), b.shape(), a_like.shape()];
+    split("diag_matmul_ta", u.shape(), nb, &all);
+    split("diag_matmul_ta", b.shape(), nb, &all);
+    let (_, lp) = split("diag_matmul_ta", like.shape(), nb, &all);
+    let (ab, pa) = split("diag_matmul_ta", a_like.shape(), nb, &all);
+    let pb = &b.shape()[nb..];
+    let batch = batch_of("diag_matmul_ta", &[u.shape(), like.shape(), b.shape()], nb);
+    let reduces = ab
+        .iter()
+        .zip(&batch)
+        .enumerate()
+        .any(|(i, (&a, &b))| a == 1 && b != 1 && keep & (1 << i) == 0);
+    let fast = plain(u, like, t, nb)
+        && !reduces
+        && !pa.is_empty()
+        && !pb.is_empty()
+        && promote_left(pa, 0).last() == promote_right(pb, 0).get(promote_right(pb, 0).len() - 2)
+        && out_pe("diag_matmul_ta", &all, pa, pb) == lp;
+    if !fast {
+        let c = diag(u, like, t, nb, keep_all(nb));
+        return matmul_ta(
+            &c,
+            &unsqueeze(b, 0, nb),
+            &unsqueeze(a_like, 0, nb),
+            nb + 1,
+            keep | (1 << nb),
+        );
+    }
+    let (a2, b2) = (promote_left(pa, 0), promote_right(pb, 0));
+    let (m, k, n) = (a2[a2.len() - 2], a2[a2.len() - 1], b2[b2.len() - 1]);
+    let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+    let Some(mbo) = broadcast_right(mba, mbb) else {
+        fail!("diag_matmul_ta", all, "matrix batch dims do not broadcast");
+    };
+    let a_mat = inner_strides(mba, &mbo)
+        .iter()
+        .map(|s| s * m * k)
+        .collect::<Vec<_>>();
+    let b_mat = inner_strides(mbb, &mbo)
+        .iter()
+        .map(|s| s * k * n)
+        .collect::<Vec<_>>();
+    let u_str = inner_strides(&u.shape()[nb..], lp);
+    let (nl, na): (usize, usize) = (lp.iter().product(), pa.iter().product());
+    let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
+    let count: usize = batch.iter().product();
+    let mut out = vec![T::zero(); count * nl * na];
+    for (j, block) in out.chunks_exact_mut(nl * na).enumerate() {
+        let (uo, bo) = (
+            offset(j, &batch, &ub.strides),
+            offset(j, &batch, &bb.strides),
+        );
+        for i in 0..nl {
+            // i = (mb, r, s) over the output [mbo.., m, n].
+            let (mb, r, s) = (i / (m * n), (i / n) % m, i % n);
+            let ui = ub.data[uo + offset(i, lp, &u_str)];
+            let col = bo + offset(mb, &mbo, &b_mat) + s;
+            let dst = i * na + offset(mb, &mbo, &a_mat) + r * k;
+            for (p, o) in block[dst..dst + k].iter_mut().enumerate() {
+                *o += ui * bb.data[col + p * n];
+            }
+        }
+    }
+    Tensor::from_parts([&batch[..], &[nl], pa].concat(), out)
+}

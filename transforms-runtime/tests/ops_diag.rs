@@ -1,0 +1,116 @@
+//! The structured-seed products against their dense definitions, and the
+//! adjointness of `diag` / `diag_t`.
+
+use transforms_runtime::{Tensor, ops};
+
+type T = Tensor<f64>;
+
+fn dot(a: &T, b: &T) -> f64 {
+    assert_eq!(a.shape(), b.shape());
+    a.to_vec().iter().zip(b.to_vec()).map(|(x, y)| x * y).sum()
+}
+
+fn close(a: &T, b: &T) {
+    assert_eq!(a.shape(), b.shape());
+    assert!(a.max_abs_diff(b) < 1e-12, "{a}\n{b}");
+}
+
+#[test]
+fn diag_is_a_scaled_identity() {
+    let u = T::from_shape_vec(&[3], vec![1., 2., 3.]).unwrap();
+    let d = ops::diag(&u, &u, None, 0, 0);
+    assert_eq!(d.to_vec(), vec![1., 0., 0., 0., 2., 0., 0., 0., 3.]);
+    // Summed down to a [1]-shaped target: each basis row keeps its scale.
+    let d = ops::diag(&u, &u, Some(&T::zeros(&[1])), 0, 0);
+    assert_eq!(
+        (d.shape(), d.to_vec()),
+        (&[3usize, 1][..], vec![1., 2., 3.])
+    );
+}
+
+#[test]
+fn diag_and_diag_t_are_adjoint() {
+    // (u shape, like shape, target shape, nb)
+    type Case<'a> = (&'a [usize], &'a [usize], Option<&'a [usize]>, usize);
+    let cases: [Case; 5] = [
+        (&[4], &[4], None, 0),
+        (&[1], &[2, 3], None, 0),
+        (&[2, 3], &[3], None, 0),
+        (&[2, 3], &[3], Some(&[3]), 0),
+        (&[2, 1, 3], &[1, 3], Some(&[1, 3]), 1),
+    ];
+    for (k, (us, ls, ts, nb)) in cases.into_iter().enumerate() {
+        let (u, like) = (T::randn(us, k as u64), T::randn(ls, 50 + k as u64));
+        let t = ts.map(T::zeros);
+        let d = ops::diag(&u, &like, t.as_ref(), nb, 1);
+        let ct = T::randn(d.shape(), 100 + k as u64);
+        let g = ops::diag_t(&ct, &like, t.as_ref(), &u, nb, 0);
+        assert_eq!(g.shape(), u.shape());
+        assert!((dot(&d, &ct) - dot(&g, &u)).abs() < 1e-10, "case {k}");
+    }
+}
+
+#[test]
+fn diag_matmul_matches_the_dense_product() {
+    // (u, like = a, b, nb)
+    type Case<'a> = (&'a [usize], &'a [usize], &'a [usize], usize);
+    let cases: [Case; 6] = [
+        (&[4], &[4], &[4, 3], 0),
+        (&[1], &[4], &[4], 0),
+        (&[2, 4], &[2, 4], &[4, 3], 0),
+        (&[2, 3, 4], &[2, 3, 4], &[4, 5], 0),
+        (&[2, 4], &[1, 4], &[2, 4, 3], 1),
+        (&[5, 2, 4], &[1, 4], &[1, 4, 3], 1), // u broadcast larger than like: dense path
+    ];
+    for (k, (us, ls, bs, nb)) in cases.into_iter().enumerate() {
+        let (u, like, b) = (
+            T::randn(us, k as u64),
+            T::randn(ls, 10 + k as u64),
+            T::randn(bs, 20 + k as u64),
+        );
+        let fast = ops::diag_matmul(&u, &like, None, &b, nb);
+        let dense = ops::matmul(
+            &ops::diag(&u, &like, None, nb, 0),
+            &ops::unsqueeze(&b, 0, nb),
+            nb + 1,
+        );
+        close(&fast, &dense);
+    }
+}
+
+#[test]
+fn diag_matmul_ta_matches_the_dense_transpose() {
+    // (u, like = out, b, a_like, target, nb)
+    type Case<'a> = (
+        &'a [usize],
+        &'a [usize],
+        &'a [usize],
+        &'a [usize],
+        Option<&'a [usize]>,
+        usize,
+    );
+    let cases: [Case; 7] = [
+        (&[3], &[3], &[4, 3], &[4], None, 0),
+        (&[3], &[3], &[4, 3], &[4], Some(&[3]), 0),
+        (&[1], &[2, 3], &[4, 3], &[2, 4], None, 0),
+        (&[2, 2, 3], &[2, 2, 3], &[4, 3], &[2, 2, 4], None, 0),
+        (&[2, 3], &[2, 3], &[2, 4, 3], &[4], None, 0),
+        (&[2, 3], &[1, 3], &[1, 4, 3], &[1, 4], None, 1),
+        (&[2, 3], &[3], &[4, 3], &[4], Some(&[3]), 0), // u larger than the basis: dense path
+    ];
+    for (k, (us, ls, bs, as_, ts, nb)) in cases.into_iter().enumerate() {
+        let (u, like, b) = (
+            T::randn(us, k as u64),
+            T::randn(ls, 30 + k as u64),
+            T::randn(bs, 40 + k as u64),
+        );
+        let (a, t) = (T::zeros(as_), ts.map(T::zeros));
+        for keep in [0, 1] {
+            let fast = ops::diag_matmul_ta(&u, &like, t.as_ref(), &b, &a, nb, keep);
+            let c = ops::diag(&u, &like, t.as_ref(), nb, 1);
+            let lift = |x: &T| ops::unsqueeze(x, 0, nb);
+            let dense = ops::matmul_ta(&c, &lift(&b), &lift(&a), nb + 1, keep | (1 << nb));
+            close(&fast, &dense);
+        }
+    }
+}
