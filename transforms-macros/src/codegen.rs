@@ -58,6 +58,13 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 };
                 env.insert(e.out, op);
             }
+            fuse::Group::MatmulT { mm, w } => {
+                let (a, w) = (operand(env, mm.ins[0]), operand(env, w));
+                let nb = proc_macro2::Literal::usize_unsuffixed(mm.nb as usize);
+                let id = var_ident(mm.out);
+                out.extend(quote_spanned!(mm.span=> let #id = #rt::ops::matmul_t(#a, #w, #nb);));
+                env.insert(mm.out, Operand::Owned(id));
+            }
             fuse::Group::Fused(f) => {
                 let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
                 let call = f.call(&rt, &args);

@@ -9,7 +9,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{Eqn, Var};
-use crate::prims::Prim;
+use crate::prims::{Layout, Matmul, Prim};
 
 /// At most this many distinct tensor inputs per fused kernel.
 const MAX_LEAVES: usize = 3;
@@ -17,6 +17,8 @@ const MAX_LEAVES: usize = 3;
 pub enum Group<'a> {
     Single(&'a Eqn),
     Fused(Fused<'a>),
+    /// `matmul(a, t(w))` read without materialising `t(w)`.
+    MatmulT { mm: &'a Eqn, w: Var },
 }
 
 /// A tree of elementwise equations computed in one pass.
@@ -96,6 +98,11 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         if folded.get(&e.out).copied().unwrap_or(false) {
             continue;
         }
+        if let Some(w) = transposed_right(e, &by_out, &uses) {
+            folded.insert(e.ins[1], true);
+            roots.push(Group::MatmulT { mm: e, w });
+            continue;
+        }
         if !e.prim.is_elementwise() {
             roots.push(Group::Single(e));
             continue;
@@ -122,6 +129,17 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
     roots.reverse();
     groups.extend(roots);
     groups
+}
+
+/// For `matmul(a, v)` with `v = t(w)` used only there: `w`.
+fn transposed_right(e: &Eqn, by_out: &HashMap<Var, &Eqn>, uses: &HashMap<Var, usize>) -> Option<Var> {
+    if !matches!(e.prim, Prim::Matmul(Matmul::Mm)) {
+        return None;
+    }
+    let v = e.ins[1];
+    let producer = by_out.get(&v)?;
+    let is_t = matches!(producer.prim, Prim::Layout(Layout::T)) && producer.nb == e.nb;
+    (is_t && uses.get(&v) == Some(&1)).then(|| producer.ins[0])
 }
 
 /// Adds to `inner` the producers of `e`'s inputs that can be folded, keeping

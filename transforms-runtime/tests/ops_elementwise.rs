@@ -151,3 +151,30 @@ fn binary_too_few_dims_panics() {
         2,
     );
 }
+
+#[test]
+fn broadcast_fast_paths_match_explicit_broadcasting() {
+    // (a, b, nb): repeated rows, repeated elements, either side, with batch dims.
+    let cases: [(&[usize], &[usize], usize); 6] = [
+        (&[4, 3], &[3], 0),
+        (&[3], &[4, 3], 0),
+        (&[4, 3], &[4, 1], 0),
+        (&[4, 1], &[4, 3], 0),
+        (&[2, 4, 3], &[1, 4, 3], 1),
+        (&[2, 1], &[2, 4, 3], 1),
+    ];
+    for (k, (sa, sb, nb)) in cases.into_iter().enumerate() {
+        let a = Tensor::<f64>::randn(sa, k as u64);
+        let b = Tensor::<f64>::randn(sb, 10 + k as u64);
+        let out = ops::add(&a, &b, nb);
+        let (fa, fb) = (ops::broadcast_like(&a, &out, nb), ops::broadcast_like(&b, &out, nb));
+        for (name, got, want) in [
+            ("sub", ops::sub(&a, &b, nb), ops::sub(&fa, &fb, nb)),
+            ("div", ops::div(&a, &b, nb), ops::div(&fa, &fb, nb)),
+            ("mul", ops::mul(&a, &b, nb), ops::mul(&fa, &fb, nb)),
+        ] {
+            assert_eq!(got.shape(), want.shape(), "{name} case {k}");
+            assert_eq!(got.to_vec(), want.to_vec(), "{name} case {k}");
+        }
+    }
+}

@@ -204,3 +204,18 @@ fn matmul_tb_bad_shapes_panics() {
     let b = Tensor::<f32>::zeros(&[4, 5]);
     ops::matmul_tb(&a, &Tensor::zeros(&[2, 5]), &b, 0, 0);
 }
+
+#[test]
+fn matmul_t_equals_matmul_of_the_transpose() {
+    // (a, w, nb)
+    let cases: [(&[usize], &[usize], usize); 5] =
+        [(&[3], &[4, 3], 0), (&[2, 3], &[4, 3], 0), (&[5, 2, 3], &[4, 3], 0), (&[2, 3], &[2, 4, 3], 1), (&[3], &[3], 0)];
+    for (k, (sa, sw, nb)) in cases.into_iter().enumerate() {
+        let a = Tensor::<f64>::randn(sa, k as u64);
+        let w = Tensor::<f64>::randn(sw, 20 + k as u64);
+        let got = ops::matmul_t(&a, &w, nb);
+        let want = ops::matmul(&a, &ops::t(&w, nb), nb);
+        assert_eq!(got.shape(), want.shape(), "case {k}");
+        assert!(got.max_abs_diff(&want) < 1e-12, "case {k}");
+    }
+}

@@ -36,6 +36,10 @@ pub(crate) fn binary<T: Float>(
     } else if a.numel() == 1 && out_shape == sb {
         let x = a.as_slice()[0];
         cpu::map(b.as_slice(), |y| f(x, y))
+    } else if let Some(data) = repeated(a, &aligned(bb, pb, pe.len()), b, &out_shape, &f) {
+        data
+    } else if let Some(data) = repeated(b, &aligned(ba, pa, pe.len()), a, &out_shape, &|y, x| f(x, y)) {
+        data
     } else {
         let stride_a = broadcast_strides(&aligned(ba, pa, pe.len()));
         let stride_b = broadcast_strides(&aligned(bb, pb, pe.len()));
@@ -49,6 +53,41 @@ pub(crate) fn binary<T: Float>(
         )
     };
     Tensor::from_parts(out_shape, data)
+}
+
+/// Fast paths for a full operand `full` (of shape `out`) against a smaller
+/// one `small` (aligned shape `fs`) that repeats as a whole (`fs` = ones then
+/// `out`'s tail) or element by element (`fs` = `out`'s head then ones):
+/// contiguous loops instead of strided iteration. `f(full, small)`.
+fn repeated<T: Float>(
+    full: &Tensor<T>,
+    fs: &[usize],
+    small: &Tensor<T>,
+    out: &[usize],
+    f: &impl Fn(T, T) -> T,
+) -> Option<Vec<T>> {
+    if full.shape() != out || small.numel() == 0 {
+        return None;
+    }
+    let (x, y) = (full.as_slice(), small.as_slice());
+    let k = fs.iter().take_while(|&&d| d == 1).count();
+    if fs[k..] == out[k..] {
+        let mut data = Vec::with_capacity(x.len());
+        for chunk in x.chunks_exact(y.len()) {
+            data.extend(chunk.iter().zip(y).map(|(&a, &b)| f(a, b)));
+        }
+        return Some(data);
+    }
+    let j = fs.len() - fs.iter().rev().take_while(|&&d| d == 1).count();
+    if fs[..j] == out[..j] {
+        let inner = x.len() / y.len();
+        let mut data = Vec::with_capacity(x.len());
+        for (chunk, &b) in x.chunks_exact(inner).zip(y) {
+            data.extend(chunk.iter().map(|&a| f(a, b)));
+        }
+        return Some(data);
+    }
+    None
 }
 
 /// `a + b` with broadcasting (batch dims left-aligned, pe parts numpy-style).

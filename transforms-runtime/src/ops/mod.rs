@@ -19,7 +19,7 @@ pub use binary::{add, div, mul, sub};
 pub use broadcast::{assert_batch, broadcast_like, expand_dim0_like, sum_to_like};
 pub use constants::{basis, grad_seed, zeros_like};
 pub use diag::{diag, diag_matmul, diag_matmul_ta, diag_t};
-pub use matmul::{matmul, matmul_ta, matmul_tb};
+pub use matmul::{matmul, matmul_t, matmul_ta, matmul_tb};
 pub use reduce::{mean, mean_t, sum, sum_t};
 pub use shape_ops::{
     flatten_like, movedim, reshape, reshape_like, squeeze, t, transpose, unflatten_like, unsqueeze,
