@@ -18,7 +18,10 @@ pub enum Group<'a> {
     Single(&'a Eqn),
     Fused(Fused<'a>),
     /// `matmul(a, t(w))` read without materialising `t(w)`.
-    MatmulT { mm: &'a Eqn, w: Var },
+    MatmulT {
+        mm: &'a Eqn,
+        w: Var,
+    },
 }
 
 /// A tree of elementwise equations computed in one pass.
@@ -132,7 +135,11 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
 }
 
 /// For `matmul(a, v)` with `v = t(w)` used only there: `w`.
-fn transposed_right(e: &Eqn, by_out: &HashMap<Var, &Eqn>, uses: &HashMap<Var, usize>) -> Option<Var> {
+fn transposed_right(
+    e: &Eqn,
+    by_out: &HashMap<Var, &Eqn>,
+    uses: &HashMap<Var, usize>,
+) -> Option<Var> {
     if !matches!(e.prim, Prim::Matmul(Matmul::Mm)) {
         return None;
     }

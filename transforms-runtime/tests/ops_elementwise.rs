@@ -167,7 +167,10 @@ fn broadcast_fast_paths_match_explicit_broadcasting() {
         let a = Tensor::<f64>::randn(sa, k as u64);
         let b = Tensor::<f64>::randn(sb, 10 + k as u64);
         let out = ops::add(&a, &b, nb);
-        let (fa, fb) = (ops::broadcast_like(&a, &out, nb), ops::broadcast_like(&b, &out, nb));
+        let (fa, fb) = (
+            ops::broadcast_like(&a, &out, nb),
+            ops::broadcast_like(&b, &out, nb),
+        );
         for (name, got, want) in [
             ("sub", ops::sub(&a, &b, nb), ops::sub(&fa, &fb, nb)),
             ("div", ops::div(&a, &b, nb), ops::div(&fa, &fb, nb)),

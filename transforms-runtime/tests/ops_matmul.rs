@@ -208,8 +208,13 @@ fn matmul_tb_bad_shapes_panics() {
 #[test]
 fn matmul_t_equals_matmul_of_the_transpose() {
     // (a, w, nb)
-    let cases: [(&[usize], &[usize], usize); 5] =
-        [(&[3], &[4, 3], 0), (&[2, 3], &[4, 3], 0), (&[5, 2, 3], &[4, 3], 0), (&[2, 3], &[2, 4, 3], 1), (&[3], &[3], 0)];
+    let cases: [(&[usize], &[usize], usize); 5] = [
+        (&[3], &[4, 3], 0),
+        (&[2, 3], &[4, 3], 0),
+        (&[5, 2, 3], &[4, 3], 0),
+        (&[2, 3], &[2, 4, 3], 1),
+        (&[3], &[3], 0),
+    ];
     for (k, (sa, sw, nb)) in cases.into_iter().enumerate() {
         let a = Tensor::<f64>::randn(sa, k as u64);
         let w = Tensor::<f64>::randn(sw, 20 + k as u64);

@@ -61,8 +61,18 @@ pub fn batched_gemm<T: Element>(
         .iter()
         .map(|s| s * m * a.row_stride)
         .collect();
-    if count > 1 && b.batch_strides.iter().all(|&s| s == 0) && a.batch_strides == stacked.as_slice()
-    {
+    // Dims of size 1 may carry any stride.
+    let matches = |have: &[usize], want: &[usize]| {
+        batch
+            .iter()
+            .zip(have.iter().zip(want))
+            .all(|(&n, (&h, &w))| n == 1 || h == w)
+    };
+    let shared_b = batch
+        .iter()
+        .zip(b.batch_strides)
+        .all(|(&n, &s)| n == 1 || s == 0);
+    if count > 1 && shared_b && matches(a.batch_strides, &stacked) {
         let rows = GemmOperand {
             data: a.data,
             batch_strides: &[],
@@ -283,6 +293,32 @@ mod tests {
                 .collect();
             assert!(close(&c, &want), "folded = {folded}");
         }
+        // A batch dim of size 1 with a zero stride still folds.
+        let op_a = GemmOperand {
+            data: &a,
+            batch_strides: &[m * k, 0],
+            row_stride: k,
+            col_stride: 1,
+        };
+        let op_b = GemmOperand {
+            data: &b,
+            batch_strides: &[0, 0],
+            row_stride: n,
+            col_stride: 1,
+        };
+        let c = batched_gemm(&[6, 1], m, k, n, op_a, op_b);
+        let want: Vec<f64> = (0..6)
+            .flat_map(|t| {
+                naive(
+                    m,
+                    k,
+                    n,
+                    |i, p| a[t * m * k + i * k + p],
+                    |p, j| b[p * n + j],
+                )
+            })
+            .collect();
+        assert!(close(&c, &want));
     }
 
     #[test]

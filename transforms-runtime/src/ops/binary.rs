@@ -38,7 +38,9 @@ pub(crate) fn binary<T: Float>(
         cpu::map(b.as_slice(), |y| f(x, y))
     } else if let Some(data) = repeated(a, &aligned(bb, pb, pe.len()), b, &out_shape, &f) {
         data
-    } else if let Some(data) = repeated(b, &aligned(ba, pa, pe.len()), a, &out_shape, &|y, x| f(x, y)) {
+    } else if let Some(data) = repeated(b, &aligned(ba, pa, pe.len()), a, &out_shape, &|y, x| {
+        f(x, y)
+    }) {
         data
     } else {
         let stride_a = broadcast_strides(&aligned(ba, pa, pe.len()));

@@ -1,6 +1,8 @@
 //! Broadcasting to a shape, its transpose (summing down), and the `vmap`
 //! batch-size helpers.
 
+use std::borrow::Cow;
+
 use transforms_kernels::cpu;
 
 use crate::float::Float;
@@ -64,7 +66,14 @@ pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize, keep: u
         pe: lp,
         keep,
     };
-    sum_to_pe("sum_to_like", x.shape(), x.as_slice(), &target, nb, &all)
+    sum_to_pe(
+        "sum_to_like",
+        x.shape(),
+        Cow::Borrowed(x.as_slice()),
+        &target,
+        nb,
+        &all,
+    )
 }
 
 /// What [`sum_to_pe`] sums down to: a reference's batch dims, its pe shape,
@@ -82,7 +91,7 @@ pub(crate) struct SumTarget<'a> {
 pub(crate) fn sum_to_pe<T: Float>(
     op: &str,
     shape: &[usize],
-    data: &[T],
+    data: Cow<'_, [T]>,
     target: &SumTarget<'_>,
     nb: usize,
     all: &[&[usize]],
@@ -135,9 +144,9 @@ pub(crate) fn sum_to_pe<T: Float>(
     }
     let out_shape = [&b[..], target].concat();
     let out = if mask.contains(&true) {
-        cpu::sum_axes(data, shape, &mask)
+        cpu::sum_axes(&data, shape, &mask)
     } else {
-        data.to_vec()
+        data.into_owned()
     };
     Tensor::from_parts(out_shape, out)
 }

@@ -186,29 +186,57 @@ pub fn matmul<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
 /// `matmul(a, t(w))` without materialising the transpose: `w`'s pe part is
 /// read transposed when it is 2-D (torch's `.t()` leaves 0-D and 1-D alone).
 pub fn matmul_t<T: Float>(a: &Tensor<T>, w: &Tensor<T>, nb: usize) -> Tensor<T> {
-    let rank = split("matmul_t", w.shape(), nb, &[a.shape(), w.shape()]).1.len();
+    let rank = split("matmul_t", w.shape(), nb, &[a.shape(), w.shape()])
+        .1
+        .len();
     match rank {
         0 | 1 => matmul(a, w, nb),
         2 => matmul_impl("matmul_t", a, w, nb, true),
-        _ => fail!("t", [w.shape()], "t() expects a tensor with at most 2 per-example dims"),
+        _ => fail!(
+            "t",
+            [w.shape()],
+            "t() expects a tensor with at most 2 per-example dims"
+        ),
     }
 }
 
-fn matmul_impl<T: Float>(op: &str, a: &Tensor<T>, b: &Tensor<T>, nb: usize, b_trans: bool) -> Tensor<T> {
+fn matmul_impl<T: Float>(
+    op: &str,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    nb: usize,
+    b_trans: bool,
+) -> Tensor<T> {
     let all: [&[usize]; 2] = [a.shape(), b.shape()];
     let (_, pa) = split(op, a.shape(), nb, &all);
     let (bb, pb_stored) = split(op, b.shape(), nb, &all);
     // The shape of `b` as it is read (its last two dims swapped when transposed).
-    let read: Vec<usize> = if b_trans { [bb, &[pb_stored[1], pb_stored[0]]].concat() } else { b.shape().to_vec() };
+    let read: Vec<usize> = if b_trans {
+        [bb, &[pb_stored[1], pb_stored[0]]].concat()
+    } else {
+        b.shape().to_vec()
+    };
     let pb = &read[nb..];
     out_pe(op, &all, pa, pb);
     let sa = promote_left(a.shape(), nb);
-    let sb = if b_trans { b.shape().to_vec() } else { promote_right(b.shape(), nb) };
+    let sb = if b_trans {
+        b.shape().to_vec()
+    } else {
+        promote_right(b.shape(), nb)
+    };
     let (mut shape, data) = bmm(
         op,
         &all,
-        Operand { data: a.as_slice(), shape: &sa, trans: false },
-        Operand { data: b.as_slice(), shape: &sb, trans: b_trans },
+        Operand {
+            data: a.as_slice(),
+            shape: &sa,
+            trans: false,
+        },
+        Operand {
+            data: b.as_slice(),
+            shape: &sb,
+            trans: b_trans,
+        },
         nb,
     );
     if pb.len() == 1 {
@@ -258,7 +286,7 @@ pub fn matmul_ta<T: Float>(
     let g = sum_to_pe(
         op,
         &shape,
-        &data,
+        std::borrow::Cow::Owned(data),
         &SumTarget {
             batch: ba,
             pe: &target,
@@ -308,7 +336,7 @@ pub fn matmul_tb<T: Float>(
     let g = sum_to_pe(
         op,
         &shape,
-        &data,
+        std::borrow::Cow::Owned(data),
         &SumTarget {
             batch: bb,
             pe: &target,
