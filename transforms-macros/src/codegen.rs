@@ -58,12 +58,18 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 };
                 env.insert(e.out, op);
             }
-            fuse::Group::MatmulT { mm, w } => {
-                let (a, w) = (operand(env, mm.ins[0]), operand(env, w));
-                let nb = proc_macro2::Literal::usize_unsuffixed(mm.nb as usize);
-                let id = var_ident(mm.out);
-                out.extend(quote_spanned!(mm.span=> let #id = #rt::ops::matmul_t(#a, #w, #nb);));
-                env.insert(mm.out, Operand::Owned(id));
+            fuse::Group::Transposed { eqn, w } => {
+                let slot = eqn.prim.transposable_input().unwrap_or(0);
+                let args: Vec<TokenStream> = eqn
+                    .ins
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| operand(env, if i == slot { w } else { *v }))
+                    .collect();
+                let call = eqn.prim.call_transposed(&rt, &args, eqn.nb);
+                let id = var_ident(eqn.out);
+                out.extend(quote_spanned!(eqn.span=> let #id = #call;));
+                env.insert(eqn.out, Operand::Owned(id));
             }
             fuse::Group::Fused(f) => {
                 let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();

@@ -3,13 +3,13 @@
 //! folded into its user, so a chain such as `t * (1 - y^2)` becomes one pass
 //! over its inputs with no temporaries (`ops::map` / `zip2` / `zip3`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{Eqn, Var};
-use crate::prims::{Layout, Matmul, Prim};
+use crate::prims::{Layout, Prim};
 
 /// At most this many distinct tensor inputs per fused kernel.
 const MAX_LEAVES: usize = 3;
@@ -17,9 +17,10 @@ const MAX_LEAVES: usize = 3;
 pub enum Group<'a> {
     Single(&'a Eqn),
     Fused(Fused<'a>),
-    /// `matmul(a, t(w))` read without materialising `t(w)`.
-    MatmulT {
-        mm: &'a Eqn,
+    /// An equation reading `t(w)` (at `Prim::transposable_input`) straight
+    /// from `w`, without materialising the transpose.
+    Transposed {
+        eqn: &'a Eqn,
         w: Var,
     },
 }
@@ -92,6 +93,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         *uses.entry(*v).or_default() += 2;
     }
     let by_out: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
+    let elidable = elidable_transposes(eqns, outs);
     // Candidates to fold into their single user.
     let mut folded: HashMap<Var, bool> = HashMap::new();
     let mut groups = Vec::new();
@@ -101,9 +103,9 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         if folded.get(&e.out).copied().unwrap_or(false) {
             continue;
         }
-        if let Some(w) = transposed_right(e, &by_out, &uses) {
-            folded.insert(e.ins[1], true);
-            roots.push(Group::MatmulT { mm: e, w });
+        if let Some((v, w)) = transposed_input(e, &by_out, &elidable) {
+            folded.insert(v, true);
+            roots.push(Group::Transposed { eqn: e, w });
             continue;
         }
         if !e.prim.is_elementwise() {
@@ -134,19 +136,40 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
     groups
 }
 
-/// For `matmul(a, v)` with `v = t(w)` used only there: `w`.
-fn transposed_right(
+/// The outputs of `t(w)` equations that every user reads as a transposable
+/// matrix input (at the same batch dims), so the transpose need not exist.
+fn elidable_transposes(eqns: &[Eqn], outs: &[Var]) -> HashSet<Var> {
+    let mut candidates: HashMap<Var, u8> = eqns
+        .iter()
+        .filter(|e| matches!(e.prim, Prim::Layout(Layout::T)))
+        .map(|e| (e.out, e.nb))
+        .collect();
+    for v in outs {
+        candidates.remove(v);
+    }
+    for e in eqns {
+        let slot = e.prim.transposable_input();
+        for (i, v) in e.ins.iter().enumerate() {
+            if candidates
+                .get(v)
+                .is_some_and(|&nb| slot != Some(i) || nb != e.nb)
+            {
+                candidates.remove(v);
+            }
+        }
+    }
+    candidates.into_keys().collect()
+}
+
+/// For an equation reading an elidable `v = t(w)`: `(v, w)`.
+fn transposed_input(
     e: &Eqn,
     by_out: &HashMap<Var, &Eqn>,
-    uses: &HashMap<Var, usize>,
-) -> Option<Var> {
-    if !matches!(e.prim, Prim::Matmul(Matmul::Mm)) {
-        return None;
-    }
-    let v = e.ins[1];
-    let producer = by_out.get(&v)?;
-    let is_t = matches!(producer.prim, Prim::Layout(Layout::T)) && producer.nb == e.nb;
-    (is_t && uses.get(&v) == Some(&1)).then(|| producer.ins[0])
+    elidable: &HashSet<Var>,
+) -> Option<(Var, Var)> {
+    let v = *e.ins.get(e.prim.transposable_input()?)?;
+    let w = *by_out.get(&v)?.ins.first()?;
+    elidable.contains(&v).then_some((v, w))
 }
 
 /// Adds to `inner` the producers of `e`'s inputs that can be folded, keeping

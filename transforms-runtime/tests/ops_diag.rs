@@ -68,13 +68,20 @@ fn diag_matmul_matches_the_dense_product() {
             T::randn(ls, 10 + k as u64),
             T::randn(bs, 20 + k as u64),
         );
-        let fast = ops::diag_matmul(&u, &like, None, &b, nb);
+        let fast = ops::diag_matmul(&u, &like, None, &b, nb, false);
+        // The same with b given as the transpose of its transpose (2-D only).
+        let transposed = if bs.len() - nb <= 2 {
+            ops::diag_matmul(&u, &like, None, &ops::t(&b, nb), nb, true)
+        } else {
+            fast.clone()
+        };
         let dense = ops::matmul(
             &ops::diag(&u, &like, None, nb, 0),
             &ops::unsqueeze(&b, 0, nb),
             nb + 1,
         );
         close(&fast, &dense);
+        close(&transposed, &dense);
     }
 }
 
@@ -106,11 +113,18 @@ fn diag_matmul_ta_matches_the_dense_transpose() {
         );
         let (a, t) = (T::zeros(as_), ts.map(T::zeros));
         for keep in [0, 1] {
-            let fast = ops::diag_matmul_ta(&u, &like, t.as_ref(), &b, &a, nb, keep);
+            let fast = ops::diag_matmul_ta(&u, &like, t.as_ref(), &b, &a, nb, keep, false);
+            // The same with b given as the transpose of its transpose (2-D only).
+            let transposed = if bs.len() - nb <= 2 {
+                ops::diag_matmul_ta(&u, &like, t.as_ref(), &ops::t(&b, nb), &a, nb, keep, true)
+            } else {
+                fast.clone()
+            };
             let c = ops::diag(&u, &like, t.as_ref(), nb, 1);
             let lift = |x: &T| ops::unsqueeze(x, 0, nb);
             let dense = ops::matmul_ta(&c, &lift(&b), &lift(&a), nb + 1, keep | (1 << nb));
             close(&fast, &dense);
+            close(&transposed, &dense);
         }
     }
 }

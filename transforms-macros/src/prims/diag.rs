@@ -191,7 +191,24 @@ impl Diag {
         Ok(cts)
     }
 
-    pub fn call(self, rt: &TokenStream, args: &[TokenStream], nb: Literal) -> TokenStream {
+    /// The input read as a matrix (`b` of `Mm` and `Ta`).
+    pub fn matrix_input(self) -> Option<usize> {
+        let (_, _, rest) = layout(self.has_t());
+        match self {
+            Diag::Mm { .. } | Diag::Ta { .. } => Some(rest),
+            Diag::Embed { .. } | Diag::Extract { .. } => None,
+        }
+    }
+
+    /// The kernel call; with `b_t` the matrix input is passed untransposed
+    /// and read as its transpose.
+    pub fn call(
+        self,
+        rt: &TokenStream,
+        args: &[TokenStream],
+        nb: Literal,
+        b_t: bool,
+    ) -> TokenStream {
         let (l, t, rest) = layout(self.has_t());
         let (u, like) = (&args[0], &args[l]);
         let t = match t {
@@ -209,11 +226,11 @@ impl Diag {
             }
             Diag::Mm { .. } => {
                 let b = &args[rest];
-                quote!(#rt::ops::diag_matmul(#u, #like, #t, #b, #nb))
+                quote!(#rt::ops::diag_matmul(#u, #like, #t, #b, #nb, #b_t))
             }
             Diag::Ta { keep, .. } => {
                 let (b, a) = (&args[rest], &args[rest + 1]);
-                quote!(#rt::ops::diag_matmul_ta(#u, #like, #t, #b, #a, #nb, #keep))
+                quote!(#rt::ops::diag_matmul_ta(#u, #like, #t, #b, #a, #nb, #keep, #b_t))
             }
         }
     }

@@ -202,7 +202,37 @@ impl Prim {
             Prim::Layout(p) => p.call(rt, args, nb),
             Prim::Relayout(p) => p.call(rt, args, nb),
             Prim::Const(p) => p.call(rt, args, nb),
-            Prim::Diag(p) => p.call(rt, args, nb),
+            Prim::Diag(p) => p.call(rt, args, nb, false),
+        }
+    }
+
+    /// The input that a kernel can read as `t(w)` from `w` itself.
+    pub fn transposable_input(&self) -> Option<usize> {
+        match self {
+            Prim::Matmul(Matmul::Mm) => Some(1),
+            Prim::Diag(d) => d.matrix_input(),
+            Prim::Unary(_)
+            | Prim::WithScalar(_)
+            | Prim::Binary(_)
+            | Prim::Matmul(_)
+            | Prim::Reduce(_)
+            | Prim::Layout(_)
+            | Prim::Relayout(_)
+            | Prim::Const(_) => None,
+        }
+    }
+
+    /// The kernel call with the input [`Prim::transposable_input`] given as
+    /// `w` where the equation reads `t(w)`.
+    pub fn call_transposed(&self, rt: &TokenStream, args: &[TokenStream], nb: u8) -> TokenStream {
+        let nb_lit = proc_macro2::Literal::usize_unsuffixed(nb as usize);
+        match self {
+            Prim::Matmul(Matmul::Mm) => {
+                let (a, w) = (&args[0], &args[1]);
+                quote::quote!(#rt::ops::matmul_t(#a, #w, #nb_lit))
+            }
+            Prim::Diag(d) => d.call(rt, args, nb_lit, true),
+            other => other.call(rt, args, nb),
         }
     }
 

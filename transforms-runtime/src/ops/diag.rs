@@ -127,26 +127,45 @@ fn batch_of(op: &str, shapes: &[&[usize]], nb: usize) -> Vec<usize> {
     batch
 }
 
+/// How a matrix operand is read: its pe shape as read, and the element
+/// strides of (row, column) of its last two dims. With `b_t` the operand is
+/// `t(b)`, read from `b` without copying (torch's `.t()` leaves 0-D and 1-D
+/// tensors alone).
+fn read_as<T: Float>(b: &Tensor<T>, nb: usize, b_t: bool) -> (Vec<usize>, usize, usize) {
+    let pb = &b.shape()[nb..];
+    if b_t && pb.len() == 2 {
+        return (vec![pb[1], pb[0]], 1, pb[1]);
+    }
+    let n = if pb.len() >= 2 { pb[pb.len() - 1] } else { 1 };
+    (pb.to_vec(), n, 1)
+}
+
 /// `matmul(diag(u, like, t), b)` with the basis dim as a batch dim: row `i`
-/// of the seed is `u_i e_i`, so each result is one scaled row of `b`.
+/// of the seed is `u_i e_i`, so each result is one scaled row of `b` (of
+/// `t(b)` when `b_t`).
 pub fn diag_matmul<T: Float>(
     u: &Tensor<T>,
     like: &Tensor<T>,
     t: Option<&Tensor<T>>,
     b: &Tensor<T>,
     nb: usize,
+    b_t: bool,
 ) -> Tensor<T> {
     let all: [&[usize]; 3] = [u.shape(), like.shape(), b.shape()];
     split("diag_matmul", u.shape(), nb, &all);
     split("diag_matmul", b.shape(), nb, &all);
     let (_, lp) = split("diag_matmul", like.shape(), nb, &all);
-    let pb = &b.shape()[nb..];
+    let (read, bp, bs) = read_as(b, nb, b_t);
+    let pb = &read[..];
     let fast = plain(u, like, t, nb) && !lp.is_empty() && !pb.is_empty() && {
         let (a2, b2) = (promote_left(lp, 0), promote_right(pb, 0));
         let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
         a2[a2.len() - 1] == b2[b2.len() - 2] && broadcast_right(mba, mbb).is_some_and(|m| m == mba)
     };
     if !fast {
+        if b_t {
+            return diag_matmul(u, like, t, &super::t(b, nb), nb, false);
+        }
         let c = diag(u, like, t, nb, keep_all(nb));
         return matmul(&c, &unsqueeze(b, 0, nb), nb + 1);
     }
@@ -174,10 +193,16 @@ pub fn diag_matmul<T: Float>(
             // i = (mb, r, p) over a2 = [mba.., m, k].
             let (mb, r, p) = (i / (m * k), (i / k) % m, i % k);
             let ui = ub.data[uo + offset(i, lp, &u_str)];
-            let row = bo + offset(mb, mba, &b_mat) + p * n;
+            let row = bo + offset(mb, mba, &b_mat) + p * bp;
             let dst = i * no + (mb * m + r) * n;
-            for (o, &x) in block[dst..dst + n].iter_mut().zip(&bb.data[row..row + n]) {
-                *o = ui * x;
+            if bs == 1 {
+                for (o, &x) in block[dst..dst + n].iter_mut().zip(&bb.data[row..row + n]) {
+                    *o = ui * x;
+                }
+            } else {
+                for (q, o) in block[dst..dst + n].iter_mut().enumerate() {
+                    *o = ui * bb.data[row + q * bs];
+                }
             }
         }
     }
@@ -187,7 +212,9 @@ pub fn diag_matmul<T: Float>(
 /// `matmul_ta(diag(u, like, t), b, a_like)` with the basis dim as a batch
 /// dim: row `i` of the seed is `u_i e_i`, so each result is one scaled
 /// column of `b` placed in one row of `a`'s shape. Bit `i` of `keep` keeps
-/// batch dim `i` where `a_like` has size 1 (as in `matmul_ta`).
+/// batch dim `i` where `a_like` has size 1 (as in `matmul_ta`). With `b_t`
+/// the operand is `t(b)`, read without copying.
+#[allow(clippy::too_many_arguments)]
 pub fn diag_matmul_ta<T: Float>(
     u: &Tensor<T>,
     like: &Tensor<T>,
@@ -196,13 +223,15 @@ pub fn diag_matmul_ta<T: Float>(
     a_like: &Tensor<T>,
     nb: usize,
     keep: u32,
+    b_t: bool,
 ) -> Tensor<T> {
     let all: [&[usize]; 4] = [u.shape(), like.shape(), b.shape(), a_like.shape()];
     split("diag_matmul_ta", u.shape(), nb, &all);
     split("diag_matmul_ta", b.shape(), nb, &all);
     let (_, lp) = split("diag_matmul_ta", like.shape(), nb, &all);
     let (ab, pa) = split("diag_matmul_ta", a_like.shape(), nb, &all);
-    let pb = &b.shape()[nb..];
+    let (read, bp, bs) = read_as(b, nb, b_t);
+    let pb = &read[..];
     let batch = batch_of("diag_matmul_ta", &[u.shape(), like.shape(), b.shape()], nb);
     let reduces = ab
         .iter()
@@ -216,6 +245,9 @@ pub fn diag_matmul_ta<T: Float>(
         && promote_left(pa, 0).last() == promote_right(pb, 0).get(promote_right(pb, 0).len() - 2)
         && out_pe("diag_matmul_ta", &all, pa, pb) == lp;
     if !fast {
+        if b_t {
+            return diag_matmul_ta(u, like, t, &super::t(b, nb), a_like, nb, keep, false);
+        }
         let c = diag(u, like, t, nb, keep_all(nb));
         return matmul_ta(
             &c,
@@ -253,10 +285,16 @@ pub fn diag_matmul_ta<T: Float>(
             // i = (mb, r, s) over the output [mbo.., m, n].
             let (mb, r, s) = (i / (m * n), (i / n) % m, i % n);
             let ui = ub.data[uo + offset(i, lp, &u_str)];
-            let col = bo + offset(mb, &mbo, &b_mat) + s;
+            let col = bo + offset(mb, &mbo, &b_mat) + s * bs;
             let dst = i * na + offset(mb, &mbo, &a_mat) + r * k;
-            for (p, o) in block[dst..dst + k].iter_mut().enumerate() {
-                *o += ui * bb.data[col + p * n];
+            if bp == 1 {
+                for (o, &x) in block[dst..dst + k].iter_mut().zip(&bb.data[col..col + k]) {
+                    *o += ui * x;
+                }
+            } else {
+                for (p, o) in block[dst..dst + k].iter_mut().enumerate() {
+                    *o += ui * bb.data[col + p * bp];
+                }
             }
         }
     }
