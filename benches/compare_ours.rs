@@ -10,15 +10,20 @@
 //!
 //! Run: `cargo bench --bench compare_ours [-- NAME_SUBSTRING..]`.
 //! `COMPARE_TARGET_S` sets the timed seconds per workload (default 1.5).
+//! The global allocator is mimalloc: with the system allocator every large
+//! buffer is a fresh `mmap` and its page faults dominate the big workloads.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use mimalloc::MiMalloc;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 mod common;
 
-/// The system allocator, counting live bytes while `COUNTING` is set.
+/// mimalloc (a caching allocator, as torch and JAX use their own), counting
+/// live bytes while `COUNTING` is set.
 struct CountingAlloc;
 
 static COUNTING: AtomicBool = AtomicBool::new(false);
@@ -32,11 +37,11 @@ fn track(delta: isize) {
     }
 }
 
-// SAFETY: every call forwards to `System` with the caller's arguments; the
+// SAFETY: every call forwards to `MiMalloc` with the caller's arguments; the
 // counters have no effect on the memory handed out.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { MiMalloc.alloc(layout) };
         if !p.is_null() {
             track(layout.size() as isize);
         }
@@ -44,7 +49,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { MiMalloc.alloc_zeroed(layout) };
         if !p.is_null() {
             track(layout.size() as isize);
         }
@@ -52,12 +57,12 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { MiMalloc.dealloc(ptr, layout) };
         track(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = unsafe { MiMalloc.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             track(new_size as isize - layout.size() as isize);
         }
@@ -122,7 +127,7 @@ fn main() {
         .map_or(Duration::from_millis(1500), Duration::from_secs_f64);
     let floor_target = target.mul_f64(0.25);
     println!(
-        "# transforms {} (ours), RAYON_NUM_THREADS={}",
+        "# transforms {} (ours), global allocator mimalloc, RAYON_NUM_THREADS={}",
         env!("CARGO_PKG_VERSION"),
         std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "unset".into())
     );

@@ -10,6 +10,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 mod common;
 
+/// As in `compare_ours`: a caching allocator (see the README).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn workloads(c: &mut Criterion) {
     let mut group = c.benchmark_group("transforms");
     group
