@@ -27,7 +27,7 @@ pub fn cos<T: Float>(x: T) -> T {
 }
 #[inline(always)]
 pub fn tanh<T: Float>(x: T) -> T {
-    x.tanh()
+    x.tanh_elem()
 }
 #[inline(always)]
 pub fn sqrt<T: Float>(x: T) -> T {

@@ -27,12 +27,18 @@ pub trait Float:
     fn from_f64(v: f64) -> Self;
     /// Converts to `f64` (exact).
     fn to_f64(self) -> f64;
+    /// Hyperbolic tangent (a fast few-ulp routine for `f32`, `tanh` for `f64`).
+    fn tanh_elem(self) -> Self;
 }
 
 impl Float for f32 {
     #[inline]
     fn from_f64(v: f64) -> Self {
         v as f32
+    }
+    #[inline(always)]
+    fn tanh_elem(self) -> Self {
+        crate::math::tanh_f32(self)
     }
     #[inline]
     fn to_f64(self) -> f64 {
@@ -44,6 +50,10 @@ impl Float for f64 {
     #[inline]
     fn from_f64(v: f64) -> Self {
         v
+    }
+    #[inline(always)]
+    fn tanh_elem(self) -> Self {
+        self.tanh()
     }
     #[inline]
     fn to_f64(self) -> f64 {

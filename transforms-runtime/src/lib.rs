@@ -28,6 +28,7 @@ mod error;
 mod float;
 mod fmt;
 mod fused;
+mod math;
 mod methods;
 mod operators;
 pub mod ops;
