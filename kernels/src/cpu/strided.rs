@@ -32,10 +32,43 @@ pub fn copy_strided<T: Copy>(shape: &[usize], src: &[T], strides: &[usize]) -> V
     let (cs, [st]) = coalesce(shape, [strides]);
     let last = cs.len() - 1;
     let (len, s) = (cs[last], st[last]);
+    let src_contiguous = (0..last).rev().find(|&d| st[d] == 1 && cs[d] > 1);
+    if let Some(d) = src_contiguous.filter(|&d| len > 1 && s > cs[d + 1..].iter().product()) {
+        return transpose_tiled(&cs, &st, src, d);
+    }
     for_each_offset(&cs[..last], [&st[..last]], |[o]| match s {
         1 => out.extend_from_slice(&src[o..o + len]),
         0 => out.extend(std::iter::repeat_n(src[o], len)),
         _ => out.extend(src[o..].iter().step_by(s).take(len).copied()),
+    });
+    out
+}
+
+/// A permutation copy whose source is contiguous along dim `d` but strided
+/// along the output's last dim by more than the output's stride of `d`:
+/// copied in square tiles, reading along the source's contiguous dim, so
+/// that large (cache-aliasing) source strides are not walked element by
+/// element.
+fn transpose_tiled<T: Copy>(cs: &[usize], st: &[usize], src: &[T], d: usize) -> Vec<T> {
+    const TILE: usize = 16;
+    let last = cs.len() - 1;
+    let ost = super::iter::contiguous_strides(cs);
+    let mut out = vec![src[0]; cs.iter().product()];
+    let others: Vec<usize> = (0..last).filter(|&k| k != d).collect();
+    let rest: Vec<usize> = others.iter().map(|&k| cs[k]).collect();
+    let rs: Vec<usize> = others.iter().map(|&k| st[k]).collect();
+    let ro: Vec<usize> = others.iter().map(|&k| ost[k]).collect();
+    let (nd, nl, sl, od) = (cs[d], cs[last], st[last], ost[d]);
+    for_each_offset(&rest, [&rs, &ro], |[so, oo]| {
+        for i0 in (0..nd).step_by(TILE) {
+            for j0 in (0..nl).step_by(TILE) {
+                for j in j0..(j0 + TILE).min(nl) {
+                    for i in i0..(i0 + TILE).min(nd) {
+                        out[oo + i * od + j] = src[so + i + j * sl];
+                    }
+                }
+            }
+        }
     });
     out
 }
@@ -146,5 +179,20 @@ mod tests {
     #[should_panic(expected = "past the end")]
     fn out_of_bounds_is_rejected() {
         copy_strided(&[2, 2], &[1.0f32, 2.0, 3.0], &[2, 1]);
+    }
+
+    #[test]
+    fn tiled_transpose_matches_index_arithmetic() {
+        // Output [2, 37, 21] gathered from a [2, 21, 37] source: the last output
+        // dim walks the source with stride 37 (> the output stride 21 of dim 1).
+        let src: Vec<f64> = (0..2 * 21 * 37).map(|x| x as f64).collect();
+        let out = copy_strided(&[2, 37, 21], &src, &[21 * 37, 1, 37]);
+        for b in 0..2 {
+            for i in 0..37 {
+                for j in 0..21 {
+                    assert_eq!(out[b * 37 * 21 + i * 21 + j], src[b * 21 * 37 + j * 37 + i]);
+                }
+            }
+        }
     }
 }
