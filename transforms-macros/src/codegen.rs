@@ -71,6 +71,12 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 out.extend(quote_spanned!(eqn.span=> let #id = #call;));
                 env.insert(eqn.out, Operand::Owned(id));
             }
+            fuse::Group::LiftUntransposed { eqn, data } => {
+                let call = eqn.prim.call(&rt, &[operand(env, data)], eqn.nb);
+                let id = var_ident(eqn.out);
+                out.extend(quote_spanned!(eqn.span=> let #id = #call;));
+                env.insert(eqn.out, Operand::Owned(id));
+            }
             fuse::Group::Fused(f) => {
                 let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
                 let call = f.call(&rt, &args);

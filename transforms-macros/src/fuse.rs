@@ -3,13 +3,14 @@
 //! folded into its user, so a chain such as `t * (1 - y^2)` becomes one pass
 //! over its inputs with no temporaries (`ops::map` / `zip2` / `zip3`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{Eqn, Var};
-use crate::prims::{Layout, Prim};
+use crate::prims::Prim;
+use crate::tview::Views;
 
 /// At most this many distinct tensor inputs per fused kernel.
 const MAX_LEAVES: usize = 3;
@@ -18,10 +19,15 @@ pub enum Group<'a> {
     Single(&'a Eqn),
     Fused(Fused<'a>),
     /// An equation reading `t(w)` (at `Prim::transposable_input`) straight
-    /// from `w`, without materialising the transpose.
+    /// from `w`, without materialising the transpose (see `tview`).
     Transposed {
         eqn: &'a Eqn,
         w: Var,
+    },
+    /// A batching lift of a transposed view, emitted as a lift of `data`.
+    LiftUntransposed {
+        eqn: &'a Eqn,
+        data: Var,
     },
 }
 
@@ -93,7 +99,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         *uses.entry(*v).or_default() += 2;
     }
     let by_out: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
-    let elidable = elidable_transposes(eqns, outs);
+    let views = Views::find(eqns, outs);
     // Candidates to fold into their single user.
     let mut folded: HashMap<Var, bool> = HashMap::new();
     let mut groups = Vec::new();
@@ -103,8 +109,13 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         if folded.get(&e.out).copied().unwrap_or(false) {
             continue;
         }
-        if let Some((v, w)) = transposed_input(e, &by_out, &elidable) {
-            folded.insert(v, true);
+        if views.defines(e) {
+            if let Some(data) = views.lifted_source(e) {
+                roots.push(Group::LiftUntransposed { eqn: e, data });
+            }
+            continue;
+        }
+        if let Some(w) = views.read_by(e) {
             roots.push(Group::Transposed { eqn: e, w });
             continue;
         }
@@ -134,42 +145,6 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
     roots.reverse();
     groups.extend(roots);
     groups
-}
-
-/// The outputs of `t(w)` equations that every user reads as a transposable
-/// matrix input (at the same batch dims), so the transpose need not exist.
-fn elidable_transposes(eqns: &[Eqn], outs: &[Var]) -> HashSet<Var> {
-    let mut candidates: HashMap<Var, u8> = eqns
-        .iter()
-        .filter(|e| matches!(e.prim, Prim::Layout(Layout::T)))
-        .map(|e| (e.out, e.nb))
-        .collect();
-    for v in outs {
-        candidates.remove(v);
-    }
-    for e in eqns {
-        let slot = e.prim.transposable_input();
-        for (i, v) in e.ins.iter().enumerate() {
-            if candidates
-                .get(v)
-                .is_some_and(|&nb| slot != Some(i) || nb != e.nb)
-            {
-                candidates.remove(v);
-            }
-        }
-    }
-    candidates.into_keys().collect()
-}
-
-/// For an equation reading an elidable `v = t(w)`: `(v, w)`.
-fn transposed_input(
-    e: &Eqn,
-    by_out: &HashMap<Var, &Eqn>,
-    elidable: &HashSet<Var>,
-) -> Option<(Var, Var)> {
-    let v = *e.ins.get(e.prim.transposable_input()?)?;
-    let w = *by_out.get(&v)?.ins.first()?;
-    elidable.contains(&v).then_some((v, w))
 }
 
 /// Adds to `inner` the producers of `e`'s inputs that can be folded, keeping

@@ -15,6 +15,7 @@ mod opt;
 mod prims;
 mod spec;
 mod transforms;
+mod tview;
 
 #[cfg(test)]
 mod tests;
