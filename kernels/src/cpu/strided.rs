@@ -33,7 +33,11 @@ pub fn copy_strided<T: Copy>(shape: &[usize], src: &[T], strides: &[usize]) -> V
     let last = cs.len() - 1;
     let (len, s) = (cs[last], st[last]);
     let src_contiguous = (0..last).rev().find(|&d| st[d] == 1 && cs[d] > 1);
-    if let Some(d) = src_contiguous.filter(|&d| len > 1 && s > cs[d + 1..].iter().product()) {
+    // Measured: tiling wins for results up to ~1M elements; above that the
+    // plain gather was faster and used less peak memory in the Hessian
+    // benchmark (W4), for reasons not yet understood.
+    let tiled = |d: &usize| len > 1 && numel < (1 << 20) && s > cs[d + 1..].iter().product();
+    if let Some(d) = src_contiguous.filter(tiled) {
         return transpose_tiled(&cs, &st, src, d);
     }
     for_each_offset(&cs[..last], [&st[..last]], |[o]| match s {
@@ -53,7 +57,11 @@ fn transpose_tiled<T: Copy>(cs: &[usize], st: &[usize], src: &[T], d: usize) -> 
     const TILE: usize = 16;
     let last = cs.len() - 1;
     let ost = super::iter::contiguous_strides(cs);
-    let mut out = vec![src[0]; cs.iter().product()];
+    // Filled by `resize` (not `vec![..]`, whose zero specialisation asks the
+    // allocator for fresh zeroed pages).
+    let numel: usize = cs.iter().product();
+    let mut out = Vec::with_capacity(numel);
+    out.resize(numel, src[0]);
     let others: Vec<usize> = (0..last).filter(|&k| k != d).collect();
     let rest: Vec<usize> = others.iter().map(|&k| cs[k]).collect();
     let rs: Vec<usize> = others.iter().map(|&k| st[k]).collect();
