@@ -72,6 +72,29 @@ impl Batched {
         }
     }
 
+    /// Emits the structured product `prim(seed, rest..)` defining `eqn.out`
+    /// (dense, batched).
+    fn product(
+        &mut self,
+        b: &mut Builder,
+        eqn: &Eqn,
+        prim: Diag,
+        seed: Seed,
+        rest: &[Var],
+    ) -> bool {
+        let mut ins = seed.args();
+        ins.extend_from_slice(rest);
+        b.eqns.push(Eqn {
+            prim: Prim::Diag(prim),
+            ins,
+            out: eqn.out,
+            nb: 0,
+            span: eqn.span,
+        });
+        self.vars.insert(eqn.out);
+        true
+    }
+
     /// The seed rule for `eqn` (at `nb` 0, other inputs unbatched): records
     /// the result as a new seed or emits a structured product; false when
     /// no rule applies.
@@ -118,37 +141,17 @@ impl Batched {
                 ..*s
             },
             (Prim::Matmul(Matmul::Mm), [Some(s), None]) => {
-                let mut ins = s.args();
-                ins.push(eqn.ins[1]);
-                let prim = Prim::Diag(Diag::Mm {
+                let prim = Diag::Mm {
                     has_t: s.t.is_some(),
-                });
-                b.eqns.push(Eqn {
-                    prim,
-                    ins,
-                    out: eqn.out,
-                    nb: 0,
-                    span: eqn.span,
-                });
-                self.vars.insert(eqn.out);
-                return true;
+                };
+                return self.product(b, eqn, prim, *s, &eqn.ins[1..]);
             }
             (Prim::Matmul(Matmul::Ta(keep)), [Some(s), None, None]) => {
-                let mut ins = s.args();
-                ins.extend([eqn.ins[1], eqn.ins[2]]);
-                let prim = Prim::Diag(Diag::Ta {
+                let prim = Diag::Ta {
                     has_t: s.t.is_some(),
                     keep: *keep,
-                });
-                b.eqns.push(Eqn {
-                    prim,
-                    ins,
-                    out: eqn.out,
-                    nb: 0,
-                    span: eqn.span,
-                });
-                self.vars.insert(eqn.out);
-                return true;
+                };
+                return self.product(b, eqn, prim, *s, &eqn.ins[1..]);
             }
             _ => return false,
         };
