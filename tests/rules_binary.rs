@@ -30,19 +30,12 @@ impl Binary<'_> {
         let (ta, tb) = (T64::randn(a.shape(), 201), T64::randn(b.shape(), 202));
         let (y1, ty) = (self.jvp)(a, b, &ta, &tb);
         close("jvp primal", &y1, &y, 1e-12);
-        let eps = 1e-5;
-        let plus = (self.f)(&step(a, &ta, eps), &step(b, &tb, eps));
-        let minus = (self.f)(&step(a, &ta, -eps), &step(b, &tb, -eps));
-        let fdv: Vec<f64> = plus
-            .to_vec()
-            .iter()
-            .zip(minus.to_vec())
-            .map(|(p, m)| (p - m) / (2.0 * eps))
-            .collect();
+        let plus = (self.f)(&step(a, &ta, EPS), &step(b, &tb, EPS));
+        let minus = (self.f)(&step(a, &ta, -EPS), &step(b, &tb, -EPS));
         close(
             "jvp vs finite differences",
             &ty,
-            &T64::from_shape_vec(y.shape(), fdv).unwrap(),
+            &central(&plus, &minus),
             1e-6,
         );
         let ct = T64::randn(y.shape(), 203);
@@ -110,36 +103,21 @@ impl Binary<'_> {
             close(name, &other.1.1, &h.1.1, 1e-10);
         }
         // H t against finite differences of the gradient.
-        let gp = (self.grad)(&step(a, &ta, eps), &step(b, &tb, eps));
-        let gm = (self.grad)(&step(a, &ta, -eps), &step(b, &tb, -eps));
-        let fd_of = |p: &T64, m: &T64| {
-            let v = p
-                .to_vec()
-                .iter()
-                .zip(m.to_vec())
-                .map(|(p, m)| (p - m) / (2.0 * eps))
-                .collect();
-            T64::from_shape_vec(p.shape(), v).unwrap()
-        };
-        let add = |x: T64, y: T64| {
-            let v = x
-                .to_vec()
-                .iter()
-                .zip(y.to_vec())
-                .map(|(x, y)| x + y)
-                .collect();
-            T64::from_shape_vec(x.shape(), v).unwrap()
-        };
-        let hta = add(
-            jac_vec(&h.0.0, a.shape(), &ta),
-            jac_vec(&h.0.1, a.shape(), &tb),
+        let gp = (self.grad)(&step(a, &ta, EPS), &step(b, &tb, EPS));
+        let gm = (self.grad)(&step(a, &ta, -EPS), &step(b, &tb, -EPS));
+        // H t = H_a. t_a + H_b. t_b, per block row.
+        let hta = step(
+            &jac_vec(&h.0.0, a.shape(), &ta),
+            &jac_vec(&h.0.1, a.shape(), &tb),
+            1.0,
         );
-        let htb = add(
-            jac_vec(&h.1.0, b.shape(), &ta),
-            jac_vec(&h.1.1, b.shape(), &tb),
+        let htb = step(
+            &jac_vec(&h.1.0, b.shape(), &ta),
+            &jac_vec(&h.1.1, b.shape(), &tb),
+            1.0,
         );
-        close("H t vs fd of grad (a)", &hta, &fd_of(&gp.0, &gm.0), 1e-6);
-        close("H t vs fd of grad (b)", &htb, &fd_of(&gp.1, &gm.1), 1e-6);
+        close("H t vs fd of grad (a)", &hta, &central(&gp.0, &gm.0), 1e-6);
+        close("H t vs fd of grad (b)", &htb, &central(&gp.1, &gm.1), 1e-6);
     }
 }
 

@@ -32,17 +32,18 @@ pub fn step(x: &T64, t: &T64, eps: f64) -> T64 {
     T64::from_shape_vec(x.shape(), v).unwrap()
 }
 
+/// The finite-difference step.
+pub const EPS: f64 = 1e-5;
+
+/// `(plus - minus) / (2 EPS)`: a central difference from its two evaluations.
+pub fn central(plus: &T64, minus: &T64) -> T64 {
+    let diff = step(plus, minus, -1.0);
+    step(&T64::zeros(diff.shape()), &diff, 1.0 / (2.0 * EPS))
+}
+
 /// Central difference of `f` at `x` along `t`.
 pub fn fd(f: impl Fn(&T64) -> T64, x: &T64, t: &T64) -> T64 {
-    let eps = 1e-5;
-    let (p, m) = (f(&step(x, t, eps)), f(&step(x, t, -eps)));
-    let v = p
-        .to_vec()
-        .iter()
-        .zip(m.to_vec())
-        .map(|(a, b)| (a - b) / (2.0 * eps))
-        .collect();
-    T64::from_shape_vec(p.shape(), v).unwrap()
+    central(&f(&step(x, t, EPS)), &f(&step(x, t, -EPS)))
 }
 
 #[track_caller]
