@@ -73,17 +73,22 @@
 //! relative to the directory the compiler runs in; cargo does not track the
 //! variable, so `touch` the source file or `cargo clean -p <crate>` first).
 
-pub use transforms_macros::{grad, hessian, jacfwd, jacrev, jvp, vjp, vmap};
+pub use transforms_macros::{
+    differentiable, grad, hessian, jacfwd, jacrev, jvp, transform, vjp, vmap,
+};
 pub use transforms_runtime::{Error, Float, Tensor, linear, matmul};
 
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
 pub mod prelude {
-    pub use transforms_macros::{grad, hessian, jacfwd, jacrev, jvp, vjp, vmap};
+    pub use transforms_macros::{
+        differentiable, grad, hessian, jacfwd, jacrev, jvp, transform, vjp, vmap,
+    };
     pub use transforms_runtime::{Float, Tensor, linear, matmul};
 }
 
 /// The runtime items generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use transforms_macros::resume;
     pub use transforms_runtime::{elem, ops};
 }

@@ -10,6 +10,7 @@ use syn::{Ident, ItemFn};
 
 use crate::codegen::{self, Operand};
 use crate::errors::Errors;
+use crate::handoff::{self, Job, State};
 use crate::ir::{Func, ParamKind, print, verify};
 use crate::lower::{Lowered, lower};
 use crate::spec::{self, InDims, Kind, Spec};
@@ -18,8 +19,6 @@ use crate::{dump, opt};
 
 pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut errs = Errors::default();
-    let written = format!("#[{}({attr})]", kind.name());
-    let spec = spec::parse(kind, Span::call_site(), attr, true, &mut errs);
     let item_fn: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(e) => {
@@ -27,26 +26,61 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#item #e);
         }
     };
-    let generated =
-        lower(&item_fn, &mut errs).and_then(|l| generate(&spec, &written, &item_fn, &l, &mut errs));
-    match (errs.into_result(), generated) {
-        (Ok(()), Some(gen_items)) => {
-            dump::write(&gen_items);
-            quote!(#item_fn #gen_items)
+    // Grammar errors show at once, before any hand-off to a callee.
+    spec::parse(kind, Span::call_site(), attr.clone(), true, &mut errs);
+    let rest = match errs.into_result() {
+        Ok(()) => handoff::drive(
+            Job::Attr {
+                kind: Ident::new(kind.name(), Span::call_site()),
+                args: attr,
+                item: item_fn.clone(),
+            },
+            State::default(),
+        ),
+        Err(e) => e.into_compile_error(),
+    };
+    quote!(#item_fn #rest)
+}
+
+/// Every callee resolved: the generated items, or the errors.
+pub fn finish(kind: &Ident, args: TokenStream, item: &ItemFn, state: &State) -> TokenStream {
+    match finish_items(kind, args, item, state, true) {
+        Ok((items, _)) => {
+            dump::write(&items);
+            items
         }
-        (Err(e), _) => {
-            let e = e.into_compile_error();
-            quote!(#item_fn #e)
-        }
-        (Ok(()), None) => {
-            let e = syn::Error::new(
-                Span::call_site(),
-                "transforms: internal error: no output and no error",
-            )
-            .into_compile_error();
-            quote!(#item_fn #e)
-        }
+        Err(e) => e.into_compile_error(),
     }
+}
+
+/// The generated items and the generated function's name. `keep_alive`:
+/// the generated function mentions the original so that it counts as used.
+pub fn finish_items(
+    kind_id: &Ident,
+    args: TokenStream,
+    item: &ItemFn,
+    state: &State,
+    keep_alive: bool,
+) -> Result<(TokenStream, Ident), syn::Error> {
+    let mut errs = Errors::default();
+    let Some(kind) = Kind::from_name(&kind_id.to_string()) else {
+        return Err(syn::Error::new(
+            kind_id.span(),
+            "transforms: unknown transform",
+        ));
+    };
+    let written = format!("#[{}({args})]", kind.name());
+    let spec = spec::parse(kind, kind_id.span(), args, true, &mut errs);
+    let body = handoff::renamed(item, state);
+    let generated = lower(&body, state, &mut errs)
+        .and_then(|l| generate(&spec, &written, item, &l, keep_alive, &mut errs));
+    errs.into_result()?;
+    generated.ok_or_else(|| {
+        syn::Error::new(
+            kind_id.span(),
+            "transforms: internal error: no output and no error",
+        )
+    })
 }
 
 fn kinds(spec: &Spec) -> Vec<&'static str> {
@@ -271,8 +305,9 @@ fn generate(
     written: &str,
     item: &ItemFn,
     lowered: &Lowered,
+    keep_alive: bool,
     errs: &mut Errors,
-) -> Option<TokenStream> {
+) -> Option<(TokenStream, Ident)> {
     let base = &lowered.func;
     if let Err(e) = verify::func(base) {
         errs.at(
@@ -289,7 +324,8 @@ fn generate(
     let vis = &item.vis;
     let doc = format!(" `{written}` of [`{fn_name}`], generated at compile time by `transforms`.");
     if spec.kind == Kind::Vjp {
-        return vjp_items(item, spec, base, lowered, &name, &doc, errs);
+        let keep = keep_alive.then(|| quote!(let _ = #fn_name;));
+        return vjp_items(item, spec, base, lowered, &name, &doc, keep, errs).map(|t| (t, name));
     }
     let f = build(spec, base, lowered.ret_span, errs)?;
     let params = params_tokens(&f);
@@ -298,16 +334,18 @@ fn generate(
     let values = codegen::take(&env, &f.outs);
     let ret_val = codegen::tree_value(&f.tree, &values);
     let ret_ty = codegen::tree_type(&f.tree, &lowered.tensor_ty);
-    Some(quote! {
+    // The original function counts as used when its derivative is.
+    let keep = keep_alive.then(|| quote!(let _ = #fn_name;));
+    let items = quote! {
         #[doc = #doc]
         #[allow(unused_variables, clippy::all)]
         #vis fn #name(#(#params),*) -> #ret_ty {
-            // The original function counts as used when its derivative is.
-            let _ = #fn_name;
+            #keep
             #body
             #ret_val
         }
-    })
+    };
+    Some((items, name))
 }
 
 fn camel(name: &Ident) -> Ident {
@@ -332,6 +370,7 @@ fn vjp_items(
     lowered: &Lowered,
     name: &Ident,
     doc: &str,
+    keep: Option<TokenStream>,
     errs: &mut Errors,
 ) -> Option<TokenStream> {
     let f = inner_func(spec, base, errs)?;
@@ -345,7 +384,7 @@ fn vjp_items(
     };
     let tensor_ty = &lowered.tensor_ty;
     let struct_name = camel(name);
-    let (orig, vis) = (&item.sig.ident, &item.vis);
+    let vis = &item.vis;
     opt::optimize(&mut parts.forward.eqns, &mut parts.forward.outs);
     opt::optimize(&mut parts.pullback.eqns, &mut parts.pullback.outs);
     opt::optimize(
@@ -432,7 +471,7 @@ fn vjp_items(
         #[doc = #doc]
         #[allow(unused_variables, clippy::all)]
         #vis fn #fn_name(#(#params),*) -> (#out_ty, #struct_name) {
-            let _ = #orig;
+            #keep
             #body
             (#out_val, #struct_name { #(#fields: #res_vals,)* #(#sn,)* })
         }

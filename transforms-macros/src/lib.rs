@@ -4,11 +4,14 @@
 //! emit Rust that calls the `transforms` runtime. Use it through the
 //! `transforms` crate, which documents the attributes.
 
+mod call;
 mod codegen;
+mod differentiable;
 mod dump;
 mod errors;
 mod expand;
 mod fuse;
+mod handoff;
 mod ir;
 mod lower;
 mod opt;
@@ -68,4 +71,25 @@ pub fn hessian(attr: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn vmap(attr: TokenStream, item: TokenStream) -> TokenStream {
     run(Kind::Vmap, attr, item)
+}
+
+/// `#[differentiable]`: makes the function callable from transformed
+/// functions and from `transform!` (its body is inlined at each call).
+#[proc_macro_attribute]
+pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
+    differentiable::expand(attr.into(), item.into()).into()
+}
+
+/// `transform!(vmap(jacrev(f, argnums = 2), in_dims = (None, None, 0)))`: the
+/// transformed function of a `#[differentiable]` function, as a value.
+#[proc_macro]
+pub fn transform(input: TokenStream) -> TokenStream {
+    call::expand(input.into()).into()
+}
+
+/// Continues a hand-off between a transformed function and a callee's body.
+#[doc(hidden)]
+#[proc_macro]
+pub fn resume(input: TokenStream) -> TokenStream {
+    handoff::resume(input.into()).into()
 }

@@ -11,7 +11,7 @@ use crate::transforms::{jac, jvp, vmap};
 
 fn lowered(item: syn::ItemFn) -> Func {
     let mut errs = Errors::default();
-    let l = lower(&item, &mut errs);
+    let l = lower(&item, &crate::handoff::State::default(), &mut errs);
     assert!(errs.is_empty(), "lowering failed");
     l.expect("lowered").func
 }

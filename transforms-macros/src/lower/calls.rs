@@ -5,7 +5,9 @@ use quote::{ToTokens, quote};
 use syn::Expr;
 use syn::spanned::Spanned;
 
-use super::{Lower, METHODS, Val};
+use std::collections::HashMap;
+
+use super::{Lower, METHODS, Val, is_tensor};
 use crate::ir::{Scalar, Var};
 use crate::prims::{Binary, Layout, Matmul, Prim, Reduce, ReduceOp, Unary, WithScalar};
 
@@ -210,14 +212,91 @@ impl Lower<'_> {
                 let (Some(a), Some(b)) = (a, b) else { return Val::Error };
                 self.emit(span, Prim::Matmul(Matmul::Mm), &[a, b])
             }
-            _ => self.err(
-                p.span(),
-                format!(
-                    "call to `{}` is not supported: a transformed function may call `linear` and `matmul` \
-                     (and tensor methods: {METHODS})",
-                    p.path.to_token_stream()
+            _ => match self.defs.get(&name) {
+                Some(def) if p.path.get_ident().is_some() => {
+                    let def = def.clone();
+                    self.inline(&def, &name, &args, span)
+                }
+                _ => self.err(
+                    p.span(),
+                    format!(
+                        "call to `{}` is not supported: a transformed function may call `linear`, \
+                         `matmul` and `#[differentiable]` functions (and tensor methods: {METHODS})",
+                        p.path.to_token_stream()
+                    ),
                 ),
-            ),
+            },
         }
+    }
+
+    /// Inlines a call to a differentiable function: its parameters bound to
+    /// the arguments, its body lowered in a scope of its own.
+    fn inline(&mut self, def: &syn::ItemFn, unique: &str, args: &[&Expr], span: Span) -> Val {
+        let name = &def.sig.ident;
+        if self.inlining.iter().any(|u| u == unique) || self.inlining.len() > 64 {
+            return self.err(
+                span,
+                format!("`{name}` calls itself (directly or through other functions): recursion cannot be inlined"),
+            );
+        }
+        let params: Vec<&syn::PatType> = def
+            .sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(pt) => Some(pt),
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        if params.len() != args.len() {
+            return self.err(
+                span,
+                format!(
+                    "`{name}` takes {} argument(s), found {}",
+                    params.len(),
+                    args.len()
+                ),
+            );
+        }
+        let mut scope = HashMap::new();
+        let mut ok = true;
+        for (pt, arg) in params.iter().zip(args) {
+            let syn::Pat::Ident(pi) = &*pt.pat else {
+                return self.err(
+                    span,
+                    format!("`{name}` has a parameter pattern that cannot be inlined"),
+                );
+            };
+            let want_tensor = matches!(&*pt.ty, syn::Type::Reference(r) if is_tensor(&r.elem));
+            let v = self.expr(arg);
+            match (&v, want_tensor) {
+                (Val::Tensor(_), true) | (Val::Scalar(_), false) => {}
+                (Val::Error, _) => ok = false,
+                (_, true) => {
+                    self.err(
+                        arg.span(),
+                        format!("`{name}` expects a tensor for `{}`", pi.ident),
+                    );
+                    ok = false;
+                }
+                (_, false) => {
+                    self.err(
+                        arg.span(),
+                        format!("`{name}` expects a scalar for `{}`", pi.ident),
+                    );
+                    ok = false;
+                }
+            }
+            scope.insert(pi.ident.to_string(), v);
+        }
+        if !ok {
+            return Val::Error;
+        }
+        let saved = std::mem::replace(&mut self.scopes, vec![scope]);
+        self.inlining.push(unique.to_string());
+        let v = self.block(&def.block);
+        self.inlining.pop();
+        self.scopes = saved;
+        v
     }
 }

@@ -14,6 +14,7 @@ use syn::spanned::Spanned;
 use syn::{BinOp, Expr, FnArg, ItemFn, Lit, Pat, ReturnType, Stmt, Type, UnOp};
 
 use crate::errors::Errors;
+use crate::handoff::State;
 use crate::ir::scalar::ScalarOp;
 use crate::ir::{Builder, Func, Param, ParamKind, Scalar, Tree, Var};
 use crate::prims::{Binary, Prim, Unary, WithScalar};
@@ -58,17 +59,26 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     }
 }
 
-fn is_tensor(ty: &Type) -> bool {
+pub(crate) fn is_tensor(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == "Tensor")
 }
 
-fn is_scalar(ty: &Type) -> bool {
+pub(crate) fn is_scalar(ty: &Type) -> bool {
     last_segment(ty)
         .is_some_and(|s| s.arguments.is_none() && SCALAR_TYPES.iter().any(|n| s.ident == n))
 }
 
-/// Lowers `item`; `None` when errors were reported.
-pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
+/// The free functions of the vocabulary (a call to any other function is
+/// a call to a `#[differentiable]` function).
+pub const BUILTIN_CALLS: &[&str] = &["linear", "matmul"];
+
+pub fn is_builtin_call(name: &str) -> bool {
+    BUILTIN_CALLS.contains(&name)
+}
+
+/// Lowers `item`, inlining calls to the differentiable functions in `defs`;
+/// `None` when errors were reported.
+pub fn lower(item: &ItemFn, defs: &State, errs: &mut Errors) -> Option<Lowered> {
     let sig = &item.sig;
     if !sig.generics.params.is_empty() {
         errs.spanned(
@@ -158,6 +168,8 @@ pub fn lower(item: &ItemFn, errs: &mut Errors) -> Option<Lowered> {
         b,
         scopes: vec![scope],
         errs,
+        defs,
+        inlining: Vec::new(),
     };
     let tail = lw.block_with(&item.block, ret.is_some());
     let Lower { b, errs, .. } = lw;
@@ -214,6 +226,9 @@ pub(crate) struct Lower<'a> {
     b: Builder,
     scopes: Vec<HashMap<String, Val>>,
     errs: &'a mut Errors,
+    defs: &'a State,
+    /// The differentiable functions being inlined (outermost first).
+    inlining: Vec<String>,
 }
 
 impl Lower<'_> {

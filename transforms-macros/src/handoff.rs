@@ -1,0 +1,345 @@
+//! Calls between annotated functions, resolved at compile time.
+//!
+//! A proc macro sees only the item it annotates, so the body of a called
+//! function reaches the caller's expansion by a hand-off: `#[differentiable]`
+//! on `fn layer` emits, beside the function, a `macro_rules!` with the same
+//! name (macros live in their own namespace, so `use nn::layer;` imports both)
+//! whose expansion is `::transforms::__private::resume! { [layer's body and the
+//! bodies it calls] <payload> }`. A transform whose body calls `layer(..)`
+//! emits `layer! { <payload> }` instead of its output; `resume!` receives the
+//! body, records it, and either hands off to the next unresolved callee or
+//! finishes the job (lowering inlines each call). Each differentiable
+//! function resolves its own callees at its definition, so the bodies it
+//! carries are complete and names resolve where they were written; calls
+//! inside carried bodies are renamed to the callees' unique macro names.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, Ident, ItemFn, LitStr, Path, Token, braced, bracketed, parenthesized};
+
+use crate::lower::is_builtin_call;
+
+/// A differentiable function's item, its calls renamed to unique names.
+#[derive(Clone)]
+pub struct Def {
+    pub unique: Ident,
+    pub item: ItemFn,
+}
+
+/// The bodies resolved so far and, for the job's own calls, which path
+/// resolved to which body.
+#[derive(Clone, Default)]
+pub struct State {
+    pub defs: Vec<Def>,
+    pub map: Vec<(String, Ident)>,
+}
+
+impl State {
+    /// The item behind a unique name.
+    pub fn get(&self, unique: &str) -> Option<&ItemFn> {
+        self.defs
+            .iter()
+            .find(|d| d.unique == unique)
+            .map(|d| &d.item)
+    }
+
+    fn resolved(&self, path: &str) -> Option<&Ident> {
+        self.map.iter().find(|(p, _)| p == path).map(|(_, u)| u)
+    }
+
+    fn add(&mut self, defs: Vec<Def>) {
+        for d in defs {
+            if self.get(&d.unique.to_string()).is_none() {
+                self.defs.push(d);
+            }
+        }
+    }
+}
+
+/// What to do once every callee is resolved.
+pub enum Job {
+    /// A transform attribute (`kind` its name) on `item`.
+    Attr {
+        kind: Ident,
+        args: TokenStream,
+        item: ItemFn,
+    },
+    /// `#[differentiable]` on `item`: emit its hand-off macro.
+    Differentiable { item: ItemFn },
+    /// `transform!(..)` of the function at `target`: an expression.
+    Transform {
+        kind: Ident,
+        args: TokenStream,
+        target: Path,
+    },
+}
+
+/// The key of a call path (generic arguments dropped).
+pub fn path_key(p: &Path) -> String {
+    strip_args(p).to_token_stream().to_string()
+}
+
+fn strip_args(p: &Path) -> Path {
+    let mut p = p.clone();
+    for s in &mut p.segments {
+        s.arguments = syn::PathArguments::None;
+    }
+    p
+}
+
+/// Calls to functions that are neither builtins nor already resolved.
+struct Callees<'a> {
+    state: &'a State,
+    found: Vec<Path>,
+}
+
+impl<'ast> Visit<'ast> for Callees<'_> {
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let Expr::Path(p) = &*c.func
+            && p.qself.is_none()
+            && !(p
+                .path
+                .get_ident()
+                .is_some_and(|i| is_builtin_call(&i.to_string())))
+            && self.state.resolved(&path_key(&p.path)).is_none()
+            && self.state.get(&path_key(&p.path)).is_none()
+            && !self.found.iter().any(|f| path_key(f) == path_key(&p.path))
+        {
+            self.found.push(p.path.clone());
+        }
+        syn::visit::visit_expr_call(self, c);
+    }
+
+    // Closures and nested items are rejected by lowering; do not chase them.
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// The unresolved callees of `item`'s body, in order of appearance.
+pub fn callees(item: &ItemFn, state: &State) -> Vec<Path> {
+    let mut v = Callees {
+        state,
+        found: Vec::new(),
+    };
+    v.visit_block(&item.block);
+    v.found
+}
+
+/// Renames resolved calls to their unique names (keeping the call's span).
+struct Rename<'a>(&'a State);
+
+impl VisitMut for Rename<'_> {
+    fn visit_expr_call_mut(&mut self, c: &mut syn::ExprCall) {
+        if let Expr::Path(p) = &mut *c.func
+            && let Some(u) = self.0.resolved(&path_key(&p.path))
+        {
+            let span = p.path.span();
+            p.path = Path::from(Ident::new(&u.to_string(), span));
+        }
+        syn::visit_mut::visit_expr_call_mut(self, c);
+    }
+}
+
+/// `item` with its resolved calls renamed.
+pub fn renamed(item: &ItemFn, state: &State) -> ItemFn {
+    let mut item = item.clone();
+    Rename(state).visit_block_mut(&mut item.block);
+    item
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A crate-wide unique macro name for `item`.
+pub fn unique_name(item: &ItemFn) -> Ident {
+    let mut h = DefaultHasher::new();
+    item.to_token_stream().to_string().hash(&mut h);
+    COUNTER.fetch_add(1, Ordering::Relaxed).hash(&mut h);
+    format_ident!("__transforms_{}_{:016x}", item.sig.ident, h.finish())
+}
+
+fn encode_defs(defs: &[Def]) -> TokenStream {
+    let (u, items): (Vec<_>, Vec<_>) = defs.iter().map(|d| (&d.unique, &d.item)).unzip();
+    quote!(#(#u { #items })*)
+}
+
+/// The hand-off macro of a differentiable function: `vis` and `name` as the
+/// function's; `defs` its own (renamed) item first, then what it calls.
+pub fn callee_macro(vis: &syn::Visibility, name: &Ident, defs: &[Def]) -> TokenStream {
+    let unique = &defs[0].unique;
+    let body = encode_defs(defs);
+    let export = matches!(vis, syn::Visibility::Public(_)).then(|| quote!(#[macro_export]));
+    quote! {
+        #[doc(hidden)]
+        #export
+        macro_rules! #unique {
+            ($($payload:tt)*) => {
+                ::transforms::__private::resume! { [ #body ] $($payload)* }
+            };
+        }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        #vis use #unique as #name;
+    }
+}
+
+impl Job {
+    fn encode(&self) -> TokenStream {
+        match self {
+            Job::Attr { kind, args, item } => quote!(attr #kind (#args) { #item }),
+            Job::Differentiable { item } => quote!(differentiable { #item }),
+            Job::Transform { kind, args, target } => quote!(transform #kind (#args) (#target)),
+        }
+    }
+
+    fn unresolved(&self, state: &State) -> Option<Path> {
+        match self {
+            Job::Attr { item, .. } | Job::Differentiable { item } => {
+                callees(item, state).into_iter().next()
+            }
+            Job::Transform { target, .. } => state
+                .resolved(&path_key(target))
+                .is_none()
+                .then(|| target.clone()),
+        }
+    }
+}
+
+/// Hands the job to the next unresolved callee, or finishes it.
+pub fn drive(job: Job, state: State) -> TokenStream {
+    let Some(path) = job.unresolved(&state) else {
+        return match job {
+            Job::Attr { kind, args, item } => crate::expand::finish(&kind, args, &item, &state),
+            Job::Differentiable { item } => crate::differentiable::finish(&item, &state),
+            Job::Transform { kind, args, target } => {
+                crate::call::finish(&kind, args, &target, &state)
+            }
+        };
+    };
+    let mac = strip_args(&path);
+    let key = LitStr::new(&path_key(&path), Span::call_site());
+    let defs = encode_defs(&state.defs);
+    let (ks, us): (Vec<_>, Vec<_>) = state
+        .map
+        .iter()
+        .map(|(k, u)| (LitStr::new(k, Span::call_site()), u))
+        .unzip();
+    let job = job.encode();
+    let span = path.span();
+    quote_spanned! {span=>
+        #mac! {
+            resolving #key
+            defs { #defs }
+            map { #(#ks => #us;)* }
+            job { #job }
+        }
+    }
+}
+
+fn parse_defs(input: ParseStream) -> syn::Result<Vec<Def>> {
+    let mut defs = Vec::new();
+    while !input.is_empty() {
+        let unique: Ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        let item: ItemFn = content.parse()?;
+        defs.push(Def { unique, item });
+    }
+    Ok(defs)
+}
+
+/// The input of `resume!`: the bodies a callee's macro prepended, then the
+/// payload its caller wrote.
+pub struct Resume {
+    job: Job,
+    state: State,
+}
+
+impl Parse for Resume {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let content;
+        bracketed!(content in input);
+        let new = parse_defs(&content)?;
+        let kw: Ident = input.parse()?;
+        if kw != "resolving" {
+            return Err(syn::Error::new(kw.span(), "transforms: malformed hand-off"));
+        }
+        let key: LitStr = input.parse()?;
+        let mut state = State::default();
+        let _: Ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        state.defs = parse_defs(&content)?;
+        let _: Ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        while !content.is_empty() {
+            let k: LitStr = content.parse()?;
+            content.parse::<Token![=>]>()?;
+            let u: Ident = content.parse()?;
+            content.parse::<Token![;]>()?;
+            state.map.push((k.value(), u));
+        }
+        let _: Ident = input.parse()?;
+        let content;
+        braced!(content in input);
+        let job = parse_job(&content)?;
+        let Some(first) = new.first() else {
+            return Err(syn::Error::new(key.span(), "transforms: empty hand-off"));
+        };
+        state.map.push((key.value(), first.unique.clone()));
+        state.add(new);
+        Ok(Resume { job, state })
+    }
+}
+
+fn parse_job(input: ParseStream) -> syn::Result<Job> {
+    let tag: Ident = input.parse()?;
+    match tag.to_string().as_str() {
+        "attr" => {
+            let kind: Ident = input.parse()?;
+            let args;
+            parenthesized!(args in input);
+            let body;
+            braced!(body in input);
+            Ok(Job::Attr {
+                kind,
+                args: args.parse()?,
+                item: body.parse()?,
+            })
+        }
+        "differentiable" => {
+            let body;
+            braced!(body in input);
+            Ok(Job::Differentiable {
+                item: body.parse()?,
+            })
+        }
+        _ => {
+            let kind: Ident = input.parse()?;
+            let args;
+            parenthesized!(args in input);
+            let target;
+            parenthesized!(target in input);
+            Ok(Job::Transform {
+                kind,
+                args: args.parse()?,
+                target: target.parse()?,
+            })
+        }
+    }
+}
+
+/// `resume!`: continue a hand-off.
+pub fn resume(input: TokenStream) -> TokenStream {
+    match syn::parse2::<Resume>(input) {
+        Ok(r) => drive(r.job, r.state),
+        Err(e) => e.into_compile_error(),
+    }
+}
