@@ -76,3 +76,72 @@ fn transform_call_site_matches_attributes() {
     let t = input(&[4], 3, false);
     close("J t vs FD", &jac_vec(&j, &[4], &t), &fd(|x| nn::layer(x, &w, 0.7), &x, &t), 1e-6);
 }
+
+/// A `pub` differentiable function of another crate, which calls a private
+/// one of its own module.
+#[jacrev(argnums = (0, 1))]
+#[hessian]
+fn two_layers(x: &Tensor<f64>, w: &Tensor<f64>, b: &Tensor<f64>) -> Tensor<f64> {
+    let h = transforms_difflib::layers::dense(x, w, b);
+    dense(&h, w, b).sum()
+}
+
+use transforms_difflib::layers::dense;
+
+#[hessian]
+fn two_layers_inlined(x: &Tensor<f64>, w: &Tensor<f64>, b: &Tensor<f64>) -> Tensor<f64> {
+    let a = linear(x, w, b);
+    let h = &a * (&a * 1.702).sigmoid();
+    let c = linear(&h, w, b);
+    (&c * (&c * 1.702).sigmoid()).sum()
+}
+
+#[test]
+fn calls_across_crates() {
+    let x = input(&[3], 7, false);
+    let w = input(&[3, 3], 8, false);
+    let b = input(&[3], 9, false);
+    close("value", &two_layers(&x, &w, &b), &two_layers_inlined(&x, &w, &b), 1e-12);
+    close("hessian", &two_layers_hessian(&x, &w, &b), &two_layers_inlined_hessian(&x, &w, &b), 1e-10);
+    let (gx, gw) = two_layers_jacrev(&x, &w, &b);
+    let t = input(&[3], 4, false);
+    close("grad x vs FD", &Tensor::from_shape_vec(&[], vec![dot(&gx, &t)]).unwrap(), &fd(|x| two_layers(x, &w, &b), &x, &t), 1e-6);
+    let tw = input(&[3, 3], 5, false);
+    close("grad w vs FD", &Tensor::from_shape_vec(&[], vec![dot(&gw, &tw)]).unwrap(), &fd(|w| two_layers(&x, w, &b), &w, &tw), 1e-6);
+    let jx = transform!(jacrev(dense))(&x, &w, &b);
+    close("J t vs FD", &jac_vec(&jx, &[3], &t), &fd(|x| dense(x, &w, &b), &x, &t), 1e-6);
+}
+
+mod parts {
+    use transforms::prelude::*;
+
+    /// Two outputs; the caller destructures them.
+    #[differentiable]
+    pub(crate) fn split(x: &Tensor<f64>) -> (Tensor<f64>, Tensor<f64>) {
+        (x.sin(), x.exp() * 0.5)
+    }
+}
+
+#[jacrev]
+#[jacfwd]
+#[vjp]
+fn uses_tuple(x: &Tensor<f64>) -> Tensor<f64> {
+    let (s, e) = parts::split(x);
+    let (_, e2) = parts::split(&e);
+    s * e2
+}
+
+#[test]
+fn tuple_results_destructure() {
+    let x = input(&[5], 3, false);
+    let direct = x.sin() * ((x.exp() * 0.5).exp() * 0.5);
+    close("value", &uses_tuple(&x), &direct, 1e-12);
+    let t = input(&[5], 4, false);
+    let j = uses_tuple_jacrev(&x);
+    close("jacrev == jacfwd", &j, &uses_tuple_jacfwd(&x), 1e-12);
+    close("J t vs FD", &jac_vec(&j, &[5], &t), &fd(uses_tuple, &x, &t), 1e-6);
+    let ct = input(&[5], 6, false);
+    let (_, pb) = uses_tuple_vjp(&x);
+    let lhs = dot(&ct, &jac_vec(&j, &[5], &t));
+    assert!((lhs - dot(&pb.call(&ct), &t)).abs() < 1e-10);
+}

@@ -273,12 +273,16 @@ impl Lower<'_> {
                         Pat::Type(pt) => &*pt.pat,
                         other => other,
                     };
+                    if let Pat::Tuple(tp) = pat {
+                        self.let_tuple(tp, local);
+                        continue;
+                    }
                     let name = match pat {
                         Pat::Ident(pi) => Some(pi.ident.to_string()),
                         other => {
                             self.err_node(
                                 other,
-                                "`let` must bind a plain name (patterns are not supported)",
+                                "`let` must bind a plain name or a tuple of names",
                             );
                             let names = pat_idents(other);
                             if let Some(scope) = self.scopes.last_mut() {
@@ -337,6 +341,49 @@ impl Lower<'_> {
                 self.err_node(&block, "the block has no value: end it with an expression")
             }
             None => Val::Error,
+        }
+    }
+
+    /// `let (a, b, _) = <tuple>;`
+    fn let_tuple(&mut self, tp: &syn::PatTuple, local: &syn::Local) {
+        let mut names = Vec::new();
+        for p in &tp.elems {
+            match p {
+                Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                    names.push(Some(pi.ident.to_string()))
+                }
+                Pat::Wild(_) => names.push(None),
+                other => {
+                    self.err_node(other, "a tuple pattern must hold plain names or `_`");
+                    names.push(None);
+                }
+            }
+        }
+        let v = match &local.init {
+            Some(init) if init.diverge.is_none() => self.expr(&init.expr),
+            _ => self.err_node(local, "`let` with a tuple pattern needs a plain value"),
+        };
+        let vals = match v {
+            Val::Tuple(vals) if vals.len() == names.len() => vals,
+            Val::Error => vec![Val::Error; names.len()],
+            Val::Tuple(vals) => {
+                self.err_node(
+                    tp,
+                    format!("the pattern has {} element(s) but the value has {}", names.len(), vals.len()),
+                );
+                vec![Val::Error; names.len()]
+            }
+            _ => {
+                self.err_node(tp, "a tuple pattern needs a tuple value");
+                vec![Val::Error; names.len()]
+            }
+        };
+        if let Some(scope) = self.scopes.last_mut() {
+            for (n, v) in names.into_iter().zip(vals) {
+                if let Some(n) = n {
+                    scope.insert(n, v);
+                }
+            }
         }
     }
 
