@@ -50,10 +50,30 @@ fn calls_match_the_inlined_program() {
     let x = input(&[4], 1, false);
     let w = input(&[4, 4], 2, false);
     close("value", &net(&x, &w), &net_inlined(&x, &w), 1e-12);
-    close("jacrev", &net_jacrev(&x, &w), &net_inlined_jacrev(&x, &w), 1e-12);
-    close("jacfwd", &net_jacfwd(&x, &w), &net_inlined_jacfwd(&x, &w), 1e-12);
-    close("hessian", &net_hessian(&x, &w), &net_inlined_hessian(&x, &w), 1e-10);
-    close("jacfwd(jacrev)", &net_jacfwd_jacrev(&x, &w), &net_inlined_hessian(&x, &w), 1e-10);
+    close(
+        "jacrev",
+        &net_jacrev(&x, &w),
+        &net_inlined_jacrev(&x, &w),
+        1e-12,
+    );
+    close(
+        "jacfwd",
+        &net_jacfwd(&x, &w),
+        &net_inlined_jacfwd(&x, &w),
+        1e-12,
+    );
+    close(
+        "hessian",
+        &net_hessian(&x, &w),
+        &net_inlined_hessian(&x, &w),
+        1e-10,
+    );
+    close(
+        "jacfwd(jacrev)",
+        &net_jacfwd_jacrev(&x, &w),
+        &net_inlined_hessian(&x, &w),
+        1e-10,
+    );
     // The Jacobian against finite differences.
     let t = input(&[4], 3, false);
     let jt = jac_vec(&net_jacrev(&x, &w), &[4], &t);
@@ -74,7 +94,12 @@ fn transform_call_site_matches_attributes() {
         close("vmap(jacrev) row", &bj.select(0, i), &ji, 1e-12);
     }
     let t = input(&[4], 3, false);
-    close("J t vs FD", &jac_vec(&j, &[4], &t), &fd(|x| nn::layer(x, &w, 0.7), &x, &t), 1e-6);
+    close(
+        "J t vs FD",
+        &jac_vec(&j, &[4], &t),
+        &fd(|x| nn::layer(x, &w, 0.7), &x, &t),
+        1e-6,
+    );
 }
 
 /// A `pub` differentiable function of another crate, which calls a private
@@ -101,15 +126,40 @@ fn calls_across_crates() {
     let x = input(&[3], 7, false);
     let w = input(&[3, 3], 8, false);
     let b = input(&[3], 9, false);
-    close("value", &two_layers(&x, &w, &b), &two_layers_inlined(&x, &w, &b), 1e-12);
-    close("hessian", &two_layers_hessian(&x, &w, &b), &two_layers_inlined_hessian(&x, &w, &b), 1e-10);
+    close(
+        "value",
+        &two_layers(&x, &w, &b),
+        &two_layers_inlined(&x, &w, &b),
+        1e-12,
+    );
+    close(
+        "hessian",
+        &two_layers_hessian(&x, &w, &b),
+        &two_layers_inlined_hessian(&x, &w, &b),
+        1e-10,
+    );
     let (gx, gw) = two_layers_jacrev(&x, &w, &b);
     let t = input(&[3], 4, false);
-    close("grad x vs FD", &Tensor::from_shape_vec(&[], vec![dot(&gx, &t)]).unwrap(), &fd(|x| two_layers(x, &w, &b), &x, &t), 1e-6);
+    close(
+        "grad x vs FD",
+        &Tensor::from_shape_vec(&[], vec![dot(&gx, &t)]).unwrap(),
+        &fd(|x| two_layers(x, &w, &b), &x, &t),
+        1e-6,
+    );
     let tw = input(&[3, 3], 5, false);
-    close("grad w vs FD", &Tensor::from_shape_vec(&[], vec![dot(&gw, &tw)]).unwrap(), &fd(|w| two_layers(&x, w, &b), &w, &tw), 1e-6);
+    close(
+        "grad w vs FD",
+        &Tensor::from_shape_vec(&[], vec![dot(&gw, &tw)]).unwrap(),
+        &fd(|w| two_layers(&x, w, &b), &w, &tw),
+        1e-6,
+    );
     let jx = transform!(jacrev(dense))(&x, &w, &b);
-    close("J t vs FD", &jac_vec(&jx, &[3], &t), &fd(|x| dense(x, &w, &b), &x, &t), 1e-6);
+    close(
+        "J t vs FD",
+        &jac_vec(&jx, &[3], &t),
+        &fd(|x| dense(x, &w, &b), &x, &t),
+        1e-6,
+    );
 }
 
 mod parts {
@@ -139,7 +189,12 @@ fn tuple_results_destructure() {
     let t = input(&[5], 4, false);
     let j = uses_tuple_jacrev(&x);
     close("jacrev == jacfwd", &j, &uses_tuple_jacfwd(&x), 1e-12);
-    close("J t vs FD", &jac_vec(&j, &[5], &t), &fd(uses_tuple, &x, &t), 1e-6);
+    close(
+        "J t vs FD",
+        &jac_vec(&j, &[5], &t),
+        &fd(uses_tuple, &x, &t),
+        1e-6,
+    );
     let ct = input(&[5], 6, false);
     let (_, pb) = uses_tuple_vjp(&x);
     let lhs = dot(&ct, &jac_vec(&j, &[5], &t));

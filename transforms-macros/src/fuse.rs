@@ -78,7 +78,9 @@ impl Fused<'_> {
             | Prim::Layout(_)
             | Prim::Relayout(_)
             | Prim::Const(_)
-            | Prim::Diag(_) => {
+            | Prim::Diag(_)
+            | Prim::Scan(_)
+            | Prim::Proj(_) => {
                 quote!(::core::compile_error!(
                     "transforms: internal error: fused a non-elementwise primitive"
                 ))

@@ -100,6 +100,19 @@ pub struct Func {
     pub next_var: u32,
 }
 
+impl Func {
+    /// A placeholder (replaced before use).
+    pub fn empty() -> Func {
+        Func {
+            params: Vec::new(),
+            eqns: Vec::new(),
+            outs: Vec::new(),
+            tree: Tree::Tuple(Vec::new()),
+            next_var: 0,
+        }
+    }
+}
+
 /// Appends equations with fresh vars.
 pub struct Builder {
     pub next_var: u32,

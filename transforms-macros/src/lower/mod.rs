@@ -5,6 +5,7 @@
 //! errors so that every problem is reported at once.
 
 mod calls;
+mod loops;
 
 use std::collections::HashMap;
 
@@ -312,6 +313,12 @@ impl Lower<'_> {
                         None => self.err_node(&r, "`return` needs a value"),
                     });
                 }
+                Stmt::Expr(e @ (Expr::Assign(_) | Expr::ForLoop(_)), _) => {
+                    let v = self.expr(e);
+                    if last {
+                        tail = Some(v);
+                    }
+                }
                 Stmt::Expr(e, None) if last => tail = Some(self.expr(e)),
                 Stmt::Expr(e, _) if expr_kind(e) != "this expression" => {
                     let what = expr_kind(e);
@@ -369,7 +376,11 @@ impl Lower<'_> {
             Val::Tuple(vals) => {
                 self.err_node(
                     tp,
-                    format!("the pattern has {} element(s) but the value has {}", names.len(), vals.len()),
+                    format!(
+                        "the pattern has {} element(s) but the value has {}",
+                        names.len(),
+                        vals.len()
+                    ),
                 );
                 vec![Val::Error; names.len()]
             }
@@ -453,6 +464,8 @@ impl Lower<'_> {
             Expr::Binary(bin) => self.binary(bin),
             Expr::MethodCall(m) => self.method(m),
             Expr::Call(c) => self.call(c),
+            Expr::Assign(a) => self.assign(a),
+            Expr::ForLoop(f) => self.for_loop(f),
             Expr::Return(r) => self.err_node(&r, "`return` is only supported as the last statement"),
             other => {
                 let what = expr_kind(other);

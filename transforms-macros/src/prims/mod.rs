@@ -14,6 +14,7 @@ mod diag;
 mod layout;
 mod matmul;
 mod reduce;
+pub mod scan;
 mod unary;
 
 pub use binary::Binary;
@@ -22,7 +23,10 @@ pub use diag::Diag;
 pub use layout::{Layout, Relayout};
 pub use matmul::Matmul;
 pub use reduce::{Reduce, ReduceOp};
+pub use scan::Scan;
 pub use unary::{Unary, WithScalar};
+
+use std::rc::Rc;
 
 use proc_macro2::TokenStream;
 
@@ -49,6 +53,10 @@ pub enum Prim {
     Const(Const),
     /// Structured Jacobian seeds and their products.
     Diag(Diag),
+    /// A loop over a body (higher order: its rules are in `transforms::scan`).
+    Scan(Rc<Scan>),
+    /// Result `k` of a scan.
+    Proj(usize),
 }
 
 /// Context handed to a JVP rule.
@@ -127,6 +135,8 @@ impl Prim {
             Prim::Reduce(r) => r.arity(),
             Prim::Const(_) => 1,
             Prim::Diag(d) => d.arity(),
+            Prim::Scan(s) => s.arity(),
+            Prim::Proj(_) => 1,
         }
     }
 
@@ -142,6 +152,8 @@ impl Prim {
             Prim::Relayout(p) => p.name().to_string(),
             Prim::Const(p) => p.name().to_string(),
             Prim::Diag(p) => p.name(),
+            Prim::Scan(s) => s.name(),
+            Prim::Proj(k) => format!("proj{k}"),
         }
     }
 
@@ -154,7 +166,9 @@ impl Prim {
             | Prim::Layout(_)
             | Prim::Relayout(_)
             | Prim::Const(_)
-            | Prim::Diag(_) => false,
+            | Prim::Diag(_)
+            | Prim::Scan(_)
+            | Prim::Proj(_) => false,
         }
     }
 
@@ -170,6 +184,10 @@ impl Prim {
             Prim::Relayout(p) => p.jvp(cx, tans),
             Prim::Const(_) => None,
             Prim::Diag(p) => p.jvp(cx, tans),
+            // The JVP of a whole scan is `transforms::scan::jvp`, applied by
+            // `jvp_eqns`; a result's tangent is the tangent scan's result.
+            Prim::Scan(_) => None,
+            Prim::Proj(k) => crate::transforms::scan::proj_jvp(cx, *k, tans[0]),
         }
     }
 
@@ -186,6 +204,10 @@ impl Prim {
             Prim::Relayout(p) => p.transpose(cx, ct),
             Prim::Const(p) => Err(format!("`{}` is not linear", p.name())),
             Prim::Diag(p) => p.transpose(cx, ct),
+            // Transposed together by `transforms::scan::transpose`.
+            Prim::Scan(_) | Prim::Proj(_) => {
+                Err("transforms: internal error: scan transposed one result at a time".into())
+            }
         }
     }
 
@@ -203,6 +225,11 @@ impl Prim {
             Prim::Relayout(p) => p.call(rt, args, nb),
             Prim::Const(p) => p.call(rt, args, nb),
             Prim::Diag(p) => p.call(rt, args, nb, false),
+            Prim::Scan(s) => s.call(rt, args),
+            Prim::Proj(k) => {
+                let (x, k) = (&args[0], syn::Index::from(*k));
+                quote::quote!(&(#x).#k)
+            }
         }
     }
 
@@ -218,7 +245,9 @@ impl Prim {
             | Prim::Reduce(_)
             | Prim::Layout(_)
             | Prim::Relayout(_)
-            | Prim::Const(_) => None,
+            | Prim::Const(_)
+            | Prim::Scan(_)
+            | Prim::Proj(_) => None,
         }
     }
 
@@ -248,12 +277,14 @@ impl Prim {
             | Prim::Binary(_)
             | Prim::Reduce(_)
             | Prim::Layout(_)
-            | Prim::Const(_) => self.clone(),
+            | Prim::Const(_)
+            | Prim::Scan(_)
+            | Prim::Proj(_) => self.clone(),
         }
     }
 
     /// Whether the kernel returns a reference to its first operand.
     pub fn returns_ref(&self) -> bool {
-        matches!(self, Prim::Relayout(Relayout::AssertBatch))
+        matches!(self, Prim::Relayout(Relayout::AssertBatch) | Prim::Proj(_))
     }
 }

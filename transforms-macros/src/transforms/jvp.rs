@@ -30,16 +30,20 @@ impl Tangents {
 /// JVP rule's equations.
 pub fn jvp_eqns(b: &mut Builder, eqns: &[Eqn], st: &mut Tangents, emit_primal: bool) {
     for eqn in eqns {
-        if emit_primal {
+        let primal_at = emit_primal.then(|| {
             b.eqns.push(eqn.clone());
-        }
+            b.eqns.len() - 1
+        });
         let tans: Vec<Option<Var>> = eqn.ins.iter().map(|v| st.tan.get(v).copied()).collect();
         if tans.iter().all(Option::is_none) {
             continue;
         }
         b.span = eqn.span;
         let first_new = b.eqns.len();
-        let out_t = eqn.prim.jvp(&mut Jvp { b, eqn }, &tans);
+        let out_t = match &eqn.prim {
+            Prim::Scan(s) => super::scan::jvp(b, eqn, s, &tans, primal_at),
+            p => p.jvp(&mut Jvp { b, eqn }, &tans),
+        };
         for new in &b.eqns[first_new..] {
             if new.ins.iter().any(|v| st.linear.contains(v)) {
                 st.linear.insert(new.out);

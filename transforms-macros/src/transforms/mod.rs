@@ -2,5 +2,6 @@
 
 pub mod jac;
 pub mod jvp;
+pub mod scan;
 pub mod transpose;
 pub mod vmap;

@@ -28,7 +28,44 @@ pub fn transpose(
         }
     }
     let witness = |v: Var| lin.st.witness.get(&v).copied().unwrap_or(v);
+    // Cotangents of scan results, by (token, result).
+    let mut results: HashMap<(Var, usize), Var> = HashMap::new();
     for eqn in lin.linear.iter().rev() {
+        match &eqn.prim {
+            Prim::Proj(k) => {
+                if let Some(&c) = ct.get(&eqn.out) {
+                    let key = (eqn.ins[0], *k);
+                    let total = match results.get(&key) {
+                        Some(&old) => b.emit(Prim::Binary(Binary::Add), &[old, c], eqn.nb),
+                        None => c,
+                    };
+                    results.insert(key, total);
+                }
+                continue;
+            }
+            Prim::Scan(s) => {
+                if !results.keys().any(|(t, _)| *t == eqn.out) {
+                    continue;
+                }
+                b.span = eqn.span;
+                let tok = eqn.out;
+                let cts = super::scan::transpose_scan(
+                    b,
+                    eqn,
+                    s,
+                    &|r| results.get(&(tok, r)).copied(),
+                    &|v| lin.st.linear.contains(&v),
+                    &witness,
+                )?;
+                for (v, c) in eqn.ins.iter().zip(cts) {
+                    if let Some(c) = c {
+                        accumulate(b, &mut ct, *v, c, eqn.nb);
+                    }
+                }
+                continue;
+            }
+            _ => {}
+        }
         let Some(&c) = ct.get(&eqn.out) else { continue };
         b.span = eqn.span;
         let linear = eqn.ins.iter().map(|v| lin.st.linear.contains(v)).collect();

@@ -36,6 +36,8 @@ impl Seed {
 #[derive(Default)]
 pub struct Batched {
     pub vars: HashSet<Var>,
+    /// For a batched scan's token: which of its results are batched.
+    pub results: HashMap<Var, Vec<bool>>,
     lifted: HashMap<Var, Var>,
     seeds: HashMap<Var, Seed>,
 }
@@ -56,7 +58,7 @@ impl Batched {
     }
 
     /// Emits the dense form of seed `v` (defining `v`), once.
-    fn materialize(&mut self, b: &mut Builder, v: Var) {
+    pub(crate) fn materialize(&mut self, b: &mut Builder, v: Var) {
         if let Some(seed) = self.seeds.remove(&v) {
             let prim = Prim::Diag(Diag::Embed {
                 has_t: seed.t.is_some(),
@@ -165,7 +167,7 @@ impl Batched {
     }
 
     /// `v` with a leading dim of size 1 (memoized).
-    fn lift(&mut self, b: &mut Builder, v: Var) -> Var {
+    pub(crate) fn lift(&mut self, b: &mut Builder, v: Var) -> Var {
         if let Some(&l) = self.lifted.get(&v) {
             return l;
         }
@@ -190,6 +192,24 @@ pub fn batch_eqns(b: &mut Builder, eqns: &[Eqn], bt: &mut Batched) {
             for v in &eqn.ins {
                 bt.materialize(b, *v);
             }
+        }
+        match &eqn.prim {
+            Prim::Scan(s) => {
+                super::scan::batch(b, eqn, s, bt);
+                continue;
+            }
+            Prim::Proj(k) => {
+                let batched = bt.results.get(&eqn.ins[0]).is_none_or(|r| r[*k]);
+                b.eqns.push(Eqn {
+                    nb: eqn.nb + u8::from(batched),
+                    ..eqn.clone()
+                });
+                if batched {
+                    bt.vars.insert(eqn.out);
+                }
+                continue;
+            }
+            _ => {}
         }
         let unbatched: Vec<bool> = eqn.ins.iter().map(|&v| !bt.contains(v)).collect();
         let ins: Vec<Var> = eqn
