@@ -363,6 +363,7 @@ fn camel(name: &Ident) -> Ident {
     Ident::new(&s, name.span())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn vjp_items(
     item: &ItemFn,
     spec: &Spec,

@@ -99,9 +99,9 @@ pub fn jvp(
     loop {
         let lin = linearize(b, &s.body, &argnums(&nz));
         let mut changed = false;
-        for j in 0..nc {
-            if lin.out_tans[j].is_some() && !nz[j] {
-                nz[j] = true;
+        for (flag, t) in nz.iter_mut().zip(&lin.out_tans).take(nc) {
+            if t.is_some() && !*flag {
+                *flag = true;
                 changed = true;
             }
         }
@@ -211,20 +211,17 @@ pub fn jvp(
     let mut l_outs = carry_tan_out;
     l_outs.extend((0..n_ys).filter_map(|k| lin.out_tans[nc + k]));
     let l_body = body_func(&s.index, &l_params, lin_eqns, l_outs, b.next_var);
-    let mut slot = Vec::new();
     let mut next = 0;
-    for j in 0..nc {
-        slot.push(nz[j].then(|| {
-            next += 1;
-            next - 1
-        }));
-    }
-    for k in 0..n_ys {
-        slot.push(ys_nz[k].then(|| {
-            next += 1;
-            next - 1
-        }));
-    }
+    let slot: Vec<Option<usize>> = nz[..nc]
+        .iter()
+        .chain(&ys_nz)
+        .map(|&has| {
+            has.then(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect();
     let l_scan = Scan {
         body: l_body,
         tangent_slot: slot,
