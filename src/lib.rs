@@ -73,12 +73,16 @@
 //! relative to the directory the compiler runs in; cargo does not track the
 //! variable, so `touch` the source file or `cargo clean -p <crate>` first).
 
-pub use transforms_macros::{grad, hessian, jacfwd, jacrev, jvp, vjp, vmap};
+pub use transforms_macros::{
+    grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp, vmap,
+};
 pub use transforms_runtime::{Error, Float, Tensor, linear, matmul};
 
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
 pub mod prelude {
-    pub use transforms_macros::{grad, hessian, jacfwd, jacrev, jvp, vjp, vmap};
+    pub use transforms_macros::{
+    grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp, vmap,
+};
     pub use transforms_runtime::{Float, Tensor, linear, matmul};
 }
 
