@@ -142,6 +142,8 @@ fn jacrev_items(cx: &Cx, spec: &Spec, k: usize, errs: &mut Errors) -> Option<Tok
     }
     let mut fw = parts.forward;
     opt::optimize(&mut fw.eqns, &mut fw.outs);
+    // Verified with a tree over every output (outputs, residuals, aux).
+    fw.tree = Tree::Tuple((0..fw.outs.len()).map(Tree::Leaf).collect());
     let fw = checked(fw, spec.span, errs)?;
     let rt = codegen::rt();
     let tensor_ty = cx.tensor_ty();
