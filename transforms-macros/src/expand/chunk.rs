@@ -9,7 +9,7 @@
 //! then a pullback batched over cotangents on `k` rows of the identity
 //! basis at a time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -17,7 +17,7 @@ use quote::quote;
 use super::{Cx, args, build, checked, local, operand_func, param_env, params_tokens};
 use crate::codegen::{self, Operand};
 use crate::errors::Errors;
-use crate::ir::{Tree, Var};
+use crate::ir::{Eqn, Tree, Var};
 use crate::opt;
 use crate::spec::{Kind, Spec};
 use crate::transforms::jac;
@@ -175,9 +175,26 @@ fn jacrev_items(cx: &Cx, spec: &Spec, k: usize, errs: &mut Errors) -> Option<Tok
     let mut loops = TokenStream::new();
     for (j, (ct_var, body)) in parts.per_out.iter().enumerate() {
         let out = &held[j];
+        // Equations that do not read the cotangent run once, before the loop.
+        let mut dep: HashSet<Var> = HashSet::from([*ct_var]);
+        let (variant, invariant): (Vec<Eqn>, Vec<Eqn>) =
+            body.eqns.iter().cloned().partition(|e| {
+                let v = e.ins.iter().any(|i| dep.contains(i));
+                if v {
+                    dep.insert(e.out);
+                }
+                v
+            });
+        let needed: Vec<Var> = variant
+            .iter()
+            .flat_map(|e| e.ins.iter().copied())
+            .chain(body.outs.iter().copied())
+            .collect();
         let mut env = loop_env.clone();
+        let hoisted = codegen::stmts(&invariant, &needed, &mut env);
+        let mut env = borrowed(&env);
         env.insert(*ct_var, Operand::Ref(quote!(&#ct)));
-        let stmts = codegen::stmts(&body.eqns, &body.outs, &mut env);
+        let stmts = codegen::stmts(&variant, &body.outs, &mut env);
         let vals = codegen::take(&env, &body.outs);
         let pieces: Vec<syn::Ident> = (0..a.len())
             .map(|i| local(&format!("pieces{j}_{i}")))
@@ -186,6 +203,7 @@ fn jacrev_items(cx: &Cx, spec: &Spec, k: usize, errs: &mut Errors) -> Option<Tok
             .map(|i| local(&format!("jac{j}_{i}")))
             .collect();
         loops.extend(quote! {
+            #hoisted
             #(let mut #pieces = ::std::vec::Vec::new();)*
             let #m = #out.numel();
             let mut #s = 0usize;
