@@ -81,8 +81,8 @@ pub use transforms_runtime::{Error, Float, Tensor, linear, matmul};
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
 pub mod prelude {
     pub use transforms_macros::{
-    grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp, vmap,
-};
+        grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, value_and_grad, vjp, vmap,
+    };
     pub use transforms_runtime::{Float, Tensor, linear, matmul};
 }
 

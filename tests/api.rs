@@ -36,7 +36,10 @@ mod m {
     #[jacrev(argnums = 1, has_aux = true, chunk_size = 3, name = energy_aux_jacrev_c3)]
     #[jacrev(grad(argnums = 1, has_aux = true), argnums = 1, has_aux = true, name = energy_aux_hess_of_grad)]
     #[vmap(grad(argnums = 1, has_aux = true), in_dims = (0, None), name = energy_aux_batch_grad)]
-    pub fn energy_aux(x: &Tensor<f64>, w: &Tensor<f64>) -> (Tensor<f64>, (Tensor<f64>, Tensor<f64>)) {
+    pub fn energy_aux(
+        x: &Tensor<f64>,
+        w: &Tensor<f64>,
+    ) -> (Tensor<f64>, (Tensor<f64>, Tensor<f64>)) {
         let h = x.matmul(w);
         let e = h.tanh().sum() + w.square().sum() * 0.1;
         (e, (h.clone(), h.sigmoid().mean()))
@@ -163,7 +166,12 @@ fn has_aux_jvp_vjp_value_and_grad() {
     let (out0, tan0) = energy_jvp(&x, &w, &t);
     close("jvp has_aux: out", &out, &out0, 1e-14);
     close("jvp has_aux: tangent", &tan, &tan0, 1e-14);
-    close("jvp tangent vs fd", &tan, &fd(|w| energy(&x, w), &w, &t), 1e-7);
+    close(
+        "jvp tangent vs fd",
+        &tan,
+        &fd(|w| energy(&x, w), &w, &t),
+        1e-7,
+    );
     close("jvp aux", &a, &h, 1e-14);
     close("jvp aux mean", &b, &h.sigmoid().mean(), 1e-14);
     let (out, pullback, (a, _)) = energy_aux_vjp(&x, &w);
@@ -194,12 +202,20 @@ fn has_aux_jvp_vjp_value_and_grad() {
 fn has_aux_under_vmap() {
     let (xs, w) = (T64::randn(&[5, 3], 5), T64::randn(&[3, 7], 2));
     let (g, (a, b)) = energy_aux_batch_grad(&xs, &w);
-    assert_eq!((g.shape(), a.shape(), b.shape()), (&[5, 3, 7][..], &[5, 7][..], &[5][..]));
+    assert_eq!(
+        (g.shape(), a.shape(), b.shape()),
+        (&[5, 3, 7][..], &[5, 7][..], &[5][..])
+    );
     close("vmap(grad has_aux)", &g, &energy_batch_grad(&xs, &w), 1e-14);
     for (i, x) in xs.unbind(0).iter().enumerate() {
         let h = x.matmul(&w);
         close("vmap aux h == loop", &a.select(0, i), &h, 1e-14);
-        close("vmap aux mean == loop", &b.select(0, i), &h.sigmoid().mean(), 1e-14);
+        close(
+            "vmap aux mean == loop",
+            &b.select(0, i),
+            &h.sigmoid().mean(),
+            1e-14,
+        );
     }
     let (j, e) = feat_aux_batch_jac(&xs, &w);
     close("vmap(jacrev has_aux)", &j, &feat_batch_jac(&xs, &w), 1e-14);
@@ -314,8 +330,18 @@ fn jacobian_picks_a_mode_and_matches_both() {
     // Wide: 21 inputs -> 7 outputs (reverse mode).
     let j = feat_jacobian_w(&x, &w);
     assert_eq!(j.shape(), &[7, 3, 7]);
-    close("wide: jacobian == jacrev", &j, &feat_jacrev_w(&x, &w), 1e-13);
-    close("wide: jacobian == jacfwd", &j, &feat_jacfwd_w(&x, &w), 1e-13);
+    close(
+        "wide: jacobian == jacrev",
+        &j,
+        &feat_jacrev_w(&x, &w),
+        1e-13,
+    );
+    close(
+        "wide: jacobian == jacfwd",
+        &j,
+        &feat_jacfwd_w(&x, &w),
+        1e-13,
+    );
     let t = T64::randn(&[3, 7], 8);
     close(
         "wide: J t vs fd",

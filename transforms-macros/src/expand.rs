@@ -127,11 +127,7 @@ fn nested_error(kind: Kind) -> String {
 /// `has_aux = true`. The error for a function that does not return
 /// `(output, aux)` points at the return type when the transform applies to
 /// the annotated function, or else at `has_aux`'s `true`.
-pub(crate) fn operand_func(
-    cx: &Cx,
-    spec: &Spec,
-    errs: &mut Errors,
-) -> Option<(Func, Option<Aux>)> {
+pub(crate) fn operand_func(cx: &Cx, spec: &Spec, errs: &mut Errors) -> Option<(Func, Option<Aux>)> {
     let f = inner_func(cx, spec, errs)?;
     let Some(aux_span) = spec.has_aux else {
         return Some((f, None));

@@ -128,4 +128,3 @@ pub fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<is
     }
     Some(dims)
 }
-

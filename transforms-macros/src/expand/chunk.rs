@@ -67,7 +67,7 @@ fn vmap_items(cx: &Cx, spec: &Spec, k: usize, errs: &mut Errors) -> Option<Token
         .params
         .iter()
         .zip(&dims)
-        .filter_map(|(p, d)| d.map(|d| (&p.name, d as isize)))
+        .filter_map(|(p, d)| d.map(|d| (&p.name, d)))
         .map(|(p, d)| quote!((#p, #d)))
         .collect();
     let sliced: Vec<TokenStream> = g
@@ -78,7 +78,7 @@ fn vmap_items(cx: &Cx, spec: &Spec, k: usize, errs: &mut Errors) -> Option<Token
             let p = &p.name;
             match d {
                 Some(d) => {
-                    let d = *d as isize;
+                    let d = *d;
                     quote!(&#rt::ops::chunk_rows(#p, #d, #s, #l))
                 }
                 None => quote!(#p),
@@ -177,14 +177,13 @@ fn jacrev_items(cx: &Cx, spec: &Spec, k: usize, errs: &mut Errors) -> Option<Tok
         let out = &held[j];
         // Equations that do not read the cotangent run once, before the loop.
         let mut dep: HashSet<Var> = HashSet::from([*ct_var]);
-        let (variant, invariant): (Vec<Eqn>, Vec<Eqn>) =
-            body.eqns.iter().cloned().partition(|e| {
-                let v = e.ins.iter().any(|i| dep.contains(i));
-                if v {
-                    dep.insert(e.out);
-                }
-                v
-            });
+        let (variant, invariant): (Vec<Eqn>, Vec<Eqn>) = body.eqns.iter().cloned().partition(|e| {
+            let v = e.ins.iter().any(|i| dep.contains(i));
+            if v {
+                dep.insert(e.out);
+            }
+            v
+        });
         let needed: Vec<Var> = variant
             .iter()
             .flat_map(|e| e.ins.iter().copied())

@@ -77,7 +77,11 @@ pub fn concat_chunks<T: Float>(parts: &[Tensor<T>], dim: isize) -> Tensor<T> {
     for p in parts {
         let ps = p.shape();
         let same_rest = ps.len() == shape.len()
-            && ps.iter().zip(shape).enumerate().all(|(i, (a, b))| i == d || a == b);
+            && ps
+                .iter()
+                .zip(shape)
+                .enumerate()
+                .all(|(i, (a, b))| i == d || a == b);
         if !same_rest {
             fail!(
                 "concat_chunks",
