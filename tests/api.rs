@@ -20,6 +20,7 @@ mod m {
     #[value_and_grad(argnums = (0, 1))]
     #[grad(argnums = (0, 1), name = energy_grads)]
     #[vmap(grad(argnums = 1), in_dims = (0, None), name = energy_batch_grad)]
+    #[vmap(value_and_grad(argnums = 1), in_dims = (0, None), name = energy_batch_vg)]
     pub fn energy(x: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> {
         let h = x.matmul(w);
         h.tanh().sum() + w.square().sum() * 0.1
@@ -97,6 +98,26 @@ mod m {
         let y = x.matmul(w).tanh();
         let z = (w * x.sin().sum()).exp();
         (y, z)
+    }
+
+    // `linear` (a transposed weight read by a matmul): x [4] -> [3, 4].
+    #[jacobian(argnums = 0)]
+    #[jacobian(argnums = (1, 2), name = layer_jacobian_wb)]
+    #[jacrev(argnums = (0, 1, 2))]
+    #[jacfwd(argnums = (0, 1, 2))]
+    #[jacrev(argnums = (0, 1, 2), chunk_size = 5, name = layer_jacrev_c5)]
+    #[linearize(argnums = (0, 1))]
+    #[jvp(argnums = (0, 1))]
+    #[vmap(jacrev(argnums = 0), in_dims = (0, None, None, None))]
+    #[vmap(jacrev(argnums = 0), in_dims = (0, None, None, None), chunk_size = 2, name = layer_vmap_jacrev_c2)]
+    pub fn layer(
+        x: &Tensor<f64>,
+        w: &Tensor<f64>,
+        b: &Tensor<f64>,
+        c: &Tensor<f64>,
+    ) -> Tensor<f64> {
+        let h = linear(x, w, b).tanh();
+        linear(&h, w, b).unsqueeze(0) * c
     }
 
     // A scalar parameter carried by the linear map.
@@ -214,6 +235,22 @@ fn has_aux_under_vmap() {
             "vmap aux mean == loop",
             &b.select(0, i),
             &h.sigmoid().mean(),
+            1e-14,
+        );
+    }
+    // vmap(value_and_grad) == (loop of f, vmap(grad)).
+    let (v, g) = energy_batch_vg(&xs, &w);
+    close(
+        "vmap(value_and_grad) grad",
+        &g,
+        &energy_batch_grad(&xs, &w),
+        1e-14,
+    );
+    for (i, x) in xs.unbind(0).iter().enumerate() {
+        close(
+            "vmap(value_and_grad) value",
+            &v.select(0, i),
+            &energy(x, &w),
             1e-14,
         );
     }
@@ -402,4 +439,47 @@ fn linearize_equals_jvp() {
             1e-14,
         );
     }
+}
+
+#[test]
+fn transposed_weights_through_the_new_transforms() {
+    let (x, w, b, c) = (
+        T64::randn(&[4], 50),
+        T64::randn(&[4, 4], 51),
+        T64::randn(&[4], 52),
+        T64::randn(&[3, 1], 53),
+    );
+    let (jx, jw, jb) = layer_jacrev(&x, &w, &b, &c);
+    let (fx, fw, fb) = layer_jacfwd(&x, &w, &b, &c);
+    close("layer jacrev == jacfwd x", &jx, &fx, 1e-13);
+    close("layer jacrev == jacfwd w", &jw, &fw, 1e-13);
+    close("layer jacrev == jacfwd b", &jb, &fb, 1e-13);
+    // 4 inputs -> 12 outputs: forward mode; 20 -> 12: reverse mode.
+    close(
+        "layer jacobian x",
+        &layer_jacobian(&x, &w, &b, &c),
+        &jx,
+        1e-13,
+    );
+    let (aw, ab) = layer_jacobian_wb(&x, &w, &b, &c);
+    close("layer jacobian w", &aw, &jw, 1e-13);
+    close("layer jacobian b", &ab, &jb, 1e-13);
+    let (cx, cw, cb) = layer_jacrev_c5(&x, &w, &b, &c);
+    close("layer chunked x", &cx, &jx, 1e-14);
+    close("layer chunked w", &cw, &jw, 1e-14);
+    close("layer chunked b", &cb, &jb, 1e-14);
+    let (out, lin) = layer_linearize(&x, &w, &b, &c);
+    close("layer linearize out", &out, &layer(&x, &w, &b, &c), 1e-14);
+    for seed in 0..3 {
+        let (tx, tw) = (T64::randn(&[4], 60 + seed), T64::randn(&[4, 4], 70 + seed));
+        let (_, t0) = layer_jvp(&x, &w, &b, &c, &tx, &tw);
+        close("layer linearize == jvp", &lin.call(&tx, &tw), &t0, 1e-14);
+    }
+    let xs = T64::randn(&[5, 4], 54);
+    close(
+        "layer vmap(jacrev) chunked",
+        &layer_vmap_jacrev_c2(&xs, &w, &b, &c),
+        &layer_vmap_jacrev(&xs, &w, &b, &c),
+        1e-14,
+    );
 }
