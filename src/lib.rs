@@ -2,7 +2,7 @@
 //!
 //! Composable function transforms in the style of `torch.func` and JAX —
 //! `grad`, `vjp`, `jvp`, `jacrev`, `jacfwd`, `hessian` and `vmap`, nested to
-//! any depth — for Rust, done as a source-to-source compiler inside attribute
+//! any depth, plus `value_and_grad`, `jacobian` and `linearize` — for Rust, done as a source-to-source compiler inside attribute
 //! macros. Each attribute parses the function body, lowers it to a small IR,
 //! applies the transform, optimises and fuses elementwise chains, and emits a
 //! sibling Rust function that calls this crate's runtime. Nothing is traced or
@@ -40,6 +40,9 @@
 //! | `#[jacrev(argnums = ..)]`, `#[jacfwd(argnums = ..)]` | Jacobian of shape `out.shape ++ in.shape` |
 //! | `#[hessian(argnums = ..)]` | `jacfwd(jacrev(..))`, shape `out.shape ++ in.shape ++ in.shape` |
 //! | `#[vmap(in_dims = .., out_dims = ..)]` | `stack([f(x_i) for x_i in unbind(x, in_dim)], out_dim)` |
+//! | `#[value_and_grad(argnums = ..)]` | `fn f_value_and_grad(args..) -> (value, grad)` (JAX) |
+//! | `#[jacobian(argnums = ..)]` | what `jacrev` returns, by forward or reverse mode chosen at run time (below) |
+//! | `#[linearize(argnums = ..)]` | `fn f_linearize(args..) -> (out, FLinearize)`; `lin.call(&t..)` gives the output tangent (JAX `linearize`) |
 //!
 //! * `argnums`: an int gives one tensor, a tuple gives a tuple in argnums
 //!   order (also a 1-tuple); default 0; negative counts from the end. It must
@@ -50,11 +53,54 @@
 //!   must be `None`. Mapped inputs with different batch sizes panic at run
 //!   time with a message naming both. `out_dims`: an int, default 0.
 //! * `name = ident`: the generated function's name (outermost transform only).
+//! * `has_aux = true` (grad, vjp, jvp, jacrev, jacfwd, hessian,
+//!   value_and_grad, jacobian): the function returns `(output, aux)`, aux a
+//!   tensor or a (nested) tuple of tensors. The aux is computed once, not
+//!   differentiated, and returned alongside, with torch.func's structure:
+//!   grad, jacrev, jacfwd, hessian and jacobian give `(result, aux)`, vjp
+//!   `(out, pullback, aux)`, jvp `(out, tangent_out, aux)` and value_and_grad
+//!   `((value, aux), grad)`. Under an outer `vmap` the aux is batched like
+//!   any output, and an outer transform with `has_aux` takes an inner one's
+//!   `(result, aux)`: `#[jacrev(grad(has_aux = true), has_aux = true)]` is
+//!   the Hessian with the aux. Any other return is a compile error.
+//! * `chunk_size = k` (vmap and jacrev, outermost only; `k` a positive
+//!   integer literal): the batch, or the identity basis of output
+//!   cotangents, is processed `k` rows at a time and the pieces are
+//!   concatenated, so the intermediates of one piece are bounded by `k` rows;
+//!   the result is the unchunked one (torch.func). A chunked `jacrev` runs
+//!   the function once and pulls back `k` basis rows at a time (dense rows,
+//!   so the unchunked `jacrev`, whose basis stays symbolic, is faster when
+//!   memory allows).
+//! * `jacobian` runs the function once, then forward mode (`jacfwd`) when
+//!   the differentiated inputs have fewer elements in all than the outputs,
+//!   and reverse mode (`jacrev`) otherwise; the result is the same either way.
+//! * `vjp`, `linearize` (which return objects) and `jacobian` (a run-time
+//!   choice) must be outermost; the others nest freely, also inside
+//!   `value_and_grad`.
+//!
+//! ```
+//! use transforms::prelude::*;
+//!
+//! #[value_and_grad(argnums = 1, has_aux = true)]
+//! #[linearize(argnums = 1)]
+//! fn loss(x: &Tensor<f64>, w: &Tensor<f64>) -> (Tensor<f64>, Tensor<f64>) {
+//!     let h = x.matmul(w);
+//!     (h.tanh().sum(), h) // (output, aux)
+//! }
+//!
+//! let (x, w) = (Tensor::<f64>::randn(&[3], 0), Tensor::randn(&[3, 2], 1));
+//! let ((value, h), g) = loss_value_and_grad(&x, &w);
+//! assert_eq!((value.shape(), h.shape(), g.shape()), (&[][..], &[2][..], &[3, 2][..]));
+//! // linearize: the primal once, then only the linear part per tangent.
+//! let ((out, _), lin) = loss_linearize(&x, &w);
+//! let (d_out, d_h) = lin.call(&Tensor::randn(&[3, 2], 2));
+//! assert_eq!((d_out.shape(), d_h.shape()), (&[][..], &[2][..]));
+//! ```
 //!
 //! ## What a transformed body may contain
 //! * parameters `&Tensor<T>` (`T` = `f32` or `f64`; differentiable) and plain
-//!   scalars or integers (constants); a `Tensor` or a tuple of `Tensor`s as
-//!   the return type;
+//!   scalars or integers (constants); a `Tensor` or a (nested) tuple of
+//!   `Tensor`s as the return type;
 //! * `linear(x, w, b)` (= x @ wᵀ + b) and `matmul(a, b)` (torch.matmul);
 //! * methods `tanh exp ln sin cos sqrt sigmoid relu square neg recip powf(c)
 //!   sum() sum_dim(d) mean() mean_dim(d) t() transpose(a, b) reshape(&[..])
@@ -74,14 +120,16 @@
 //! variable, so `touch` the source file or `cargo clean -p <crate>` first).
 
 pub use transforms_macros::{
-    differentiable, grad, hessian, jacfwd, jacrev, jvp, transform, vjp, vmap,
+    differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, transform,
+    value_and_grad, vjp, vmap,
 };
 pub use transforms_runtime::{Error, Float, Tensor, linear, matmul};
 
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
 pub mod prelude {
     pub use transforms_macros::{
-        differentiable, grad, hessian, jacfwd, jacrev, jvp, transform, vjp, vmap,
+        differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, transform,
+        value_and_grad, vjp, vmap,
     };
     pub use transforms_runtime::{Float, Tensor, linear, matmul};
 }

@@ -1,6 +1,6 @@
 use transforms::prelude::*;
 
-#[vmap(jacobian(argnums = 0))]
+#[vmap(hvp(argnums = 0))]
 fn f(x: &Tensor) -> Tensor {
     x.tanh()
 }

@@ -89,6 +89,11 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
     out
 }
 
+/// A borrow (`&Tensor`) of `v`'s value.
+pub fn borrow(env: &HashMap<Var, Operand>, v: Var) -> TokenStream {
+    operand(env, v)
+}
+
 fn operand(env: &HashMap<Var, Operand>, v: Var) -> TokenStream {
     match env.get(&v) {
         Some(op) => op.borrow(),

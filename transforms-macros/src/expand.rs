@@ -1,6 +1,17 @@
 //! One attribute's expansion: parse, lower, transform, optimise, emit.
 //! On any error the original function is emitted unchanged beside the
 //! `compile_error!`s, so the user sees every error and nothing else breaks.
+//!
+//! Transforms that are plain functions of tensors go through [`build`]
+//! (recursively for nesting) and are emitted here; `vjp` and `linearize`
+//! (which return objects) are emitted by `objects`, chunked `vmap` and
+//! `jacrev` by `chunk`, and `jacobian` (a run-time choice of mode) by
+//! `jacobian`.
+
+mod args;
+mod chunk;
+mod jacobian;
+mod objects;
 
 use std::collections::HashMap;
 
@@ -11,9 +22,10 @@ use syn::{Ident, ItemFn};
 use crate::codegen::{self, Operand};
 use crate::errors::Errors;
 use crate::handoff::{self, Job, State};
-use crate::ir::{Func, ParamKind, print, verify};
+use crate::ir::{Func, print, verify};
 use crate::lower::{Lowered, lower};
-use crate::spec::{self, InDims, Kind, Spec};
+use crate::spec::{self, Kind, Spec};
+use crate::transforms::aux::{self, Aux};
 use crate::transforms::{jac, jvp, vmap};
 use crate::{dump, opt};
 
@@ -72,8 +84,11 @@ pub fn finish_items(
     let written = format!("#[{}({args})]", kind.name());
     let spec = spec::parse(kind, kind_id.span(), args, true, &mut errs);
     let body = handoff::renamed(item, state);
-    let generated = lower(&body, state, &mut errs)
-        .and_then(|l| generate(&spec, &written, item, &l, keep_alive, &mut errs));
+    let generated = lower(&body, state, &mut errs).and_then(|l| {
+        let mut cx = Cx::new(&spec, &written, item, &l);
+        cx.keep_alive = keep_alive;
+        generate(&cx, &spec, &mut errs).map(|t| (t, cx.name.clone()))
+    });
     errs.into_result()?;
     generated.ok_or_else(|| {
         syn::Error::new(
@@ -81,6 +96,56 @@ pub fn finish_items(
             "transforms: internal error: no output and no error",
         )
     })
+}
+
+/// What every emitter needs about the annotated function and the attribute.
+pub(crate) struct Cx<'a> {
+    pub item: &'a ItemFn,
+    pub lowered: &'a Lowered,
+    /// The generated function's name.
+    pub name: Ident,
+    /// Its doc line.
+    pub doc: String,
+    /// Whether the generated function mentions the original (so that it
+    /// counts as used); not for `transform!`, where it may be out of scope.
+    pub keep_alive: bool,
+}
+
+impl<'a> Cx<'a> {
+    fn new(spec: &Spec, written: &str, item: &'a ItemFn, lowered: &'a Lowered) -> Self {
+        let fn_name = &item.sig.ident;
+        let name = spec
+            .name
+            .clone()
+            .unwrap_or_else(|| format_ident!("{}_{}", fn_name, kinds(spec).join("_")));
+        let doc =
+            format!(" `{written}` of [`{fn_name}`], generated at compile time by `transforms`.");
+        Cx {
+            item,
+            lowered,
+            name,
+            doc,
+            keep_alive: true,
+        }
+    }
+
+    /// `let _ = original;` when [`Cx::keep_alive`].
+    pub(crate) fn keep(&self) -> TokenStream {
+        let orig = &self.item.sig.ident;
+        if self.keep_alive {
+            quote!(let _ = #orig;)
+        } else {
+            TokenStream::new()
+        }
+    }
+
+    fn base(&self) -> &Func {
+        &self.lowered.func
+    }
+
+    fn tensor_ty(&self) -> &TokenStream {
+        &self.lowered.tensor_ty
+    }
 }
 
 fn kinds(spec: &Spec) -> Vec<&'static str> {
@@ -91,173 +156,102 @@ fn kinds(spec: &Spec) -> Vec<&'static str> {
     names
 }
 
-/// Resolves `argnums` against `f`'s parameters.
-fn argnums(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<(Vec<usize>, bool)> {
-    let n = f.params.len() as isize;
-    let Some(a) = &spec.argnums else {
-        return match f.params.first() {
-            Some(p) if p.var().is_some() => Some((vec![0], false)),
-            Some(p) => {
-                errs.at(
-                    p.name.span(),
-                    format!(
-                        "argnums defaults to 0, but parameter `{}` is not a tensor; set `argnums`",
-                        p.name
-                    ),
-                );
-                None
-            }
-            None => {
-                errs.at(spec.span, "the function has no parameters to differentiate");
-                None
-            }
-        };
-    };
-    if a.items.is_empty() && a.tuple {
-        errs.at(a.span, "argnums must name at least one parameter");
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut ok = true;
-    for it in &a.items {
-        let i = if it.value < 0 { it.value + n } else { it.value };
-        if i < 0 || i >= n {
-            errs.spanned(
-                &it.tokens,
-                format!(
-                    "argnums {} is out of range: the function has {n} parameter(s)",
-                    it.value
-                ),
-            );
-            ok = false;
-            continue;
-        }
-        let i = i as usize;
-        if out.contains(&i) {
-            errs.spanned(&it.tokens, format!("argnums names parameter {i} twice"));
-            ok = false;
-            continue;
-        }
-        if let ParamKind::Scalar = f.params[i].kind {
-            errs.spanned(
-                &it.tokens,
-                format!(
-                    "argnums {} names `{}`, which is not a tensor (`&Tensor`) parameter",
-                    it.value, f.params[i].name
-                ),
-            );
-            ok = false;
-            continue;
-        }
-        out.push(i);
-    }
-    ok.then_some((out, a.tuple))
+/// A generated local name that cannot clash with the user's.
+pub(crate) fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
 }
 
-fn in_dims(spec: &Spec, f: &Func, errs: &mut Errors) -> Option<Vec<Option<isize>>> {
-    let dims: Vec<Option<isize>> = match &spec.in_dims {
-        None | Some(InDims::All(_)) => {
-            let d = match &spec.in_dims {
-                Some(InDims::All(i)) => i.value,
-                _ => 0,
+fn nested_error(kind: Kind) -> String {
+    match kind {
+        Kind::Vjp => "vjp returns a pullback object and cannot be nested inside another transform; put it outermost".into(),
+        Kind::Linearize => "linearize returns a linear-map object and cannot be nested inside another transform; put it outermost".into(),
+        _ => format!(
+            "{} picks its mode at run time and cannot be nested inside another transform; nest jacrev or jacfwd instead",
+            kind.name()
+        ),
+    }
+}
+
+/// The function `spec` applies to, split into output and aux when
+/// `has_aux = true`. The error for a function that does not return
+/// `(output, aux)` points at the return type when the transform applies to
+/// the annotated function, or else at `has_aux`'s `true`.
+pub(crate) fn operand_func(cx: &Cx, spec: &Spec, errs: &mut Errors) -> Option<(Func, Option<Aux>)> {
+    let f = inner_func(cx, spec, errs)?;
+    let Some(aux_span) = spec.has_aux else {
+        return Some((f, None));
+    };
+    match aux::split(&f) {
+        Some((main, aux)) => Some((main, Some(aux))),
+        None => {
+            let span = if spec.inner.is_some() {
+                aux_span
+            } else {
+                cx.lowered.ret_span
             };
-            if let Some(p) = f.params.iter().find(|p| p.var().is_none()) {
-                let msg = format!(
-                    "in_dims = {d} maps every argument, but `{}` is a scalar; give a tuple with `None` for it",
-                    p.name
-                );
-                match &spec.in_dims {
-                    Some(InDims::All(i)) => errs.spanned(&i.tokens, msg),
-                    _ => errs.at(p.name.span(), msg),
-                }
-                return None;
-            }
-            f.params.iter().map(|_| Some(d)).collect()
+            errs.at(
+                span,
+                format!(
+                    "has_aux = true needs a function returning a pair `(output, aux)` (aux: a tensor or a tuple of tensors), but this one returns {}",
+                    describe(&f.tree)
+                ),
+            );
+            None
         }
-        Some(InDims::Each(items, span)) => {
-            if items.len() != f.params.len() {
-                errs.at(
-                    *span,
-                    format!(
-                        "in_dims has {} entries but the function has {} parameter(s)",
-                        items.len(),
-                        f.params.len()
-                    ),
-                );
-                return None;
-            }
-            let mut ok = true;
-            for ((d, s), p) in items.iter().zip(&f.params) {
-                if d.is_some() && p.var().is_none() {
-                    errs.at(
-                        *s,
-                        format!("`{}` is a scalar and cannot be mapped: use `None`", p.name),
-                    );
-                    ok = false;
-                }
-            }
-            if !ok {
-                return None;
-            }
-            items.iter().map(|(d, _)| *d).collect()
-        }
-    };
-    if dims.iter().all(Option::is_none) {
-        let span = match &spec.in_dims {
-            Some(InDims::Each(_, span)) => *span,
-            _ => spec.span,
-        };
-        errs.at(
-            span,
-            "vmap needs at least one mapped argument (in_dims are all None)",
-        );
-        return None;
     }
-    Some(dims)
 }
 
-const VJP_NESTED: &str =
-    "vjp returns a pullback object and cannot be nested inside another transform; put it outermost";
+fn describe(t: &crate::ir::Tree) -> String {
+    match t {
+        crate::ir::Tree::Leaf(_) => "a single tensor".into(),
+        crate::ir::Tree::Tuple(ts) => format!("a {}-tuple", ts.len()),
+    }
+}
 
-/// Builds the IR function for `spec` applied to `base` (inner first).
-/// Errors about the function itself go to `blame` (the outermost transform
-/// blames the function's return type, a nested one its own name).
-fn build(spec: &Spec, base: &Func, blame: Span, errs: &mut Errors) -> Option<Func> {
-    let f = inner_func(spec, base, errs)?;
+/// Builds the IR function for `spec` applied to the annotated function
+/// (inner first). Errors about the function itself go to `blame` (the
+/// outermost transform blames the function's return type, a nested one its
+/// own name).
+fn build(cx: &Cx, spec: &Spec, blame: Span, errs: &mut Errors) -> Option<Func> {
+    let (f, aux) = operand_func(cx, spec, errs)?;
     let result = match spec.kind {
         Kind::Vmap => {
-            let dims = in_dims(spec, &f, errs)?;
+            let dims = args::in_dims(spec, &f, errs)?;
             let out_dim = spec.out_dims.as_ref().map_or(0, |o| o.value);
             Ok(vmap::vmap(&f, &dims, out_dim))
         }
-        Kind::Jvp => argnums(spec, &f, errs)
+        Kind::Jvp => args::argnums(spec, &f, errs)
             .map(|(a, _)| jvp::jvp(&f, &a))
             .ok_or(String::new()),
-        Kind::Grad | Kind::Jacrev | Kind::Jacfwd | Kind::Hessian => {
-            let (a, tuple) = argnums(spec, &f, errs)?;
+        Kind::Grad | Kind::Jacrev | Kind::Jacfwd | Kind::Hessian | Kind::ValueAndGrad => {
+            let (a, tuple) = args::argnums(spec, &f, errs)?;
             match spec.kind {
                 Kind::Grad => jac::grad(&f, &a, tuple),
                 Kind::Jacrev => jac::jacrev(&f, &a, tuple),
                 Kind::Jacfwd => jac::jacfwd(&f, &a, tuple),
+                Kind::ValueAndGrad => jac::value_and_grad(&f, &a, tuple),
                 _ => jac::hessian(&f, &a, tuple),
             }
         }
-        Kind::Vjp => Err("vjp is emitted separately".to_string()),
+        Kind::Vjp | Kind::Linearize | Kind::Jacobian => {
+            Err(format!("{} is emitted separately", spec.kind.name()))
+        }
     };
+    let result = result.map(|g| match &aux {
+        None => g,
+        Some(aux) => {
+            let arrange = match spec.kind {
+                Kind::Jvp => aux::append,
+                Kind::ValueAndGrad => aux::with_value,
+                _ => aux::pair,
+            };
+            aux::attach(g, aux, arrange)
+        }
+    });
     match result {
         Ok(mut f) => {
             opt::optimize(&mut f.eqns, &mut f.outs);
-            if let Err(e) = verify::func(&f) {
-                errs.at(
-                    spec.span,
-                    format!(
-                        "transforms: internal error (please report): {e}\n{}",
-                        print::func(&f)
-                    ),
-                );
-                return None;
-            }
-            Some(f)
+            checked(f, spec.span, errs)
         }
         Err(msg) => {
             if !msg.is_empty() {
@@ -268,19 +262,37 @@ fn build(spec: &Spec, base: &Func, blame: Span, errs: &mut Errors) -> Option<Fun
     }
 }
 
-/// The function the transform `spec` applies to: `base`, or its nested transform.
-fn inner_func(spec: &Spec, base: &Func, errs: &mut Errors) -> Option<Func> {
-    match &spec.inner {
-        Some(inner) if inner.kind == Kind::Vjp => {
-            errs.at(inner.span, VJP_NESTED);
+/// `f` if it verifies, else an internal error at `span`.
+pub(crate) fn checked(f: Func, span: Span, errs: &mut Errors) -> Option<Func> {
+    match verify::func(&f) {
+        Ok(()) => Some(f),
+        Err(e) => {
+            errs.at(
+                span,
+                format!(
+                    "transforms: internal error (please report): {e}\n{}",
+                    print::func(&f)
+                ),
+            );
             None
         }
-        Some(inner) => build(inner, base, inner.span, errs),
-        None => Some(base.clone()),
     }
 }
 
-fn params_tokens(f: &Func) -> Vec<TokenStream> {
+/// The function the transform `spec` applies to: the annotated function,
+/// or its nested transform.
+fn inner_func(cx: &Cx, spec: &Spec, errs: &mut Errors) -> Option<Func> {
+    match &spec.inner {
+        Some(inner) if inner.kind.outermost_only() => {
+            errs.at(inner.span, nested_error(inner.kind));
+            None
+        }
+        Some(inner) => build(cx, inner, inner.span, errs),
+        None => Some(cx.base().clone()),
+    }
+}
+
+pub(crate) fn params_tokens(f: &Func) -> Vec<TokenStream> {
     f.params
         .iter()
         .map(|p| {
@@ -290,7 +302,7 @@ fn params_tokens(f: &Func) -> Vec<TokenStream> {
         .collect()
 }
 
-fn param_env(f: &Func) -> HashMap<crate::ir::Var, Operand> {
+pub(crate) fn param_env(f: &Func) -> HashMap<crate::ir::Var, Operand> {
     f.params
         .iter()
         .filter_map(|p| {
@@ -300,55 +312,50 @@ fn param_env(f: &Func) -> HashMap<crate::ir::Var, Operand> {
         .collect()
 }
 
-fn generate(
-    spec: &Spec,
-    written: &str,
-    item: &ItemFn,
-    lowered: &Lowered,
-    keep_alive: bool,
-    errs: &mut Errors,
-) -> Option<(TokenStream, Ident)> {
-    let base = &lowered.func;
-    if let Err(e) = verify::func(base) {
+fn generate(cx: &Cx, spec: &Spec, errs: &mut Errors) -> Option<TokenStream> {
+    if let Err(e) = verify::func(cx.base()) {
         errs.at(
             spec.span,
             format!("transforms: internal error (please report): {e}"),
         );
         return None;
     }
-    let fn_name = &item.sig.ident;
-    let name = spec
-        .name
-        .clone()
-        .unwrap_or_else(|| format_ident!("{}_{}", fn_name, kinds(spec).join("_")));
-    let vis = &item.vis;
-    let doc = format!(" `{written}` of [`{fn_name}`], generated at compile time by `transforms`.");
-    if spec.kind == Kind::Vjp {
-        let keep = keep_alive.then(|| quote!(let _ = #fn_name;));
-        return vjp_items(item, spec, base, lowered, &name, &doc, keep, errs).map(|t| (t, name));
+    match spec.kind {
+        Kind::Vjp => return objects::vjp_items(cx, spec, errs),
+        Kind::Linearize => return objects::linearize_items(cx, spec, errs),
+        Kind::Jacobian => return jacobian::items(cx, spec, errs),
+        Kind::Vmap | Kind::Jacrev if spec.chunk_size.is_some() => {
+            return chunk::items(cx, spec, errs);
+        }
+        _ => {}
     }
-    let f = build(spec, base, lowered.ret_span, errs)?;
-    let params = params_tokens(&f);
-    let mut env = param_env(&f);
+    let f = build(cx, spec, cx.lowered.ret_span, errs)?;
+    Some(plain_fn(cx, &f, TokenStream::new()))
+}
+
+/// The generated function computing `f`, with `prelude` (items) first.
+fn plain_fn(cx: &Cx, f: &Func, prelude: TokenStream) -> TokenStream {
+    let (name, doc, vis) = (&cx.name, &cx.doc, &cx.item.vis);
+    let keep_alive = cx.keep();
+    let params = params_tokens(f);
+    let mut env = param_env(f);
     let body = codegen::stmts(&f.eqns, &f.outs, &mut env);
     let values = codegen::take(&env, &f.outs);
     let ret_val = codegen::tree_value(&f.tree, &values);
-    let ret_ty = codegen::tree_type(&f.tree, &lowered.tensor_ty);
-    // The original function counts as used when its derivative is.
-    let keep = keep_alive.then(|| quote!(let _ = #fn_name;));
-    let items = quote! {
+    let ret_ty = codegen::tree_type(&f.tree, cx.tensor_ty());
+    quote! {
         #[doc = #doc]
         #[allow(unused_variables, clippy::all)]
         #vis fn #name(#(#params),*) -> #ret_ty {
-            #keep
+            #keep_alive
+            #prelude
             #body
             #ret_val
         }
-    };
-    Some((items, name))
+    }
 }
 
-fn camel(name: &Ident) -> Ident {
+pub(crate) fn camel(name: &Ident) -> Ident {
     let s: String = name
         .to_string()
         .split('_')
@@ -361,120 +368,4 @@ fn camel(name: &Ident) -> Ident {
         })
         .collect();
     Ident::new(&s, name.span())
-}
-
-#[allow(clippy::too_many_arguments)]
-fn vjp_items(
-    item: &ItemFn,
-    spec: &Spec,
-    base: &Func,
-    lowered: &Lowered,
-    name: &Ident,
-    doc: &str,
-    keep: Option<TokenStream>,
-    errs: &mut Errors,
-) -> Option<TokenStream> {
-    let f = inner_func(spec, base, errs)?;
-    let (a, tuple) = argnums(spec, &f, errs)?;
-    let mut parts = match jac::vjp(&f, &a) {
-        Ok(p) => p,
-        Err(e) => {
-            errs.at(spec.span, e);
-            return None;
-        }
-    };
-    let tensor_ty = &lowered.tensor_ty;
-    let struct_name = camel(name);
-    let vis = &item.vis;
-    opt::optimize(&mut parts.forward.eqns, &mut parts.forward.outs);
-    opt::optimize(&mut parts.pullback.eqns, &mut parts.pullback.outs);
-    opt::optimize(
-        &mut parts.pullback_batched.eqns,
-        &mut parts.pullback_batched.outs,
-    );
-    // Forward function.
-    let params = params_tokens(&f);
-    let mut env = param_env(&f);
-    let body = codegen::stmts(&parts.forward.eqns, &parts.forward.outs, &mut env);
-    let values = codegen::take(&env, &parts.forward.outs);
-    let out_val = codegen::tree_value(&f.tree, &values[..parts.n_outs]);
-    let out_ty = codegen::tree_type(&f.tree, tensor_ty);
-    let fields: Vec<Ident> = (0..parts.residuals.len())
-        .map(|i| format_ident!("r{}", i))
-        .collect();
-    let res_vals = &values[parts.n_outs..];
-    let scalars: Vec<(&Ident, &TokenStream)> = f
-        .params
-        .iter()
-        .filter(|p| p.var().is_none())
-        .map(|p| (&p.name, &p.ty))
-        .collect();
-    let (sn, st): (Vec<_>, Vec<_>) = scalars.iter().copied().unzip();
-    // Pullback methods.
-    let ct_names: Vec<Ident> = (0..parts.cts.len())
-        .map(|i| format_ident!("ct{}", i))
-        .collect();
-    let method = |body: &jac::Body, ct_names: &[Ident]| {
-        let mut env: HashMap<_, _> = parts
-            .residuals
-            .iter()
-            .zip(&fields)
-            .map(|(v, f)| (*v, Operand::Ref(quote!(&self.#f))))
-            .collect();
-        for (c, n) in parts.cts.iter().zip(ct_names) {
-            env.insert(*c, Operand::Ref(quote!(#n)));
-        }
-        let stmts = codegen::stmts(&body.eqns, &body.outs, &mut env);
-        let vals = codegen::take(&env, &body.outs);
-        let ret = if tuple {
-            quote!((#(#vals,)*))
-        } else {
-            vals[0].clone()
-        };
-        quote!(#(let #sn = self.#sn;)* #stmts #ret)
-    };
-    let call_body = method(&parts.pullback, &ct_names);
-    let vmap_body = method(&parts.pullback_batched, &ct_names);
-    let ret_ty = if tuple {
-        let t = a.iter().map(|_| tensor_ty);
-        quote!((#(#t,)*))
-    } else {
-        tensor_ty.clone()
-    };
-    let struct_doc =
-        format!(" The pullback of [`{name}`]: maps output cotangents to input cotangents.");
-    let fn_name = name;
-    let ct_doc = " One cotangent per output of the function, each shaped like that output.";
-    let vmap_doc =
-        " `call` mapped over dim 0 of each cotangent (e.g. the rows of an identity matrix).";
-    Some(quote! {
-        #[doc = #struct_doc]
-        #[allow(dead_code)]
-        #vis struct #struct_name {
-            #(#fields: #tensor_ty,)*
-            #(#sn: #st,)*
-        }
-
-        #[allow(unused_variables, clippy::all)]
-        impl #struct_name {
-            #[doc = " The input cotangent(s) for the differentiated arguments."]
-            #[doc = #ct_doc]
-            pub fn call(&self, #(#ct_names: &#tensor_ty),*) -> #ret_ty {
-                #call_body
-            }
-
-            #[doc = #vmap_doc]
-            pub fn vmap(&self, #(#ct_names: &#tensor_ty),*) -> #ret_ty {
-                #vmap_body
-            }
-        }
-
-        #[doc = #doc]
-        #[allow(unused_variables, clippy::all)]
-        #vis fn #fn_name(#(#params),*) -> (#out_ty, #struct_name) {
-            #keep
-            #body
-            (#out_val, #struct_name { #(#fields: #res_vals,)* #(#sn,)* })
-        }
-    })
 }

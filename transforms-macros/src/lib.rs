@@ -1,6 +1,6 @@
 //! The compiler behind `transforms`: attribute macros that parse a function
 //! with syn, lower it to a small flat IR, apply grad / vjp / jvp / jacrev /
-//! jacfwd / hessian / vmap as IR -> IR transforms, optimise and fuse, and
+//! jacfwd / hessian / vmap (and value_and_grad, jacobian, linearize) as IR -> IR transforms, optimise and fuse, and
 //! emit Rust that calls the `transforms` runtime. Use it through the
 //! `transforms` crate, which documents the attributes.
 
@@ -92,4 +92,22 @@ pub fn transform(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn resume(input: TokenStream) -> TokenStream {
     handoff::resume(input.into()).into()
+}
+
+/// `#[value_and_grad(argnums = .., has_aux = ..)]`: generates `{fn}_value_and_grad(args) -> (value, grad)`.
+#[proc_macro_attribute]
+pub fn value_and_grad(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::ValueAndGrad, attr, item)
+}
+
+/// `#[jacobian(argnums = ..)]`: the Jacobian, by forward or reverse mode chosen at run time from the shapes.
+#[proc_macro_attribute]
+pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Jacobian, attr, item)
+}
+
+/// `#[linearize(argnums = ..)]`: generates `{fn}_linearize(args) -> (out, linear map)`.
+#[proc_macro_attribute]
+pub fn linearize(attr: TokenStream, item: TokenStream) -> TokenStream {
+    run(Kind::Linearize, attr, item)
 }

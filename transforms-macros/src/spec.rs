@@ -17,9 +17,13 @@ pub enum Kind {
     Jacfwd,
     Hessian,
     Vmap,
+    ValueAndGrad,
+    Jacobian,
+    Linearize,
 }
 
-pub const TRANSFORMS: &str = "grad, vjp, jvp, jacrev, jacfwd, hessian, vmap";
+pub const TRANSFORMS: &str =
+    "grad, vjp, jvp, jacrev, jacfwd, hessian, vmap, value_and_grad, jacobian, linearize";
 
 impl Kind {
     pub fn from_name(s: &str) -> Option<Kind> {
@@ -31,6 +35,9 @@ impl Kind {
             "jacfwd" => Kind::Jacfwd,
             "hessian" => Kind::Hessian,
             "vmap" => Kind::Vmap,
+            "value_and_grad" => Kind::ValueAndGrad,
+            "jacobian" => Kind::Jacobian,
+            "linearize" => Kind::Linearize,
             _ => return None,
         })
     }
@@ -44,16 +51,32 @@ impl Kind {
             Kind::Jacfwd => "jacfwd",
             Kind::Hessian => "hessian",
             Kind::Vmap => "vmap",
+            Kind::ValueAndGrad => "value_and_grad",
+            Kind::Jacobian => "jacobian",
+            Kind::Linearize => "linearize",
         }
     }
 
     fn keys(self) -> &'static [&'static str] {
         match self {
-            Kind::Vmap => &["in_dims", "out_dims", "name"],
-            Kind::Grad | Kind::Vjp | Kind::Jvp | Kind::Jacrev | Kind::Jacfwd | Kind::Hessian => {
-                &["argnums", "name"]
-            }
+            Kind::Vmap => &["in_dims", "out_dims", "chunk_size", "name"],
+            Kind::Jacrev => &["argnums", "has_aux", "chunk_size", "name"],
+            Kind::Grad
+            | Kind::Vjp
+            | Kind::Jvp
+            | Kind::Jacfwd
+            | Kind::Hessian
+            | Kind::ValueAndGrad
+            | Kind::Jacobian => &["argnums", "has_aux", "name"],
+            Kind::Linearize => &["argnums", "name"],
         }
+    }
+
+    /// Transforms whose result is not a plain function of tensors (a
+    /// pullback or linear-map object, or a run-time choice of mode): they
+    /// must be outermost.
+    pub fn outermost_only(self) -> bool {
+        matches!(self, Kind::Vjp | Kind::Linearize | Kind::Jacobian)
     }
 }
 
@@ -88,6 +111,10 @@ pub struct Spec {
     pub in_dims: Option<InDims>,
     pub out_dims: Option<Int>,
     pub name: Option<Ident>,
+    /// `has_aux = true`: the function returns `(output, aux)`; the span of `true`.
+    pub has_aux: Option<Span>,
+    /// `chunk_size = k` (k >= 1, outermost only).
+    pub chunk_size: Option<usize>,
 }
 
 /// Splits a token stream at top-level commas.
@@ -180,6 +207,52 @@ fn parse_in_dims(tts: &[TokenTree], errs: &mut Errors, fallback: Span) -> Option
     parse_int(tts, errs, "in_dims", span_of(tts, fallback)).map(InDims::All)
 }
 
+/// `true` / `false`: `Some(Some(span of true))`, `Some(None)` or `None` on error.
+fn parse_bool(tts: &[TokenTree], errs: &mut Errors, fallback: Span) -> Option<Option<Span>> {
+    match tts {
+        [TokenTree::Ident(i)] if i == "true" => Some(Some(i.span())),
+        [TokenTree::Ident(i)] if i == "false" => Some(None),
+        _ => {
+            errs.at(
+                span_of(tts, fallback),
+                "expected `true` or `false` for `has_aux`",
+            );
+            None
+        }
+    }
+}
+
+/// `chunk_size = k`: a positive integer literal, on the outermost transform.
+fn parse_chunk_size(
+    tts: &[TokenTree],
+    outermost: bool,
+    key: &Ident,
+    errs: &mut Errors,
+) -> Option<usize> {
+    let span = span_of(tts, key.span());
+    let lit = match tts {
+        [TokenTree::Literal(l)] => syn::parse_str::<syn::LitInt>(&l.to_string())
+            .and_then(|l| l.base10_parse::<usize>())
+            .ok(),
+        _ => None,
+    };
+    let Some(k) = lit.filter(|&k| k > 0) else {
+        errs.at(
+            span,
+            "`chunk_size` must be a positive integer literal, e.g. `chunk_size = 16`",
+        );
+        return None;
+    };
+    if !outermost {
+        errs.at(
+            key.span(),
+            "`chunk_size` is only supported on the outermost transform",
+        );
+        return None;
+    }
+    Some(k)
+}
+
 /// Parses the arguments of `#[kind(...)]` (or of a nested `kind(...)`).
 pub fn parse(
     kind: Kind,
@@ -196,6 +269,8 @@ pub fn parse(
         in_dims: None,
         out_dims: None,
         name: None,
+        has_aux: None,
+        chunk_size: None,
     };
     let mut seen: Vec<String> = Vec::new();
     for (pos, part) in split_commas(args).into_iter().enumerate() {
@@ -285,6 +360,8 @@ pub fn parse(
             "argnums" => spec.argnums = parse_argnums(value, errs, part_span),
             "in_dims" => spec.in_dims = parse_in_dims(value, errs, part_span),
             "out_dims" => spec.out_dims = parse_int(value, errs, "out_dims", part_span),
+            "has_aux" => spec.has_aux = parse_bool(value, errs, part_span).flatten(),
+            "chunk_size" => spec.chunk_size = parse_chunk_size(value, outermost, key, errs),
             _ => match value {
                 [TokenTree::Ident(i)] if outermost => spec.name = Some(i.clone()),
                 [TokenTree::Ident(_)] => errs.at(

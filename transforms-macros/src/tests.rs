@@ -103,6 +103,61 @@ fn every_transform_and_nesting_verifies() {
     }
 }
 
+fn with_aux() -> Func {
+    lowered(parse_quote! {
+        fn f(x: &Tensor, w: &Tensor) -> (Tensor, (Tensor, Tensor)) {
+            let h = x.matmul(w);
+            (h.tanh().sum(), (h.clone(), w.exp()))
+        }
+    })
+}
+
+#[test]
+fn aux_value_and_grad_linearize_and_chunks_verify() {
+    use crate::transforms::{Body, aux};
+    let f = with_aux();
+    let (main, a) = aux::split(&f).expect("a pair");
+    assert_eq!((main.outs.len(), a.vars.len()), (1, 2));
+    let g = checked(aux::attach(
+        jac::grad(&main, &[1], false).unwrap(),
+        &a,
+        aux::pair,
+    ));
+    assert_eq!(g.outs.len(), 3);
+    let _ = checked(aux::attach(
+        jac::value_and_grad(&main, &[0, 1], true).unwrap(),
+        &a,
+        aux::with_value,
+    ));
+    let _ = checked(aux::attach(jvp::jvp(&main, &[0]), &a, aux::append));
+    let _ = checked(aux::attach(
+        jac::hessian(&main, &[1], false).unwrap(),
+        &a,
+        aux::pair,
+    ));
+    assert!(aux::split(&predict()).is_none());
+    // The bodies of linearize and chunked jacrev read only their inputs and residuals.
+    let check_body =
+        |body: &Body, inputs: &[crate::ir::Var], residuals: &[crate::ir::Var], next| {
+            let mut known: std::collections::HashSet<_> = residuals.iter().copied().collect();
+            known.extend(inputs.iter().copied());
+            verify::body(&body.eqns, &body.outs, known, next).unwrap();
+        };
+    for f in [predict(), energy(), main] {
+        let parts = jvp::linearize_parts(&f, &[0]);
+        let n = parts.forward.next_var;
+        check_body(&parts.linear, &parts.tangents, &parts.residuals, n);
+        assert_eq!(
+            parts.forward.outs.len(),
+            parts.n_outs + parts.residuals.len()
+        );
+        let ch = jac::jacrev_chunks(&f, &[0]).unwrap();
+        for (ct, body) in &ch.per_out {
+            check_body(body, &[*ct], &ch.residuals, ch.forward.next_var);
+        }
+    }
+}
+
 #[test]
 fn symbolic_zeros_prune_unused_inputs() {
     // The derivative in `bias` of a function that ignores `weight` has no
@@ -148,6 +203,18 @@ fn the_macro_never_panics() {
         "foo(bar)",
         "grad(grad(grad))",
         "jvp(jvp(argnums = (0, 1)), argnums = (1, 2, 3))",
+        "has_aux = true",
+        "has_aux = maybe",
+        "has_aux",
+        "grad(has_aux = true), has_aux = true",
+        "chunk_size = 0",
+        "chunk_size = 3",
+        "chunk_size = -3",
+        "chunk_size = 99999999999999999999999",
+        "jacrev(chunk_size = 2)",
+        "vmap(linearize)",
+        "jacobian(jacobian)",
+        "value_and_grad(has_aux = true), has_aux = true",
     ];
     let items = [
         "fn f(x: &Tensor, y: &Tensor) -> Tensor { x * y }",
@@ -161,6 +228,9 @@ fn the_macro_never_panics() {
         "fn f<T>(x: &Tensor<T>) -> Tensor<T> { x.clone() }",
         "struct NotAFunction;",
         "fn f(x: &Tensor) -> Tensor { 2.0 / (1.0 - x) * 3 % x }",
+        "fn f(x: &Tensor) -> (Tensor, (Tensor, Tensor)) { (x.sum(), (x.exp(), x.sin())) }",
+        "fn f(x: &Tensor) -> (Tensor, (Tensor, Tensor)) { (x.sum(), x.exp()) }",
+        "fn f(x: &Tensor) -> ((Tensor,), Tensor) { ((x.sum(),), 1.0) }",
     ];
     for kind in [
         Kind::Grad,
@@ -170,6 +240,9 @@ fn the_macro_never_panics() {
         Kind::Jacfwd,
         Kind::Hessian,
         Kind::Vmap,
+        Kind::ValueAndGrad,
+        Kind::Jacobian,
+        Kind::Linearize,
     ] {
         for attr in attrs {
             for item in items {

@@ -77,6 +77,66 @@ pub fn is_builtin_call(name: &str) -> bool {
     BUILTIN_CALLS.contains(&name)
 }
 
+/// The shape of a return type: a tensor or a (nested) tuple of them.
+enum RetShape {
+    Tensor,
+    Tuple(Vec<RetShape>),
+}
+
+fn ret_shape(ty: &Type, tensor_ty: &mut Option<TokenStream>) -> Option<RetShape> {
+    match ty {
+        t if is_tensor(t) => {
+            tensor_ty.get_or_insert_with(|| t.to_token_stream());
+            Some(RetShape::Tensor)
+        }
+        Type::Paren(p) => ret_shape(&p.elem, tensor_ty),
+        Type::Tuple(tt) if !tt.elems.is_empty() => tt
+            .elems
+            .iter()
+            .map(|e| ret_shape(e, tensor_ty))
+            .collect::<Option<Vec<_>>>()
+            .map(RetShape::Tuple),
+        _ => None,
+    }
+}
+
+/// Matches the returned value against the declared shape, collecting the
+/// output vars in order; the tree's leaves index them.
+fn match_return(
+    val: Val,
+    shape: &RetShape,
+    outs: &mut Vec<Var>,
+    errs: &mut Errors,
+    span: Span,
+    nested: bool,
+) -> Option<Tree> {
+    match (val, shape) {
+        (Val::Tensor(v), RetShape::Tensor) => {
+            outs.push(v);
+            Some(Tree::Leaf(outs.len() - 1))
+        }
+        (Val::Tuple(vals), RetShape::Tuple(shapes)) if vals.len() == shapes.len() => vals
+            .into_iter()
+            .zip(shapes)
+            .map(|(v, s)| match_return(v, s, outs, errs, span, true))
+            .collect::<Option<Vec<_>>>()
+            .map(Tree::Tuple),
+        (Val::Error, _) => None,
+        (Val::Scalar(_), RetShape::Tensor) if nested => {
+            errs.at(span, "every returned element must be a tensor");
+            None
+        }
+        _ => {
+            errs.at(
+                span,
+                "the returned value does not match the declared return type",
+            );
+            None
+        }
+    }
+}
+
+/// Lowers `item`; `None` when errors were reported.
 /// Lowers `item`, inlining calls to the differentiable functions in `defs`;
 /// `None` when errors were reported.
 pub fn lower(item: &ItemFn, defs: &State, errs: &mut Errors) -> Option<Lowered> {
@@ -149,21 +209,15 @@ pub fn lower(item: &ItemFn, defs: &State, errs: &mut Errors) -> Option<Lowered> 
             None
         }
     };
-    let ret_tree = ret.and_then(|ty| match ty {
-        t if is_tensor(t) => {
-            tensor_ty.get_or_insert_with(|| t.to_token_stream());
-            Some(1)
-        }
-        Type::Tuple(tt) if !tt.elems.is_empty() && tt.elems.iter().all(is_tensor) => {
-            Some(tt.elems.len())
-        }
-        t => {
+    let ret_shape = ret.and_then(|ty| {
+        let shape = ret_shape(ty, &mut tensor_ty);
+        if shape.is_none() {
             errs.spanned(
-                t,
+                ty,
                 "unsupported return type: expected `Tensor` or a tuple of `Tensor`s",
             );
-            None
         }
+        shape
     });
     let mut lw = Lower {
         b,
@@ -174,37 +228,17 @@ pub fn lower(item: &ItemFn, defs: &State, errs: &mut Errors) -> Option<Lowered> 
     };
     let tail = lw.block_with(&item.block, ret.is_some());
     let Lower { b, errs, .. } = lw;
-    let ret_n = ret_tree?;
+    let shape = ret_shape?;
     let tail_span = item
         .block
         .stmts
         .last()
         .map_or(item.block.span(), |s| s.span());
-    let (outs, tree) = match tail {
-        Val::Tensor(v) if ret_n == 1 && !matches!(ret, Some(Type::Tuple(_))) => {
-            (vec![v], Tree::Leaf(0))
-        }
-        Val::Tuple(vals) if matches!(ret, Some(Type::Tuple(_))) && vals.len() == ret_n => {
-            let mut outs = Vec::new();
-            for v in vals {
-                match v {
-                    Val::Tensor(v) => outs.push(v),
-                    Val::Error => {}
-                    _ => errs.at(tail_span, "every returned element must be a tensor"),
-                }
-            }
-            let tree = Tree::Tuple((0..outs.len()).map(Tree::Leaf).collect());
-            (outs, tree)
-        }
-        Val::Error => return None,
-        _ => {
-            errs.at(
-                tail_span,
-                "the returned value does not match the declared return type",
-            );
-            return None;
-        }
-    };
+    if let Val::Error = tail {
+        return None;
+    }
+    let mut outs = Vec::new();
+    let tree = match_return(tail, &shape, &mut outs, errs, tail_span, false)?;
     if !errs.is_empty() {
         return None;
     }

@@ -3,11 +3,12 @@
 //! an identity basis of cotangents; `jacfwd` = vmap of the JVP over an
 //! identity basis of tangents; `hessian` = jacfwd of jacrev.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use super::jvp::{Linearized, Tangents, jvp_eqns, linearize};
 use super::transpose::transpose;
 use super::vmap::{Batched, Seed, batch_eqns, close};
+use super::{Body, free_vars};
 use crate::ir::{Builder, Eqn, Func, Scalar, Tree, Var};
 use crate::prims::{Const, Layout, Prim, Relayout, WithScalar};
 
@@ -171,12 +172,6 @@ pub struct VjpParts {
     pub pullback_batched: Body,
 }
 
-/// Equations with their outputs.
-pub struct Body {
-    pub eqns: Vec<Eqn>,
-    pub outs: Vec<Var>,
-}
-
 pub fn vjp(f: &Func, argnums: &[usize]) -> Result<VjpParts, String> {
     let mut b = Builder::new(f.next_var);
     let lin = linearize(&mut b, f, argnums);
@@ -204,25 +199,7 @@ pub fn vjp(f: &Func, argnums: &[usize]) -> Result<VjpParts, String> {
         outs
     });
     let pullback_batched = Body { eqns, outs };
-    // Residuals: what the pullbacks read that they do not define.
-    let defined: HashSet<Var> = pullback
-        .eqns
-        .iter()
-        .chain(&pullback_batched.eqns)
-        .map(|e| e.out)
-        .chain(cts.iter().copied())
-        .collect();
-    let mut residuals = Vec::new();
-    let read = pullback
-        .eqns
-        .iter()
-        .chain(&pullback_batched.eqns)
-        .flat_map(|e| e.ins.iter());
-    for v in read.chain(&pullback.outs).chain(&pullback_batched.outs) {
-        if !defined.contains(v) && !residuals.contains(v) {
-            residuals.push(*v);
-        }
-    }
+    let residuals = free_vars(&[&pullback, &pullback_batched], &cts);
     let mut outs = f.outs.clone();
     outs.extend(residuals.iter().copied());
     let forward = Func {
@@ -239,5 +216,75 @@ pub fn vjp(f: &Func, argnums: &[usize]) -> Result<VjpParts, String> {
         cts,
         pullback,
         pullback_batched,
+    })
+}
+
+/// `value_and_grad(f, argnums)`: outputs `(value, grad)`, grad arranged as
+/// by [`grad`].
+pub fn value_and_grad(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
+    let g = grad(f, argnums, tuple)?;
+    let grad_tree = g.tree.map_leaves(&mut |i| Tree::Leaf(i + 1));
+    let mut outs = vec![f.outs[0]];
+    outs.extend(g.outs);
+    Ok(Func {
+        params: g.params,
+        eqns: g.eqns,
+        outs,
+        tree: Tree::Tuple(vec![Tree::Leaf(0), grad_tree]),
+        next_var: g.next_var,
+    })
+}
+
+/// The parts of a chunked `jacrev(f, argnums)`: the forward program
+/// (outputs of `f` followed by the residuals) and, per output, a pullback
+/// batched over dim 0 of that output's cotangent (the other outputs' are
+/// zero), returning one `[chunk, ..in.shape]` tensor per argnum. The caller
+/// feeds it rows of the identity basis, `chunk_size` at a time.
+pub struct JacrevChunks {
+    pub forward: Func,
+    pub n_outs: usize,
+    pub residuals: Vec<Var>,
+    /// (cotangent var, pullback) for each output of `f`.
+    pub per_out: Vec<(Var, Body)>,
+}
+
+pub fn jacrev_chunks(f: &Func, argnums: &[usize]) -> Result<JacrevChunks, String> {
+    let mut b = Builder::new(f.next_var);
+    let lin = linearize(&mut b, f, argnums);
+    let mut per_out = Vec::new();
+    for k in 0..f.outs.len() {
+        let ct = b.fresh();
+        let mut seeds = vec![None; f.outs.len()];
+        seeds[k] = Some(ct);
+        let (cts, eqns) = b.scoped(|b| transpose(b, &lin, &seeds));
+        let cts = cts?;
+        let (outs, eqns) = b.scoped(|b| {
+            let mut bt = Batched::with([ct]);
+            batch_eqns(b, &eqns, &mut bt);
+            cts.iter()
+                .map(|&c| close(b, &mut bt, c, ct))
+                .collect::<Vec<Var>>()
+        });
+        let mut body = Body { eqns, outs };
+        body.optimize();
+        per_out.push((ct, body));
+    }
+    let bodies: Vec<&Body> = per_out.iter().map(|(_, b)| b).collect();
+    let cts: Vec<Var> = per_out.iter().map(|(c, _)| *c).collect();
+    let residuals = free_vars(&bodies, &cts);
+    let mut outs = f.outs.clone();
+    outs.extend(residuals.iter().copied());
+    let forward = Func {
+        params: f.params.clone(),
+        eqns: lin.primal,
+        outs,
+        tree: f.tree.clone(),
+        next_var: b.next_var,
+    };
+    Ok(JacrevChunks {
+        forward,
+        n_outs: f.outs.len(),
+        residuals,
+        per_out,
     })
 }

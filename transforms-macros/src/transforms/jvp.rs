@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::{Body, free_vars};
 use crate::ir::{Builder, Eqn, Func, Param, ParamKind, Tree, Var};
 use crate::prims::{Const, Jvp, Prim};
 
@@ -128,5 +129,54 @@ pub fn linearize(b: &mut Builder, f: &Func, argnums: &[usize]) -> Linearized {
         out_tans,
         in_tans,
         st,
+    }
+}
+
+/// The parts of `linearize(f, argnums)` (JAX): the forward program
+/// (outputs of `f` followed by the residuals) and the linear part alone,
+/// from one tangent per argnum to one tangent per output. The primal is
+/// never recomputed: everything the linear part needs is a residual.
+pub struct LinearizeParts {
+    pub forward: Func,
+    pub n_outs: usize,
+    pub residuals: Vec<Var>,
+    /// The tangent input var of each argnum.
+    pub tangents: Vec<Var>,
+    pub linear: Body,
+}
+
+pub fn linearize_parts(f: &Func, argnums: &[usize]) -> LinearizeParts {
+    let mut b = Builder::new(f.next_var);
+    let lin = linearize(&mut b, f, argnums);
+    let (outs, zeros) = b.scoped(|b| {
+        lin.out_tans
+            .iter()
+            .zip(&f.outs)
+            .map(|(t, &o)| match t {
+                Some(t) => *t,
+                None => b.emit(Prim::Const(Const::ZerosLike), &[o], 0),
+            })
+            .collect::<Vec<Var>>()
+    });
+    let mut eqns = lin.linear;
+    eqns.extend(zeros);
+    let mut linear = Body { eqns, outs };
+    linear.optimize();
+    let residuals = free_vars(&[&linear], &lin.in_tans);
+    let mut outs = f.outs.clone();
+    outs.extend(residuals.iter().copied());
+    let forward = Func {
+        params: f.params.clone(),
+        eqns: lin.primal,
+        outs,
+        tree: f.tree.clone(),
+        next_var: b.next_var,
+    };
+    LinearizeParts {
+        forward,
+        n_outs: f.outs.len(),
+        residuals,
+        tangents: lin.in_tans,
+        linear,
     }
 }

@@ -8,6 +8,7 @@
 
 mod binary;
 mod broadcast;
+mod chunks;
 mod constants;
 mod diag;
 mod matmul;
@@ -18,6 +19,7 @@ mod unary;
 
 pub use binary::{add, div, mul, sub};
 pub use broadcast::{assert_batch, broadcast_like, expand_dim0_like, sum_to_like};
+pub use chunks::{basis_rows, chunk_batch_len, chunk_rows, concat_chunks, total_numel};
 pub use constants::{basis, grad_seed, zeros_like};
 pub use diag::{diag, diag_matmul, diag_matmul_ta, diag_t};
 pub use matmul::{matmul, matmul_t, matmul_ta, matmul_tb};

@@ -1,0 +1,10 @@
+use transforms::prelude::*;
+
+const K: usize = 4;
+
+#[jacrev(chunk_size = K)]
+fn f(x: &Tensor) -> Tensor {
+    x.tanh()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use transforms::prelude::*;
+
+#[vmap(jacobian)]
+fn f(x: &Tensor) -> Tensor {
+    x.tanh()
+}
+
+fn main() {}
