@@ -21,7 +21,8 @@ use crate::ir::{Builder, Func, Param, ParamKind, Scalar, Tree, Var};
 use crate::prims::{Binary, Prim, Unary, WithScalar};
 
 const SUPPORTED: &str = "supported: `let` bindings, blocks, `return`, tensor methods, \
-`linear(x, w, b)`, `matmul(a, b)`, `+ - * /` and unary `-` on tensors and scalars";
+`linear(x, w, b)`, `matmul(a, b)`, calls to `#[differentiable]` functions, `+ - * /` and unary \
+`-` on tensors and scalars, `for` loops over ranges assigning `let mut` tensors";
 
 const METHODS: &str = "tanh, exp, ln, sin, cos, sqrt, sigmoid, relu, square, neg, recip, powf(c), \
 sum(), sum_dim(d), mean(), mean_dim(d), t(), transpose(a, b), reshape(&[..]), unsqueeze(d), \

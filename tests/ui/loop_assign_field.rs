@@ -2,11 +2,11 @@ use transforms::prelude::*;
 
 #[jacrev]
 fn f(x: &Tensor) -> Tensor {
-    let mut y = x.clone();
+    let mut y = (x.clone(), x.clone());
     for _ in 0..3 {
-        y = y.tanh();
+        y.0 = y.0.tanh();
     }
-    y
+    x.sin()
 }
 
 fn main() {}
