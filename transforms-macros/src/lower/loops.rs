@@ -16,8 +16,8 @@ use syn::{Expr, Pat, RangeLimits};
 use super::{Lower, Val};
 use crate::ir::scalar::ScalarOp;
 use crate::ir::{Scalar, Var};
-use crate::prims::Prim;
 use crate::prims::scan::{Scan, fresh_id};
+use crate::prims::{Const, Prim};
 use crate::transforms::scan::body_func;
 
 /// Names assigned (`name = ..`) anywhere in a loop body, in order.
@@ -134,36 +134,81 @@ impl Lower<'_> {
         let Some((start, end, reverse)) = self.range(&f.expr) else {
             return unit;
         };
+        let carries = self.carried(&[&f.body]);
+        let range = Range {
+            index,
+            start,
+            end,
+            reverse,
+        };
+        self.scan_over(
+            f.span(),
+            range,
+            &carries,
+            |lw| {
+                lw.block_with(&f.body, false);
+                Val::Tuple(Vec::new())
+            },
+            |_, n| (n == 0).then(Vec::new),
+        );
+        unit
+    }
+
+    /// The tensors bound outside that `blocks` assign: a loop's carries.
+    fn carried(&self, blocks: &[&syn::Block]) -> Vec<(String, Var)> {
         let mut names = Assigned(Vec::new());
-        names.visit_block(&f.body);
-        let carries: Vec<(String, Var)> = names
+        for b in blocks {
+            names.visit_block(b);
+        }
+        names
             .0
             .into_iter()
             .filter_map(|n| match self.lookup(&n) {
                 Some(Val::Tensor(v)) => Some((n, v)),
                 _ => None,
             })
-            .collect();
-        // The body, lowered once into its own equation list.
+            .collect()
+    }
+
+    /// Lowers `body` once as the body of a scan over `range`, carrying the
+    /// tensors bound to `carries` (rebound to the scan's results afterwards)
+    /// and, as extra carries, the tensors of the body's value, whose initial
+    /// values `inits` gives from their count. Returns the body's value (for
+    /// its structure) and the extra carries' results. What the body reads
+    /// from outside becomes the scan's constants.
+    fn scan_over(
+        &mut self,
+        span: Span,
+        range: Range,
+        carries: &[(String, Var)],
+        body: impl FnOnce(&mut Self) -> Val,
+        inits: impl FnOnce(&mut Self, usize) -> Option<Vec<Var>>,
+    ) -> Option<(Val, Vec<Var>)> {
         let saved = std::mem::take(&mut self.b.eqns);
         let params: Vec<Var> = carries.iter().map(|_| self.b.fresh()).collect();
         let mut scope = HashMap::new();
+        let index = &range.index;
         scope.insert(index.to_string(), Val::Scalar(Scalar::expr(quote!(#index))));
         for ((n, _), p) in carries.iter().zip(&params) {
             scope.insert(n.clone(), Val::Tensor(*p));
         }
         self.scopes.push(scope);
-        self.block_with(&f.body, false);
+        let value = body(self);
         let loop_scope = self.scopes.pop().unwrap_or_default();
         let eqns = std::mem::replace(&mut self.b.eqns, saved);
+        let extra_outs = flatten(&value)?;
+        let extra = inits(self, extra_outs.len())?;
         let mut outs = Vec::new();
-        for (n, _) in &carries {
+        for (n, _) in carries {
             match loop_scope.get(n) {
                 Some(Val::Tensor(v)) => outs.push(*v),
-                _ => return unit,
+                _ => return None,
             }
         }
-        // What the body reads from outside becomes its constants.
+        outs.extend(&extra_outs);
+        // The extra carries' previous values are not read by the body.
+        let mut params = params;
+        params.extend(extra.iter().map(|_| self.b.fresh()));
         let defined: std::collections::HashSet<Var> = eqns
             .iter()
             .map(|e| e.out)
@@ -180,14 +225,15 @@ impl Lower<'_> {
         let outs = outs.iter().map(|o| *rename.get(o).unwrap_or(o)).collect();
         let mut all_params = params.clone();
         all_params.extend(consts.iter().map(|c| rename[c]));
-        let body = body_func(&index, &all_params, eqns, outs, self.b.next_var);
+        let n_carry = carries.len() + extra.len();
+        let body = body_func(&range.index, &all_params, eqns, outs, self.b.next_var);
         let scan = Scan {
             id: fresh_id(),
-            start,
-            end,
-            index,
-            reverse,
-            n_carry: carries.len(),
+            start: range.start,
+            end: range.end,
+            index: range.index,
+            reverse: range.reverse,
+            n_carry,
             n_const: consts.len(),
             n_xs: 0,
             body,
@@ -195,17 +241,183 @@ impl Lower<'_> {
             lin: None,
         };
         let mut ins: Vec<Var> = carries.iter().map(|(_, v)| *v).collect();
+        ins.extend(&extra);
         ins.extend(&consts);
-        let tok = self.emit_var(f.span(), Prim::Scan(Rc::new(scan)), &ins);
-        for (k, (n, _)) in carries.iter().enumerate() {
-            let v = self.emit_var(f.span(), Prim::Proj(k), &[tok]);
-            for scope in self.scopes.iter_mut().rev() {
-                if let Some(slot) = scope.get_mut(n) {
-                    *slot = Val::Tensor(v);
-                    break;
-                }
+        let tok = self.emit_var(span, Prim::Scan(Rc::new(scan)), &ins);
+        let results: Vec<Var> = (0..n_carry)
+            .map(|k| self.emit_var(span, Prim::Proj(k), &[tok]))
+            .collect();
+        for ((n, _), v) in carries.iter().zip(&results) {
+            self.rebind(n, Val::Tensor(*v));
+        }
+        Some((value, results[carries.len()..].to_vec()))
+    }
+
+    fn rebind(&mut self, name: &str, v: Val) {
+        for scope in self.scopes.iter_mut().rev() {
+            if let Some(slot) = scope.get_mut(name) {
+                *slot = v;
+                break;
             }
         }
-        unit
+    }
+
+    /// `if c { .. } else { .. }` on a scalar condition: each branch is a scan
+    /// that runs once or not at all (trip count `c as usize`, then
+    /// `!c as usize`), chained, so exactly one branch runs and every
+    /// transform applies the scan's rules. The branches' value (a tensor or
+    /// a tuple of tensors) is an extra carry.
+    pub(super) fn if_expr(&mut self, e: &syn::ExprIf) -> Val {
+        let Some(cond) = self.condition(&e.cond) else {
+            return Val::Error;
+        };
+        let else_block = e.else_branch.as_ref().map(|(_, b)| &**b);
+        let mut blocks = vec![&e.then_branch];
+        let else_wrapped;
+        if let Some(b) = else_block {
+            else_wrapped = syn::Block {
+                brace_token: Default::default(),
+                stmts: vec![syn::Stmt::Expr(b.clone(), None)],
+            };
+            blocks.push(&else_wrapped);
+        }
+        let carries = self.carried(&blocks);
+        let c = cond.tokens();
+        let guard = |taken: bool| Range {
+            index: format_ident!("__branch", span = Span::mixed_site()),
+            start: Scalar::Int(0),
+            end: if taken {
+                Scalar::expr(quote!(((#c) as usize)))
+            } else {
+                Scalar::expr(quote!(((!(#c)) as usize)))
+            },
+            reverse: false,
+        };
+        let then = &e.then_branch;
+        let got = self.scan_over(
+            e.if_token.span,
+            guard(true),
+            &carries,
+            |lw| lw.branch(then),
+            |lw, n| {
+                let p = lw.placeholder();
+                Some(vec![p; n])
+            },
+        );
+        let Some((shape, then_vals)) = got else {
+            return Val::Error;
+        };
+        let vals = match else_block {
+            Some(eb) => {
+                // The carries as the then branch left them.
+                let carries_now: Vec<(String, Var)> = carries
+                    .iter()
+                    .filter_map(|(n, _)| match self.lookup(n) {
+                        Some(Val::Tensor(v)) => Some((n.clone(), v)),
+                        _ => None,
+                    })
+                    .collect();
+                let n = then_vals.len();
+                let got = self.scan_over(
+                    e.if_token.span,
+                    guard(false),
+                    &carries_now,
+                    |lw| match eb {
+                        Expr::Block(b) if b.label.is_none() => lw.branch(&b.block),
+                        other => lw.expr(other),
+                    },
+                    |_, m| (m == n).then(|| then_vals.clone()),
+                );
+                match got {
+                    Some((_, v)) => v,
+                    None => {
+                        return self.err_node(
+                            eb,
+                            "both branches of an `if` must have the same kind of value (a tensor, a tuple of tensors, or nothing)",
+                        );
+                    }
+                }
+            }
+            None if then_vals.is_empty() => then_vals,
+            None => {
+                return self.err_node(e, "an `if` without `else` cannot have a value");
+            }
+        };
+        rebuild(&shape, &mut vals.into_iter())
+    }
+
+    /// A branch's value: its tail expression, or nothing (unit) when it
+    /// ends with a statement.
+    fn branch(&mut self, block: &syn::Block) -> Val {
+        match block.stmts.last() {
+            Some(syn::Stmt::Expr(_, None)) => self.block(block),
+            _ => {
+                self.block_with(block, false);
+                Val::Tuple(Vec::new())
+            }
+        }
+    }
+
+    /// A scalar boolean condition (comparisons and `&& || !` of scalars).
+    fn condition(&mut self, e: &Expr) -> Option<Scalar> {
+        match self.expr(e) {
+            Val::Scalar(s) => Some(s),
+            Val::Error => None,
+            _ => {
+                self.err_node(
+                    e,
+                    "an `if` condition must be a scalar (parameters, loop indices); for a choice per element use `where_`",
+                );
+                None
+            }
+        }
+    }
+
+    /// Some tensor var to shape an unused carry's initial value.
+    fn placeholder(&mut self) -> Var {
+        let any = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.values())
+            .find_map(|v| match v {
+                Val::Tensor(t) => Some(*t),
+                _ => None,
+            });
+        match any {
+            Some(t) => self.b.emit(Prim::Const(Const::ZerosLike), &[t], 0),
+            None => self.b.fresh(),
+        }
+    }
+}
+
+/// Where a loop runs.
+struct Range {
+    index: syn::Ident,
+    start: Scalar,
+    end: Scalar,
+    reverse: bool,
+}
+
+/// The tensors of a value (a tensor, a tuple of tensors, or unit).
+fn flatten(v: &Val) -> Option<Vec<Var>> {
+    match v {
+        Val::Tensor(t) => Some(vec![*t]),
+        Val::Tuple(vs) => {
+            let mut out = Vec::new();
+            for v in vs {
+                out.extend(flatten(v)?);
+            }
+            Some(out)
+        }
+        Val::Scalar(_) | Val::Error => None,
+    }
+}
+
+/// `shape` with its tensors replaced, in order, by `vars`.
+fn rebuild(shape: &Val, vars: &mut impl Iterator<Item = Var>) -> Val {
+    match shape {
+        Val::Tensor(_) => vars.next().map_or(Val::Error, Val::Tensor),
+        Val::Tuple(vs) => Val::Tuple(vs.iter().map(|v| rebuild(v, vars)).collect()),
+        other => other.clone(),
     }
 }

@@ -348,9 +348,9 @@ impl Lower<'_> {
                         None => self.err_node(&r, "`return` needs a value"),
                     });
                 }
-                Stmt::Expr(e @ (Expr::Assign(_) | Expr::ForLoop(_)), _) => {
+                Stmt::Expr(e @ (Expr::Assign(_) | Expr::ForLoop(_) | Expr::If(_)), semi) => {
                     let v = self.expr(e);
-                    if last {
+                    if last && semi.is_none() {
                         tail = Some(v);
                     }
                 }
@@ -487,6 +487,14 @@ impl Lower<'_> {
                 }
                 None => Val::Error,
             },
+            Expr::Unary(u) if matches!(u.op, UnOp::Not(_)) => match self.expr(&u.expr) {
+                Val::Scalar(s) => {
+                    let s = s.tokens();
+                    Val::Scalar(Scalar::expr(quote!((!(#s)))))
+                }
+                Val::Error => Val::Error,
+                _ => self.err_node(&u, "`!` applies to scalar conditions only"),
+            },
             Expr::Unary(u) => match u.op {
                 UnOp::Neg(_) => match self.expr(&u.expr) {
                     Val::Tensor(v) => self.emit(u.span(), Prim::Unary(Unary::Neg), &[v]),
@@ -501,6 +509,7 @@ impl Lower<'_> {
             Expr::Call(c) => self.call(c),
             Expr::Assign(a) => self.assign(a),
             Expr::ForLoop(f) => self.for_loop(f),
+            Expr::If(i) => self.if_expr(i),
             Expr::Return(r) => self.err_node(&r, "`return` is only supported as the last statement"),
             other => {
                 let what = expr_kind(other);
@@ -510,6 +519,19 @@ impl Lower<'_> {
     }
 
     fn binary(&mut self, bin: &syn::ExprBinary) -> Val {
+        if matches!(
+            bin.op,
+            BinOp::Lt(_)
+                | BinOp::Le(_)
+                | BinOp::Gt(_)
+                | BinOp::Ge(_)
+                | BinOp::Eq(_)
+                | BinOp::Ne(_)
+                | BinOp::And(_)
+                | BinOp::Or(_)
+        ) {
+            return self.comparison(bin);
+        }
         let op = match bin.op {
             BinOp::Add(_) => ScalarOp::Add,
             BinOp::Sub(_) => ScalarOp::Sub,
@@ -561,6 +583,28 @@ impl Lower<'_> {
                 self.emit(span, Prim::WithScalar(prim), &[x])
             }
             _ => self.err(span, "arithmetic on tuples is not supported"),
+        }
+    }
+}
+
+impl Lower<'_> {
+    /// Comparisons and `&&`/`||` of scalars: scalar (boolean) expressions,
+    /// for `if` conditions. On tensors they are errors.
+    fn comparison(&mut self, bin: &syn::ExprBinary) -> Val {
+        let (l, r) = (self.expr(&bin.left), self.expr(&bin.right));
+        match (l, r) {
+            (Val::Scalar(a), Val::Scalar(b)) => {
+                let (a, op, b) = (a.tokens(), &bin.op, b.tokens());
+                Val::Scalar(Scalar::expr(quote!(((#a) #op (#b)))))
+            }
+            (Val::Error, _) | (_, Val::Error) => Val::Error,
+            _ => self.err_node(
+                &bin.op,
+                format!(
+                    "`{}` compares scalars only; for tensors use the masks `gt lt ge le` with `where_`",
+                    bin.op.to_token_stream()
+                ),
+            ),
         }
     }
 }

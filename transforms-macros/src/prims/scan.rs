@@ -123,6 +123,12 @@ impl Scan {
             quote!(((#start)..(#end)).enumerate())
         };
         let (new_c, new_y) = next.split_at(nc);
+        let checks: Vec<TokenStream> = carries
+            .iter()
+            .zip(new_c)
+            .enumerate()
+            .map(|(k, (c, n))| quote!(#rt::ops::check_carry(&#c, &#n, #k);))
+            .collect();
         let finish_ys = if self.reverse {
             quote!(#(#ys.reverse();)*)
         } else {
@@ -146,6 +152,7 @@ impl Scan {
                 #slices
                 #body
                 let (#(#next,)*) = (#(#outs,)*);
+                #(#checks)*
                 #(#carries = #new_c;)*
                 #(#ys.push(#new_y);)*
             }

@@ -27,7 +27,7 @@ pub use reduce::{mean, mean_t, sum, sum_t};
 pub use shape_ops::{
     flatten_like, movedim, reshape, reshape_like, squeeze, t, transpose, unflatten_like, unsqueeze,
 };
-pub use stacks::{stack_all, stack_index};
+pub use stacks::{check_carry, stack_all, stack_index};
 pub use unary::{
     add_scalar, cos, exp, heaviside, ln, mul_scalar, neg, powf, recip, relu, sigmoid, sin, sqrt,
     square, tanh,

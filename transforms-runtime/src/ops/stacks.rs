@@ -1,7 +1,7 @@
 //! Stacks of per-iteration values, as loops (`scan`) build and read them: a
 //! stack is a tensor `[n] ++ slice shape`.
 
-use ndarray::Axis;
+use ndarray::{Axis, IxDyn};
 
 use crate::float::Float;
 use crate::shape::fail;
@@ -23,11 +23,110 @@ pub fn stack_index<T: Float>(stack: &Tensor<T>, it: usize) -> Tensor<T> {
     }
 }
 
-/// The per-iteration values stacked along a new leading dim (shape `[0]`
-/// for no iterations: such a stack is never read).
-pub fn stack_all<T: Float>(slices: &[Tensor<T>]) -> Tensor<T> {
-    if slices.is_empty() {
-        return Tensor::from_parts(vec![0], Vec::new());
+/// The shape every slice broadcasts to (numpy rules), if there is one.
+fn common_shape(shapes: &[&[usize]]) -> Option<Vec<usize>> {
+    let n = shapes.iter().map(|s| s.len()).max()?;
+    let mut out = vec![1; n];
+    for s in shapes {
+        for (i, &d) in s.iter().enumerate() {
+            let o = &mut out[n - s.len() + i];
+            if *o == 1 {
+                *o = d;
+            } else if d != 1 && d != *o {
+                return None;
+            }
+        }
     }
-    Tensor::stack(slices, 0)
+    Some(out)
+}
+
+fn expanded<T: Float>(t: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
+    if t.shape() == shape {
+        return t.clone();
+    }
+    match t.data.broadcast(IxDyn(shape)) {
+        Some(view) => Tensor {
+            data: view.to_owned().into_shared(),
+        },
+        None => fail!("scan", [t.shape(), shape], "cannot broadcast a slice"),
+    }
+}
+
+/// The per-iteration values stacked along a new leading dim (shape `[0]`
+/// for no iterations: such a stack is never read). Slices may differ in
+/// shape only where a loop makes that safe, because a stack is read back
+/// slice by slice by a loop with the same trip counts:
+/// - a value that starts with a size-1 batch dim and then grows (a carry
+///   that becomes batched) is broadcast to the common shape;
+/// - stacks of an inner loop (empty, or of a trip count that varies between
+///   outer iterations) are zero-padded along their leading dim; padding is
+///   never read.
+pub fn stack_all<T: Float>(slices: &[Tensor<T>]) -> Tensor<T> {
+    let Some(first) = slices.first() else {
+        return Tensor::from_parts(vec![0], Vec::new());
+    };
+    if slices.iter().all(|s| s.shape() == first.shape()) {
+        return Tensor::stack(slices, 0);
+    }
+    let empty = |s: &Tensor<T>| s.shape() == [0];
+    let shapes: Vec<&[usize]> = slices
+        .iter()
+        .filter(|s| !empty(s))
+        .map(|s| s.shape())
+        .collect();
+    let Some(reference) = shapes.first().copied() else {
+        return Tensor::stack(slices, 0);
+    };
+    if let Some(common) = common_shape(&shapes) {
+        let full: Vec<Tensor<T>> = slices
+            .iter()
+            .map(|s| {
+                if empty(s) {
+                    Tensor::zeros(&common)
+                } else {
+                    expanded(s, &common)
+                }
+            })
+            .collect();
+        return Tensor::stack(&full, 0);
+    }
+    let rest = &reference[1..];
+    if let Some(bad) = shapes.iter().find(|s| s.is_empty() || &s[1..] != rest) {
+        fail!(
+            "scan",
+            [reference, *bad],
+            "a value in a loop changes shape between iterations"
+        );
+    }
+    let longest = shapes.iter().map(|s| s[0]).max().unwrap_or(0);
+    let inner: usize = rest.iter().product();
+    let mut target = vec![longest];
+    target.extend_from_slice(rest);
+    let full: Vec<Tensor<T>> = slices
+        .iter()
+        .map(|s| {
+            let mut data = if empty(s) {
+                Vec::new()
+            } else {
+                s.as_slice().to_vec()
+            };
+            data.resize(longest * inner, T::zero());
+            Tensor::from_parts(target.clone(), data)
+        })
+        .collect();
+    Tensor::stack(&full, 0)
+}
+
+/// Checks that loop carry `k` keeps its shape, up to size-1 dims (batch
+/// dims of values that are the same for every batch element).
+pub fn check_carry<T: Float>(old: &Tensor<T>, new: &Tensor<T>, k: usize) {
+    let (o, n) = (old.shape(), new.shape());
+    let same = o.len() == n.len() && o.iter().zip(n).all(|(a, b)| a == b || *a == 1 || *b == 1);
+    if !same {
+        fail!(
+            "scan",
+            [o, n],
+            "loop value {k} changes shape from one iteration to the next; a loop must keep the shape of every tensor it assigns"
+        );
+    }
 }
