@@ -74,12 +74,16 @@
 //! variable, so `touch` the source file or `cargo clean -p <crate>` first).
 
 pub use transforms_macros::{grad, hessian, jacfwd, jacrev, jvp, vjp, vmap};
-pub use transforms_runtime::{Error, Float, Tensor, linear, matmul};
+pub use transforms_runtime::{
+    CmpRhs, Error, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
+};
 
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
 pub mod prelude {
     pub use transforms_macros::{grad, hessian, jacfwd, jacrev, jvp, vjp, vmap};
-    pub use transforms_runtime::{Float, Tensor, linear, matmul};
+    pub use transforms_runtime::{
+        Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
+    };
 }
 
 /// The runtime items generated code calls. Not part of the public API.

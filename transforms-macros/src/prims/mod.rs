@@ -9,19 +9,23 @@
 //! dims by a shape input, a mask saying which batch dims to keep.
 
 mod binary;
+mod concat;
 mod constant;
 mod diag;
 mod layout;
 mod matmul;
 mod reduce;
+mod select;
 mod unary;
 
 pub use binary::Binary;
+pub use concat::Concat;
 pub use constant::Const;
 pub use diag::Diag;
 pub use layout::{Layout, Relayout};
 pub use matmul::Matmul;
 pub use reduce::{Reduce, ReduceOp};
+pub use select::elem as where_elem;
 pub use unary::{Unary, WithScalar};
 
 use proc_macro2::TokenStream;
@@ -49,15 +53,27 @@ pub enum Prim {
     Const(Const),
     /// Structured Jacobian seeds and their products.
     Diag(Diag),
+    /// `where_(c, a, b)`: broadcasting select by a 0/1 condition.
+    Where,
+    /// Concatenation along a dim and its adjoint.
+    Concat(Concat),
 }
 
 /// Context handed to a JVP rule.
 pub struct Jvp<'a> {
     pub b: &'a mut Builder,
     pub eqn: &'a Eqn,
+    /// Linear vars the rule made whose shape is not the output's, each with
+    /// a primal var of its shape (its witness for transposition).
+    pub shaped: Vec<(Var, Var)>,
 }
 
 impl Jvp<'_> {
+    /// Records that the linear var `v` has the shape of the primal var `like`.
+    pub fn shaped_like(&mut self, v: Var, like: Var) {
+        self.shaped.push((v, like));
+    }
+
     pub fn emit(&mut self, prim: Prim, ins: &[Var]) -> Var {
         self.b.emit(prim, ins, self.eqn.nb)
     }
@@ -127,6 +143,8 @@ impl Prim {
             Prim::Reduce(r) => r.arity(),
             Prim::Const(_) => 1,
             Prim::Diag(d) => d.arity(),
+            Prim::Where => 3,
+            Prim::Concat(c) => c.arity(),
         }
     }
 
@@ -142,14 +160,17 @@ impl Prim {
             Prim::Relayout(p) => p.name().to_string(),
             Prim::Const(p) => p.name().to_string(),
             Prim::Diag(p) => p.name(),
+            Prim::Where => "where".to_string(),
+            Prim::Concat(p) => p.name(),
         }
     }
 
     /// Elementwise primitives (fusable into one pass).
     pub fn is_elementwise(&self) -> bool {
         match self {
-            Prim::Unary(_) | Prim::WithScalar(_) | Prim::Binary(_) => true,
-            Prim::Matmul(_)
+            Prim::Unary(_) | Prim::WithScalar(_) | Prim::Binary(_) | Prim::Where => true,
+            Prim::Concat(_)
+            | Prim::Matmul(_)
             | Prim::Reduce(_)
             | Prim::Layout(_)
             | Prim::Relayout(_)
@@ -170,6 +191,8 @@ impl Prim {
             Prim::Relayout(p) => p.jvp(cx, tans),
             Prim::Const(_) => None,
             Prim::Diag(p) => p.jvp(cx, tans),
+            Prim::Where => select::jvp(cx, tans),
+            Prim::Concat(p) => p.jvp(cx, tans),
         }
     }
 
@@ -186,6 +209,8 @@ impl Prim {
             Prim::Relayout(p) => p.transpose(cx, ct),
             Prim::Const(p) => Err(format!("`{}` is not linear", p.name())),
             Prim::Diag(p) => p.transpose(cx, ct),
+            Prim::Where => select::transpose(cx, ct),
+            Prim::Concat(p) => p.transpose(cx, ct),
         }
     }
 
@@ -203,6 +228,8 @@ impl Prim {
             Prim::Relayout(p) => p.call(rt, args, nb),
             Prim::Const(p) => p.call(rt, args, nb),
             Prim::Diag(p) => p.call(rt, args, nb, false),
+            Prim::Where => select::call(rt, args, nb),
+            Prim::Concat(p) => p.call(rt, args, nb),
         }
     }
 
@@ -218,7 +245,9 @@ impl Prim {
             | Prim::Reduce(_)
             | Prim::Layout(_)
             | Prim::Relayout(_)
-            | Prim::Const(_) => None,
+            | Prim::Const(_)
+            | Prim::Where
+            | Prim::Concat(_) => None,
         }
     }
 
@@ -248,7 +277,9 @@ impl Prim {
             | Prim::Binary(_)
             | Prim::Reduce(_)
             | Prim::Layout(_)
-            | Prim::Const(_) => self.clone(),
+            | Prim::Const(_)
+            | Prim::Where
+            | Prim::Concat(_) => self.clone(),
         }
     }
 

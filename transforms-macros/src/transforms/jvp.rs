@@ -39,11 +39,22 @@ pub fn jvp_eqns(b: &mut Builder, eqns: &[Eqn], st: &mut Tangents, emit_primal: b
         }
         b.span = eqn.span;
         let first_new = b.eqns.len();
-        let out_t = eqn.prim.jvp(&mut Jvp { b, eqn }, &tans);
+        let mut cx = Jvp {
+            b,
+            eqn,
+            shaped: Vec::new(),
+        };
+        let out_t = eqn.prim.jvp(&mut cx, &tans);
+        let shaped = cx.shaped;
         for new in &b.eqns[first_new..] {
             if new.ins.iter().any(|v| st.linear.contains(v)) {
                 st.linear.insert(new.out);
                 st.witness.insert(new.out, eqn.out);
+            }
+        }
+        for (v, like) in shaped {
+            if st.linear.contains(&v) {
+                st.witness.insert(v, like);
             }
         }
         if let Some(t) = out_t {
