@@ -168,7 +168,7 @@ impl Lower<'_> {
         match inner {
             Expr::Array(arr) => Some(arr),
             other => {
-                self.err(other.span(), msg);
+                self.err_node(other, msg);
                 None
             }
         }
