@@ -22,9 +22,10 @@ mod body {
     #[vmap(hessian(argnums = 1), in_dims = (0, None), name = f_vmap_of_hess)]
     pub fn f(x: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> {
         let h = w.matmul(x);
-        let c = cat(&[&h, x], 0);
         let ws = w.sum_dim(1);
-        let other = cat(&[&ws, &ws.index_select(0, &[0, 0, 1])], -1);
+        // Batched and unbatched parts (under vmap over x).
+        let c = cat(&[&h, x, &ws.narrow(0, 2, 1)], 0);
+        let other = cat(&[&ws, &ws.index_select(0, &[0, 0, 1, 3])], -1);
         let m = maximum(&c, &other) + minimum(&c, &(other * 0.5));
         let s = where_(&x.gt(0.0), &x.exp(), &w.max_dim(0));
         let y = stack(&[&s, &x.clamp(-0.5, 0.5), &h.narrow(0, 1, 3)], 0);
