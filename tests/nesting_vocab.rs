@@ -85,3 +85,26 @@ fn nestings_through_the_new_vocabulary() {
         1e-12,
     );
 }
+
+mod single {
+    use transforms::prelude::*;
+
+    #[grad]
+    #[vmap(grad, name = g_batch)]
+    pub fn g(x: &Tensor) -> Tensor {
+        x.exp2().sum() + x.clamp(-10.0, 10.0).max_dim(0) * 0.0
+    }
+}
+
+#[test]
+fn f32_bodies_work_too() {
+    let x = transforms::Tensor::<f32>::from_shape_vec(&[3], vec![0.0, 1.0, -2.0]).unwrap();
+    let want = [1.0f32, 2.0, 0.25].map(|v| v * std::f32::consts::LN_2);
+    let g = single::g_grad(&x).to_vec();
+    assert!(
+        g.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6),
+        "{g:?}"
+    );
+    let xs = transforms::Tensor::stack(&[x.clone(), x], 0);
+    assert_eq!(single::g_batch(&xs).shape(), &[2, 3]);
+}
