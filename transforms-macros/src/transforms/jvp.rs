@@ -8,7 +8,8 @@ use crate::prims::{Const, Jvp, Prim};
 
 /// State of a JVP pass: tangents of vars (absent = symbolic zero), the set
 /// of linear vars and, for each linear var, its witness: a primal var of the
-/// same shape (every linear var a JVP rule makes has its output's shape).
+/// same shape (a linear var a JVP rule makes has its output's shape unless
+/// the rule names another primal with `Jvp::shaped_like`).
 #[derive(Default)]
 pub struct Tangents {
     pub tan: HashMap<Var, Var>,
