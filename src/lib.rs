@@ -102,9 +102,19 @@
 //!   scalars or integers (constants); a `Tensor` or a (nested) tuple of
 //!   `Tensor`s as the return type;
 //! * `linear(x, w, b)` (= x @ wᵀ + b) and `matmul(a, b)` (torch.matmul);
-//! * methods `tanh exp ln sin cos sqrt sigmoid relu square neg recip powf(c)
-//!   sum() sum_dim(d) mean() mean_dim(d) t() transpose(a, b) reshape(&[..])
-//!   unsqueeze(d) matmul(&b) clone()`;
+//! * methods `tanh exp exp2 ln log1p sin cos sqrt sigmoid relu abs square neg
+//!   recip powf(c) clamp(lo, hi) sum() sum_dim(d) mean() mean_dim(d)
+//!   softmax(d) log_softmax(d) logsumexp(d) norm() max_dim(d) t()
+//!   transpose(a, b) reshape(&[..]) unsqueeze(d) narrow(d, start, len)
+//!   index_select(d, &[..]) matmul(&b) clone()`;
+//! * comparison masks `a.gt(&b) a.lt(&b) a.ge(&b) a.le(&b)` (a tensor, which
+//!   broadcasts, or a scalar on the right), giving a 0/1 tensor of the
+//!   element type with zero derivative, and the free functions
+//!   `maximum(&a, &b)`, `minimum(&a, &b)` (broadcasting like `+`),
+//!   `where_(&cond, &a, &b)` (`a` where `cond != 0`, else `b`; all three
+//!   broadcast), `cat(&[a, b, ..], d)` and `stack(&[a, b, ..], d)` (an array
+//!   literal of tensors that agree in shape except along `d`; for `stack`
+//!   equal shapes);
 //! * `+ - * /` between tensors (numpy broadcasting) and with scalars of the
 //!   element type on either side, unary `-`;
 //! * `let` bindings, shadowing, blocks, parentheses, a tail expression or a
@@ -112,6 +122,31 @@
 //!
 //! Anything else is a compile error at its span naming the construct. Shape
 //! errors at run time panic with a message naming the op and the shapes.
+//!
+//! Dims follow torch: negative dims count from the end; `clamp` takes scalar
+//! bounds; `narrow(d, start, len)` takes a negative `start` from the end;
+//! `index_select(d, &[i0, i1, ..])` takes an array literal of non-negative
+//! integer expressions (repeats allowed); `norm()` is the L2 norm of all
+//! elements (0-dim); `max_dim(d)` gives the values of the max along `d`,
+//! which is removed (torch.amax); `stack` is `cat` of `unsqueeze(d)`s, so
+//! its run-time errors name `cat`. `softmax`, `log_softmax` and `logsumexp`
+//! subtract the max along `d` first (a shift without derivative), so inputs
+//! like `1000.0` neither overflow nor lose their derivative.
+//!
+//! ### Derivatives at kinks and ties
+//! The conventions are those of torch.func / JAX:
+//! * `abs`: `sign(x)`, so 0 at `x = 0` (torch; JAX takes 1 there).
+//! * `maximum`, `minimum`: at ties `a == b` each input gets half (JAX).
+//! * `max_dim`: the derivative is shared equally among the maxima (torch's
+//!   `amax`, JAX's `max`).
+//! * `clamp(lo, hi)`: 1 for `lo <= x <= hi`, the bounds included (torch),
+//!   0 outside.
+//! * comparisons and the condition of `where_` carry no derivative; the
+//!   unselected branch of `where_` gets a zero cotangent and its tangent is
+//!   never read, so a NaN there does not leak through forward mode (JAX's
+//!   `select`).
+//! * `norm()` at `x = 0`: NaN, as `sqrt` there (JAX; torch gives 0).
+//! * `relu`: 0 at `x = 0` (torch and JAX).
 //!
 //! ## Reading the generated code
 //! Set `TRANSFORMS_DUMP=<dir>` while building: every generated function is
@@ -123,7 +158,9 @@ pub use transforms_macros::{
     differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, transform,
     value_and_grad, vjp, vmap,
 };
-pub use transforms_runtime::{Error, Float, Tensor, linear, matmul};
+pub use transforms_runtime::{
+    CmpRhs, Error, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
+};
 
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
 pub mod prelude {
@@ -131,7 +168,9 @@ pub mod prelude {
         differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, transform,
         value_and_grad, vjp, vmap,
     };
-    pub use transforms_runtime::{Float, Tensor, linear, matmul};
+    pub use transforms_runtime::{
+        Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
+    };
 }
 
 /// The runtime items generated code calls. Not part of the public API.

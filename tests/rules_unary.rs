@@ -7,69 +7,6 @@
 
 mod common;
 
-macro_rules! unary_case {
-    ($name:ident, $shape:expr, $positive:expr, |$x:ident| $body:expr) => {
-        mod $name {
-            use super::common::*;
-            use transforms::prelude::*;
-
-            #[jvp]
-            #[vjp]
-            #[vmap]
-            #[jacrev]
-            #[jacfwd]
-            #[hessian]
-            #[jacrev(jacrev)]
-            #[jacfwd(jacfwd)]
-            #[jacrev(jacfwd)]
-            fn f($x: &Tensor<f64>) -> Tensor<f64> {
-                $body
-            }
-
-            #[grad]
-            #[hessian]
-            #[jacrev(jacrev)]
-            #[jacfwd(jacfwd)]
-            fn s($x: &Tensor<f64>) -> Tensor<f64> {
-                ($body).sum()
-            }
-
-            #[test]
-            fn rules() {
-                let x = input(&$shape, 11, $positive);
-                Unary {
-                    f: &|x| f(x),
-                    jvp: &|x, t| f_jvp(x, t),
-                    vjp: &|x, ct| {
-                        let (y, pb) = f_vjp(x);
-                        (y, pb.call(ct))
-                    },
-                    vmap: &|x| f_vmap(x),
-                    jacrev: &|x| f_jacrev(x),
-                    jacfwd: &|x| f_jacfwd(x),
-                }
-                .check(&x, 500);
-                Second {
-                    s: &|x| s(x),
-                    grad: &|x| s_grad(x),
-                    hessian: &|x| s_hessian(x),
-                    jrjr: &|x| s_jacrev_jacrev(x),
-                    jfjf: &|x| s_jacfwd_jacfwd(x),
-                }
-                .check(&x);
-                SecondVec {
-                    jacrev: &|x| f_jacrev(x),
-                    hessian: &|x| f_hessian(x),
-                    jrjr: &|x| f_jacrev_jacrev(x),
-                    jfjf: &|x| f_jacfwd_jacfwd(x),
-                    jrjf: &|x| f_jacrev_jacfwd(x),
-                }
-                .check(&x);
-            }
-        }
-    };
-}
-
 unary_case!(neg, [3, 4], false, |x| x.neg());
 unary_case!(unary_minus, [5], false, |x| -x);
 unary_case!(exp, [3, 4], false, |x| x.exp());

@@ -4,6 +4,8 @@
 
 use transforms::Tensor;
 
+pub mod cases;
+
 pub type T64 = Tensor<f64>;
 
 /// A deterministic input; `positive` keeps it in (0.5, 2.5) for ln/sqrt/recip/powf.

@@ -73,7 +73,9 @@ impl Fused<'_> {
             Prim::Unary(u) => u.elem(rt, &args[0]),
             Prim::WithScalar(s) => s.elem(rt, &args[0]),
             Prim::Binary(b) => b.elem(rt, &args[0], &args[1]),
-            Prim::Matmul(_)
+            Prim::Where => crate::prims::where_elem(rt, &args),
+            Prim::Concat(_)
+            | Prim::Matmul(_)
             | Prim::Reduce(_)
             | Prim::Layout(_)
             | Prim::Relayout(_)

@@ -105,10 +105,9 @@ impl<'ast> Visit<'ast> for Callees<'_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if let Expr::Path(p) = &*c.func
             && p.qself.is_none()
-            && !(p
-                .path
-                .get_ident()
-                .is_some_and(|i| is_builtin_call(&i.to_string())))
+            && !(p.path.leading_colon.is_none()
+                && p.path.segments.len() == 1
+                && is_builtin_call(&p.path.segments[0].ident.to_string()))
             && self.state.resolved(&path_key(&p.path)).is_none()
             && self.state.get(&path_key(&p.path)).is_none()
             && !self.found.iter().any(|f| path_key(f) == path_key(&p.path))

@@ -33,6 +33,19 @@ fn energy() -> Func {
     })
 }
 
+fn vocabulary() -> Func {
+    lowered(parse_quote! {
+        fn vocab(x: &Tensor<f64>, w: &Tensor<f64>) -> Tensor<f64> {
+            let h = w.matmul(x);
+            let c = cat(&[&h, x], 0);
+            let m = maximum(&c, &(c.abs().exp2() * 0.5)) + minimum(&c, &c.log1p());
+            let s = where_(&x.gt(0.0), &x.clamp(-1.0, 1.0), &w.max_dim(-1).narrow(0, 1, 3));
+            let y = stack(&[&s, &x.le(&s)], -1).index_select(0, &[2, 0, 2]);
+            m.softmax(0).sum() + y.log_softmax(-1).sum() + y.logsumexp(0).sum() + w.norm()
+        }
+    })
+}
+
 #[track_caller]
 fn checked(f: Func) -> Func {
     verify::func(&f).unwrap_or_else(|e| panic!("{e}\n{}", print::func(&f)));
@@ -60,7 +73,7 @@ fn printer_is_stable() {
 
 #[test]
 fn every_transform_and_nesting_verifies() {
-    for f in [predict(), energy()] {
+    for f in [predict(), energy(), vocabulary()] {
         let first = checked(jvp::jvp(&f, &[0, 1]));
         let _ = checked(jac::jacrev(&f, &[0, 1], true).unwrap());
         let jf = checked(jac::jacfwd(&f, &[1], false).unwrap());
@@ -231,6 +244,11 @@ fn the_macro_never_panics() {
         "fn f(x: &Tensor) -> (Tensor, (Tensor, Tensor)) { (x.sum(), (x.exp(), x.sin())) }",
         "fn f(x: &Tensor) -> (Tensor, (Tensor, Tensor)) { (x.sum(), x.exp()) }",
         "fn f(x: &Tensor) -> ((Tensor,), Tensor) { ((x.sum(),), 1.0) }",
+        "fn f(x: &Tensor) -> Tensor { cat(x, 0) + stack(&[], x) + cat(&[x, 1.0], 0) + cat(&[x]) }",
+        "fn f(x: &Tensor) -> Tensor { x.index_select(0, x) + x.index_select(x, &[-1, x]) + x.narrow(0) }",
+        "fn f(x: &Tensor) -> Tensor { where_(x) + maximum(x, 1.0) + x.gt((x, x)) + x.clamp(x, 1.0) }",
+        "fn f(x: &Tensor) -> Tensor { x.softmax() + x.norm(0) + x.max_dim(x) + x.logsumexp(0, 1) }",
+        "fn f(x: &Tensor) -> Tensor { where_(&x.gt(x), x, x).softmax(-1).narrow(0, -1, 1) }",
     ];
     for kind in [
         Kind::Grad,

@@ -32,7 +32,23 @@ pub fn fused3<T: Float>(
     nb: usize,
     f: impl Fn(T, T, T) -> T,
 ) -> Tensor<T> {
-    const OP: &str = "fused elementwise";
+    ternary("fused elementwise", a, b, c, nb, f)
+}
+
+/// `torch.where(c != 0, a, b)` with broadcasting of all three.
+pub fn where_<T: Float>(c: &Tensor<T>, a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
+    ternary("where", c, a, b, nb, crate::elem::where_)
+}
+
+/// The broadcasting kernel of three operands.
+fn ternary<T: Float>(
+    op: &str,
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    c: &Tensor<T>,
+    nb: usize,
+    f: impl Fn(T, T, T) -> T,
+) -> Tensor<T> {
     let shapes: [&[usize]; 3] = [a.shape(), b.shape(), c.shape()];
     if shapes[0] == shapes[1] && shapes[1] == shapes[2] {
         let (x, y, z) = (a.as_slice(), b.as_slice(), c.as_slice());
@@ -45,12 +61,12 @@ pub fn fused3<T: Float>(
         return Tensor::from_parts(shapes[0].to_vec(), data);
     }
     let parts: Vec<(&[usize], &[usize])> =
-        shapes.iter().map(|s| split(OP, s, nb, &shapes)).collect();
+        shapes.iter().map(|s| split(op, s, nb, &shapes)).collect();
     let mut batch = parts[0].0.to_vec();
     let mut pe = parts[0].1.to_vec();
     for (bt, p) in &parts[1..] {
         let (Some(nbt), Some(np)) = (broadcast_left(&batch, bt), broadcast_right(&pe, p)) else {
-            fail!(OP, shapes, "shapes do not broadcast");
+            fail!(op, shapes, "shapes do not broadcast");
         };
         batch = nbt;
         pe = np;

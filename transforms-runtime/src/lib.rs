@@ -39,5 +39,5 @@ mod tensor_dims;
 
 pub use error::Error;
 pub use float::Float;
-pub use methods::{linear, matmul};
+pub use methods::{CmpRhs, cat, linear, matmul, maximum, minimum, stack, where_};
 pub use tensor::Tensor;

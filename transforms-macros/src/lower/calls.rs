@@ -1,4 +1,5 @@
-//! Lowering of method calls and of the free functions `linear` and `matmul`.
+//! Lowering of method calls and of the free functions `linear` and `matmul`
+//! (the rest of the vocabulary is in `extra.rs`).
 
 use proc_macro2::Span;
 use quote::{ToTokens, quote};
@@ -7,18 +8,25 @@ use syn::spanned::Spanned;
 
 use std::collections::HashMap;
 
-use super::{Lower, METHODS, Val, is_tensor};
+use super::{FUNCTIONS, Lower, METHODS, Val, is_tensor};
 use crate::ir::{Scalar, Var};
 use crate::prims::{Binary, Layout, Matmul, Prim, Reduce, ReduceOp, Unary, WithScalar};
 
 fn unary(name: &str) -> Option<Unary> {
     Unary::ALL
         .into_iter()
-        .find(|u| u.name() == name && *u != Unary::Heaviside)
+        .find(|u| u.name() == name && !u.is_internal())
 }
 
 impl Lower<'_> {
-    fn arity(&mut self, span: Span, name: &str, args: &[&Expr], n: usize, what: &str) -> bool {
+    pub(super) fn arity(
+        &mut self,
+        span: Span,
+        name: &str,
+        args: &[&Expr],
+        n: usize,
+        what: &str,
+    ) -> bool {
         if args.len() == n {
             return true;
         }
@@ -41,6 +49,9 @@ impl Lower<'_> {
                 return self.err(m.receiver.span(), "methods on tuples are not supported");
             }
         };
+        if let Some(v) = self.extra_method(m, &name, recv, &args) {
+            return v;
+        }
         if let Some(u) = unary(&name) {
             if !self.arity(span, &name, &args, 0, "no arguments") {
                 return Val::Error;
@@ -182,7 +193,7 @@ impl Lower<'_> {
         let Expr::Path(p) = &*c.func else {
             return self.err(
                 c.func.span(),
-                "only calls to `linear` and `matmul` are supported",
+                format!("only calls to named functions are supported: {FUNCTIONS}"),
             );
         };
         let name = p
@@ -199,7 +210,9 @@ impl Lower<'_> {
                     return Val::Error;
                 }
                 let ins: Vec<Option<Var>> = args.iter().map(|a| self.tensor(a)).collect();
-                let [Some(x), Some(w), Some(b)] = ins[..] else { return Val::Error };
+                let [Some(x), Some(w), Some(b)] = ins[..] else {
+                    return Val::Error;
+                };
                 let wt = self.emit_var(span, Prim::Layout(Layout::T), &[w]);
                 let xw = self.emit_var(span, Prim::Matmul(Matmul::Mm), &[x, wt]);
                 self.emit(span, Prim::Binary(Binary::Add), &[xw, b])
@@ -209,23 +222,30 @@ impl Lower<'_> {
                     return Val::Error;
                 }
                 let (a, b) = (self.tensor(args[0]), self.tensor(args[1]));
-                let (Some(a), Some(b)) = (a, b) else { return Val::Error };
+                let (Some(a), Some(b)) = (a, b) else {
+                    return Val::Error;
+                };
                 self.emit(span, Prim::Matmul(Matmul::Mm), &[a, b])
             }
-            _ => match self.defs.get(&name) {
-                Some(def) if p.path.get_ident().is_some() => {
-                    let def = def.clone();
-                    self.inline(&def, &name, &args, span)
+            other => {
+                if let Some(v) = self.extra_call(c, other, &args) {
+                    return v;
                 }
-                _ => self.err(
-                    p.span(),
-                    format!(
-                        "call to `{}` is not supported: a transformed function may call `linear`, \
-                         `matmul` and `#[differentiable]` functions (and tensor methods: {METHODS})",
-                        p.path.to_token_stream()
+                match self.defs.get(other) {
+                    Some(def) if p.path.get_ident().is_some() => {
+                        let def = def.clone();
+                        self.inline(&def, other, &args, span)
+                    }
+                    _ => self.err(
+                        p.span(),
+                        format!(
+                            "call to `{}` is not supported: a transformed function may call {FUNCTIONS}, \
+                             and `#[differentiable]` functions (and tensor methods: {METHODS})",
+                            p.path.to_token_stream()
+                        ),
                     ),
-                ),
-            },
+                }
+            }
         }
     }
 

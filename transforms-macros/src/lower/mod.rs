@@ -5,6 +5,7 @@
 //! errors so that every problem is reported at once.
 
 mod calls;
+mod extra;
 mod loops;
 
 use std::collections::HashMap;
@@ -21,12 +22,17 @@ use crate::ir::{Builder, Func, Param, ParamKind, Scalar, Tree, Var};
 use crate::prims::{Binary, Prim, Unary, WithScalar};
 
 const SUPPORTED: &str = "supported: `let` bindings, blocks, `return`, tensor methods, \
-`linear(x, w, b)`, `matmul(a, b)`, calls to `#[differentiable]` functions, `+ - * /` and unary \
-`-` on tensors and scalars, `for` loops over ranges assigning `let mut` tensors";
+`linear(x, w, b)`, `matmul(a, b)`, `maximum(a, b)`, `minimum(a, b)`, `where_(c, a, b)`, \
+`cat(&[..], d)`, `stack(&[..], d)`, calls to `#[differentiable]` functions, `+ - * /` and unary \
+`-` on tensors and scalars, `if`/`else` on scalars, `for` loops over ranges assigning `let mut` tensors";
 
-const METHODS: &str = "tanh, exp, ln, sin, cos, sqrt, sigmoid, relu, square, neg, recip, powf(c), \
-sum(), sum_dim(d), mean(), mean_dim(d), t(), transpose(a, b), reshape(&[..]), unsqueeze(d), \
-matmul(&b), clone()";
+const METHODS: &str = "tanh, exp, exp2, ln, log1p, sin, cos, sqrt, sigmoid, relu, abs, square, \
+neg, recip, powf(c), clamp(lo, hi), gt(b), lt(b), ge(b), le(b), sum(), sum_dim(d), mean(), \
+mean_dim(d), softmax(d), log_softmax(d), logsumexp(d), norm(), max_dim(d), t(), transpose(a, b), \
+reshape(&[..]), unsqueeze(d), narrow(d, start, len), index_select(d, &[..]), matmul(&b), clone()";
+
+const FUNCTIONS: &str = "`linear(x, w, b)`, `matmul(a, b)`, `maximum(a, b)`, `minimum(a, b)`, \
+`where_(cond, a, b)`, `cat(&[..], d)` and `stack(&[..], d)`";
 
 const SCALAR_TYPES: [&str; 14] = [
     "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128",
@@ -72,7 +78,9 @@ pub(crate) fn is_scalar(ty: &Type) -> bool {
 
 /// The free functions of the vocabulary (a call to any other function is
 /// a call to a `#[differentiable]` function).
-pub const BUILTIN_CALLS: &[&str] = &["linear", "matmul"];
+pub const BUILTIN_CALLS: &[&str] = &[
+    "linear", "matmul", "maximum", "minimum", "where_", "cat", "stack",
+];
 
 pub fn is_builtin_call(name: &str) -> bool {
     BUILTIN_CALLS.contains(&name)

@@ -3,8 +3,8 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{Cts, Jvp, Prim, Relayout, Transpose, Unary};
-use crate::ir::Var;
+use super::{Cts, Jvp, Prim, Relayout, Transpose, Unary, WithScalar};
+use crate::ir::{Scalar, Var};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Binary {
@@ -12,6 +12,14 @@ pub enum Binary {
     Sub,
     Mul,
     Div,
+    /// torch.maximum / torch.minimum (ties split the derivative 0.5 / 0.5, as JAX).
+    Maximum,
+    Minimum,
+    /// 1 where a > b, else 0 (and `<`, `>=`, `<=`); no derivative.
+    Gt,
+    Lt,
+    Ge,
+    Le,
 }
 
 impl Binary {
@@ -21,6 +29,12 @@ impl Binary {
             Binary::Sub => "sub",
             Binary::Mul => "mul",
             Binary::Div => "div",
+            Binary::Maximum => "maximum",
+            Binary::Minimum => "minimum",
+            Binary::Gt => "gt",
+            Binary::Lt => "lt",
+            Binary::Ge => "ge",
+            Binary::Le => "le",
         }
     }
 
@@ -60,6 +74,34 @@ impl Binary {
                 });
                 cx.add(da, db)
             }
+            Binary::Maximum | Binary::Minimum => {
+                // d max(a, b) = ta w(a, b) + tb w(b, a) with w(a, b) = (gt + ge) / 2:
+                // 1 where a wins, 0.5 at ties, 0 where it loses (`out`'s shape).
+                let weight = |cx: &mut Jvp, x: Var, y: Var| {
+                    let g = cx.emit(Prim::Binary(Binary::Gt), &[x, y]);
+                    let e = cx.emit(Prim::Binary(Binary::Ge), &[x, y]);
+                    let s = cx.emit(Prim::Binary(Binary::Add), &[g, e]);
+                    cx.emit(
+                        Prim::WithScalar(WithScalar::MulScalar(Scalar::float(0.5))),
+                        &[s],
+                    )
+                };
+                let (wa, wb) = if self == Binary::Maximum {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
+                let da = ta.map(|ta| {
+                    let w = weight(cx, wa, wb);
+                    cx.scale(ta, w)
+                });
+                let db = tb.map(|tb| {
+                    let w = weight(cx, wb, wa);
+                    cx.scale(tb, w)
+                });
+                cx.add(da, db)
+            }
+            Binary::Gt | Binary::Lt | Binary::Ge | Binary::Le => None,
         }
     }
 
@@ -96,6 +138,12 @@ impl Binary {
                 let q = cx.emit(Prim::Binary(Binary::Div), &[ct, b]);
                 cts[0] = Some(cx.unbroadcast(q, 0));
             }
+            Binary::Maximum
+            | Binary::Minimum
+            | Binary::Gt
+            | Binary::Lt
+            | Binary::Ge
+            | Binary::Le => return Err(format!("`{}` is not linear", self.name())),
         }
         Ok(cts)
     }

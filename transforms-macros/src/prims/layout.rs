@@ -18,6 +18,28 @@ pub enum Layout {
     Unsqueeze(Scalar),
     Squeeze(Scalar),
     Movedim(Scalar, Scalar),
+    /// torch.narrow(dim, start, len).
+    Narrow(Scalar, Scalar, Scalar),
+    /// torch.index_select(dim, indices) with literal indices.
+    IndexSelect(Scalar, Vec<Scalar>),
+}
+
+fn texts(s: &[Scalar]) -> String {
+    let t: Vec<String> = s.iter().map(Scalar::text).collect();
+    t.join(", ")
+}
+
+/// Index tokens as `usize` (literals stay unsuffixed).
+fn index_tokens(idx: &[Scalar]) -> Vec<TokenStream> {
+    idx.iter()
+        .map(|i| match i {
+            Scalar::Int(_) => i.tokens(),
+            other => {
+                let t = other.tokens();
+                quote!(((#t) as usize))
+            }
+        })
+        .collect()
 }
 
 impl Layout {
@@ -32,6 +54,8 @@ impl Layout {
             Layout::Unsqueeze(d) => format!("unsqueeze[{}]", d.text()),
             Layout::Squeeze(d) => format!("squeeze[{}]", d.text()),
             Layout::Movedim(s, d) => format!("movedim[{}, {}]", s.text(), d.text()),
+            Layout::Narrow(d, s, l) => format!("narrow[{}, {}, {}]", d.text(), s.text(), l.text()),
+            Layout::IndexSelect(d, i) => format!("index_select[{}; {}]", d.text(), texts(i)),
         }
     }
 
@@ -44,6 +68,16 @@ impl Layout {
             Layout::Reshape(_) => {
                 let w = cx.wit(0);
                 return cx.emit(Prim::Relayout(Relayout::ReshapeLike), &[ct, w]);
+            }
+            Layout::Narrow(d, s, l) => {
+                let w = cx.wit(0);
+                let pad = Relayout::PadLike(d.clone(), s.clone(), l.clone());
+                return cx.emit(Prim::Relayout(pad), &[ct, w]);
+            }
+            Layout::IndexSelect(d, i) => {
+                let w = cx.wit(0);
+                let add = Relayout::IndexAddLike(d.clone(), i.clone());
+                return cx.emit(Prim::Relayout(add), &[ct, w]);
             }
             Layout::Transpose(a, b) => Layout::Transpose(a.clone(), b.clone()),
             Layout::T => Layout::T,
@@ -82,6 +116,15 @@ impl Layout {
                 let (s, d) = (s.dim_tokens(), d.dim_tokens());
                 quote!(#rt::ops::movedim(#x, #s, #d, #nb))
             }
+            Layout::Narrow(d, s, l) => {
+                let (d, s) = (d.dim_tokens(), s.dim_tokens());
+                let l = index_tokens(std::slice::from_ref(l));
+                quote!(#rt::ops::narrow(#x, #d, #s, #(#l)*, #nb))
+            }
+            Layout::IndexSelect(d, i) => {
+                let (d, i) = (d.dim_tokens(), index_tokens(i));
+                quote!(#rt::ops::index_select(#x, #d, &[#(#i),*], #nb))
+            }
         }
     }
 }
@@ -106,6 +149,12 @@ pub enum Relayout {
     /// Identity on x, checking that x and like agree in per-example dim 0
     /// (the vmap batch-size check).
     AssertBatch,
+    /// Zeros of like's per-example shape with x at `start..` along `dim`
+    /// (the adjoint of `Narrow(dim, start, len)`).
+    PadLike(Scalar, Scalar, Scalar),
+    /// Zeros of like's per-example shape into which slice k of x along `dim`
+    /// is added at index k (the adjoint of `IndexSelect`).
+    IndexAddLike(Scalar, Vec<Scalar>),
 }
 
 impl Relayout {
@@ -119,6 +168,10 @@ impl Relayout {
             Relayout::SumToLike(k) => format!("sum_to_like[keep={k:#b}]"),
             Relayout::ExpandDim0Like => "expand_dim0_like".into(),
             Relayout::AssertBatch => "assert_batch".into(),
+            Relayout::PadLike(d, s, l) => {
+                format!("pad_like[{}, {}, {}]", d.text(), s.text(), l.text())
+            }
+            Relayout::IndexAddLike(d, i) => format!("index_add_like[{}; {}]", d.text(), texts(i)),
         }
     }
 
@@ -162,6 +215,14 @@ impl Relayout {
                 let w = cx.wit(0);
                 cx.emit(Prim::Relayout(Relayout::BroadcastLike), &[ct, w])
             }
+            Relayout::PadLike(d, s, l) => {
+                let narrow = Layout::Narrow(d.clone(), s.clone(), l.clone());
+                cx.emit(Prim::Layout(narrow), &[ct])
+            }
+            Relayout::IndexAddLike(d, i) => {
+                let select = Layout::IndexSelect(d.clone(), i.clone());
+                cx.emit(Prim::Layout(select), &[ct])
+            }
         };
         Ok(vec![Some(g), None])
     }
@@ -182,6 +243,14 @@ impl Relayout {
                 quote!(#rt::ops::#f(#x, #d, #like, #nb))
             }
             Relayout::SumToLike(k) => quote!(#rt::ops::sum_to_like(#x, #like, #nb, #k)),
+            Relayout::PadLike(d, s, _) => {
+                let (d, s) = (d.dim_tokens(), s.dim_tokens());
+                quote!(#rt::ops::pad_like(#x, #d, #s, #like, #nb))
+            }
+            Relayout::IndexAddLike(d, i) => {
+                let (d, i) = (d.dim_tokens(), index_tokens(i));
+                quote!(#rt::ops::index_add_like(#x, #d, &[#(#i),*], #like, #nb))
+            }
             Relayout::ReshapeLike
             | Relayout::BroadcastLike
             | Relayout::ExpandDim0Like

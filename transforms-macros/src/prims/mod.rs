@@ -9,21 +9,25 @@
 //! dims by a shape input, a mask saying which batch dims to keep.
 
 mod binary;
+mod concat;
 mod constant;
 mod diag;
 mod layout;
 mod matmul;
 mod reduce;
 pub mod scan;
+mod select;
 mod unary;
 
 pub use binary::Binary;
+pub use concat::Concat;
 pub use constant::Const;
 pub use diag::Diag;
 pub use layout::{Layout, Relayout};
 pub use matmul::Matmul;
 pub use reduce::{Reduce, ReduceOp};
 pub use scan::Scan;
+pub use select::elem as where_elem;
 pub use unary::{Unary, WithScalar};
 
 use std::rc::Rc;
@@ -57,15 +61,27 @@ pub enum Prim {
     Scan(Rc<Scan>),
     /// Result `k` of a scan.
     Proj(usize),
+    /// `where_(c, a, b)`: broadcasting select by a 0/1 condition.
+    Where,
+    /// Concatenation along a dim and its adjoint.
+    Concat(Concat),
 }
 
 /// Context handed to a JVP rule.
 pub struct Jvp<'a> {
     pub b: &'a mut Builder,
     pub eqn: &'a Eqn,
+    /// Linear vars the rule made whose shape is not the output's, each with
+    /// a primal var of its shape (its witness for transposition).
+    pub shaped: Vec<(Var, Var)>,
 }
 
 impl Jvp<'_> {
+    /// Records that the linear var `v` has the shape of the primal var `like`.
+    pub fn shaped_like(&mut self, v: Var, like: Var) {
+        self.shaped.push((v, like));
+    }
+
     pub fn emit(&mut self, prim: Prim, ins: &[Var]) -> Var {
         self.b.emit(prim, ins, self.eqn.nb)
     }
@@ -137,6 +153,8 @@ impl Prim {
             Prim::Diag(d) => d.arity(),
             Prim::Scan(s) => s.arity(),
             Prim::Proj(_) => 1,
+            Prim::Where => 3,
+            Prim::Concat(c) => c.arity(),
         }
     }
 
@@ -154,14 +172,17 @@ impl Prim {
             Prim::Diag(p) => p.name(),
             Prim::Scan(s) => s.name(),
             Prim::Proj(k) => format!("proj{k}"),
+            Prim::Where => "where".to_string(),
+            Prim::Concat(p) => p.name(),
         }
     }
 
     /// Elementwise primitives (fusable into one pass).
     pub fn is_elementwise(&self) -> bool {
         match self {
-            Prim::Unary(_) | Prim::WithScalar(_) | Prim::Binary(_) => true,
-            Prim::Matmul(_)
+            Prim::Unary(_) | Prim::WithScalar(_) | Prim::Binary(_) | Prim::Where => true,
+            Prim::Concat(_)
+            | Prim::Matmul(_)
             | Prim::Reduce(_)
             | Prim::Layout(_)
             | Prim::Relayout(_)
@@ -188,6 +209,8 @@ impl Prim {
             // `jvp_eqns`; a result's tangent is the tangent scan's result.
             Prim::Scan(_) => None,
             Prim::Proj(k) => crate::transforms::scan::proj_jvp(cx, *k, tans[0]),
+            Prim::Where => select::jvp(cx, tans),
+            Prim::Concat(p) => p.jvp(cx, tans),
         }
     }
 
@@ -208,6 +231,8 @@ impl Prim {
             Prim::Scan(_) | Prim::Proj(_) => {
                 Err("transforms: internal error: scan transposed one result at a time".into())
             }
+            Prim::Where => select::transpose(cx, ct),
+            Prim::Concat(p) => p.transpose(cx, ct),
         }
     }
 
@@ -230,6 +255,8 @@ impl Prim {
                 let (x, k) = (&args[0], syn::Index::from(*k));
                 quote::quote!(&(#x).#k)
             }
+            Prim::Where => select::call(rt, args, nb),
+            Prim::Concat(p) => p.call(rt, args, nb),
         }
     }
 
@@ -248,6 +275,7 @@ impl Prim {
             | Prim::Const(_)
             | Prim::Scan(_)
             | Prim::Proj(_) => None,
+            Prim::Where | Prim::Concat(_) => None,
         }
     }
 
@@ -280,6 +308,7 @@ impl Prim {
             | Prim::Const(_)
             | Prim::Scan(_)
             | Prim::Proj(_) => self.clone(),
+            Prim::Where | Prim::Concat(_) => self.clone(),
         }
     }
 

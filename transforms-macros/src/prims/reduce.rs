@@ -4,13 +4,19 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{Cts, Jvp, Prim, Transpose};
+use super::{Binary, Cts, Jvp, Layout, Prim, Transpose};
 use crate::ir::{Scalar, Var};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReduceOp {
     Sum,
     Mean,
+    /// The max along one dim (torch.amax; the derivative is shared equally
+    /// among ties); no transpose.
+    Max,
+    /// The max along one dim with non-finite values replaced by 0, carrying
+    /// no derivative: the stabilising shift of softmax and logsumexp.
+    MaxShift,
 }
 
 /// `op(x)` over `dim` (None: all per-example dims), or with `transposed`,
@@ -33,6 +39,8 @@ impl Reduce {
             (ReduceOp::Mean, false) => "mean",
             (ReduceOp::Sum, true) => "sum_t",
             (ReduceOp::Mean, true) => "mean_t",
+            (ReduceOp::Max, _) => "amax",
+            (ReduceOp::MaxShift, _) => "max_shift",
         }
     }
 
@@ -43,15 +51,44 @@ impl Reduce {
         }
     }
 
-    /// Linear in input 0.
+    /// Linear in input 0 (sums and means).
     pub fn jvp(&self, cx: &mut Jvp, tans: &[Option<Var>]) -> Option<Var> {
         let t = tans[0]?;
+        match self.op {
+            ReduceOp::Sum | ReduceOp::Mean => {}
+            ReduceOp::MaxShift => return None,
+            ReduceOp::Max => return self.max_jvp(cx, t),
+        }
         let mut ins = cx.eqn.ins.clone();
         ins[0] = t;
         Some(cx.emit(Prim::Reduce(self.clone()), &ins))
     }
 
+    /// `sum_dim(t * w, d)` with `w` the indicator of the maxima divided by
+    /// their count along `d`.
+    fn max_jvp(&self, cx: &mut Jvp, t: Var) -> Option<Var> {
+        let (x, y) = (cx.eqn.ins[0], cx.eqn.out);
+        let dim = self.dim.clone()?;
+        let yu = cx.emit(Prim::Layout(Layout::Unsqueeze(dim.clone())), &[y]);
+        let hit = cx.emit(Prim::Binary(Binary::Ge), &[x, yu]);
+        let sum = Reduce {
+            op: ReduceOp::Sum,
+            dim: Some(dim.clone()),
+            transposed: false,
+        };
+        let count = cx.emit(Prim::Reduce(sum.clone()), &[hit]);
+        let cu = cx.emit(Prim::Layout(Layout::Unsqueeze(dim)), &[count]);
+        let w = cx.emit(Prim::Binary(Binary::Div), &[hit, cu]);
+        let tw = cx.scale(t, w);
+        // `t * w` has the input's shape, not the output's.
+        cx.shaped_like(tw, x);
+        Some(cx.emit(Prim::Reduce(sum), &[tw]))
+    }
+
     pub fn transpose(&self, cx: &mut Transpose, ct: Var) -> Result<Cts, String> {
+        if matches!(self.op, ReduceOp::Max | ReduceOp::MaxShift) {
+            return Err(format!("`{}` is not linear", self.name()));
+        }
         cx.only_linear(0)?;
         let flipped = Reduce {
             transposed: !self.transposed,
@@ -78,6 +115,10 @@ impl Reduce {
             }
         };
         let x = &args[0];
+        if let ReduceOp::Max | ReduceOp::MaxShift = self.op {
+            let d = self.dim.as_ref().map_or(quote!(0), Scalar::dim_tokens);
+            return quote!(#rt::ops::#f(#x, #d, #nb));
+        }
         if self.transposed {
             let like = &args[1];
             quote!(#rt::ops::#f(#x, #dim, #like, #nb))

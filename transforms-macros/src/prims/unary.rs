@@ -22,10 +22,17 @@ pub enum Unary {
     Recip,
     /// 1 where x > 0, else 0 (the derivative of relu).
     Heaviside,
+    Abs,
+    Exp2,
+    Log1p,
+    /// -1, 0 or 1 by the sign of x (the derivative of abs, torch's choice at 0).
+    Sign,
+    /// 1 where x != 0, else 0 (the mask of a `where_` condition).
+    NonZero,
 }
 
 impl Unary {
-    pub const ALL: [Unary; 12] = [
+    pub const ALL: [Unary; 17] = [
         Unary::Neg,
         Unary::Exp,
         Unary::Ln,
@@ -38,7 +45,17 @@ impl Unary {
         Unary::Square,
         Unary::Recip,
         Unary::Heaviside,
+        Unary::Abs,
+        Unary::Exp2,
+        Unary::Log1p,
+        Unary::Sign,
+        Unary::NonZero,
     ];
+
+    /// Helpers the compiler emits in derivatives, not part of the body vocabulary.
+    pub fn is_internal(self) -> bool {
+        matches!(self, Unary::Heaviside | Unary::Sign | Unary::NonZero)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -54,6 +71,11 @@ impl Unary {
             Unary::Square => "square",
             Unary::Recip => "recip",
             Unary::Heaviside => "heaviside",
+            Unary::Abs => "abs",
+            Unary::Exp2 => "exp2",
+            Unary::Log1p => "log1p",
+            Unary::Sign => "sign",
+            Unary::NonZero => "nonzero",
         }
     }
 
@@ -65,7 +87,17 @@ impl Unary {
         let s = |cx: &mut Jvp, op: WithScalar, v: Var| cx.emit(Prim::WithScalar(op), &[v]);
         let factor = match self {
             Unary::Neg => return Some(u(cx, Unary::Neg, t)),
-            Unary::Heaviside => return None,
+            Unary::Heaviside | Unary::Sign | Unary::NonZero => return None,
+            Unary::Abs => u(cx, Unary::Sign, x),
+            Unary::Exp2 => s(
+                cx,
+                WithScalar::MulScalar(Scalar::float(std::f64::consts::LN_2)),
+                y,
+            ),
+            Unary::Log1p => {
+                let x1 = s(cx, WithScalar::AddScalar(Scalar::float(1.0)), x);
+                return Some(cx.emit(Prim::Binary(Binary::Div), &[t, x1]));
+            }
             Unary::Exp => y,
             Unary::Ln => return Some(cx.emit(Prim::Binary(Binary::Div), &[t, x])),
             Unary::Sin => u(cx, Unary::Cos, x),
@@ -114,7 +146,12 @@ impl Unary {
             | Unary::Relu
             | Unary::Square
             | Unary::Recip
-            | Unary::Heaviside => Err(format!("`{}` is not linear", self.name())),
+            | Unary::Heaviside
+            | Unary::Abs
+            | Unary::Exp2
+            | Unary::Log1p
+            | Unary::Sign
+            | Unary::NonZero => Err(format!("`{}` is not linear", self.name())),
         }
     }
 
@@ -140,20 +177,37 @@ pub enum WithScalar {
     MulScalar(Scalar),
     /// x ^ c
     Powf(Scalar),
+    /// 1 where x > s, else 0 (and `<`, `>=`, `<=`); no derivative.
+    Gt(Scalar),
+    Lt(Scalar),
+    Ge(Scalar),
+    Le(Scalar),
+    /// min(max(x, lo), hi)
+    Clamp(Scalar, Scalar),
+    /// 1 where lo <= x <= hi, else 0 (the derivative of clamp, torch's
+    /// convention at the bounds); no derivative.
+    InRange(Scalar, Scalar),
 }
 
 impl WithScalar {
-    fn parts(&self) -> (&'static str, &Scalar) {
+    fn parts(&self) -> (&'static str, Vec<&Scalar>) {
         match self {
-            WithScalar::AddScalar(s) => ("add_scalar", s),
-            WithScalar::MulScalar(s) => ("mul_scalar", s),
-            WithScalar::Powf(s) => ("powf", s),
+            WithScalar::AddScalar(s) => ("add_scalar", vec![s]),
+            WithScalar::MulScalar(s) => ("mul_scalar", vec![s]),
+            WithScalar::Powf(s) => ("powf", vec![s]),
+            WithScalar::Gt(s) => ("gt_scalar", vec![s]),
+            WithScalar::Lt(s) => ("lt_scalar", vec![s]),
+            WithScalar::Ge(s) => ("ge_scalar", vec![s]),
+            WithScalar::Le(s) => ("le_scalar", vec![s]),
+            WithScalar::Clamp(lo, hi) => ("clamp", vec![lo, hi]),
+            WithScalar::InRange(lo, hi) => ("in_range", vec![lo, hi]),
         }
     }
 
     pub fn name(&self) -> String {
         let (n, s) = self.parts();
-        format!("{n}[{}]", s.text())
+        let s: Vec<String> = s.iter().map(|s| s.text()).collect();
+        format!("{n}[{}]", s.join(", "))
     }
 
     pub fn jvp(&self, cx: &mut Jvp, t: Option<Var>) -> Option<Var> {
@@ -171,6 +225,17 @@ impl WithScalar {
                 let d = cx.emit(Prim::WithScalar(WithScalar::MulScalar(c.clone())), &[p]);
                 Some(cx.scale(t, d))
             }
+            WithScalar::Clamp(lo, hi) => {
+                let x = cx.eqn.ins[0];
+                let inside = WithScalar::InRange(lo.clone(), hi.clone());
+                let d = cx.emit(Prim::WithScalar(inside), &[x]);
+                Some(cx.scale(t, d))
+            }
+            WithScalar::Gt(_)
+            | WithScalar::Lt(_)
+            | WithScalar::Ge(_)
+            | WithScalar::Le(_)
+            | WithScalar::InRange(..) => None,
         }
     }
 
@@ -179,23 +244,28 @@ impl WithScalar {
             WithScalar::MulScalar(s) => Ok(vec![Some(
                 cx.emit(Prim::WithScalar(WithScalar::MulScalar(s.clone())), &[ct]),
             )]),
-            WithScalar::AddScalar(_) | WithScalar::Powf(_) => {
-                Err(format!("`{}` is not linear", self.name()))
-            }
+            WithScalar::AddScalar(_)
+            | WithScalar::Powf(_)
+            | WithScalar::Gt(_)
+            | WithScalar::Lt(_)
+            | WithScalar::Ge(_)
+            | WithScalar::Le(_)
+            | WithScalar::Clamp(..)
+            | WithScalar::InRange(..) => Err(format!("`{}` is not linear", self.name())),
         }
     }
 
     pub fn call(&self, rt: &TokenStream, args: &[TokenStream]) -> TokenStream {
         let (n, s) = self.parts();
         let f = format_ident!("{n}");
-        let (x, s) = (&args[0], s.tokens());
-        quote!(#rt::ops::#f(#x, #s))
+        let (x, s) = (&args[0], s.iter().map(|s| s.tokens()));
+        quote!(#rt::ops::#f(#x, #(#s),*))
     }
 
     pub fn elem(&self, rt: &TokenStream, x: &TokenStream) -> TokenStream {
         let (n, s) = self.parts();
         let f = format_ident!("{n}");
-        let s = s.tokens();
-        quote!(#rt::elem::#f(#x, #s))
+        let s = s.iter().map(|s| s.tokens());
+        quote!(#rt::elem::#f(#x, #(#s),*))
     }
 }

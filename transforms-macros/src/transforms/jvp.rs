@@ -9,7 +9,8 @@ use crate::prims::{Const, Jvp, Prim};
 
 /// State of a JVP pass: tangents of vars (absent = symbolic zero), the set
 /// of linear vars and, for each linear var, its witness: a primal var of the
-/// same shape (every linear var a JVP rule makes has its output's shape).
+/// same shape (a linear var a JVP rule makes has its output's shape unless
+/// the rule names another primal with `Jvp::shaped_like`).
 #[derive(Default)]
 pub struct Tangents {
     pub tan: HashMap<Var, Var>,
@@ -41,14 +42,27 @@ pub fn jvp_eqns(b: &mut Builder, eqns: &[Eqn], st: &mut Tangents, emit_primal: b
         }
         b.span = eqn.span;
         let first_new = b.eqns.len();
-        let out_t = match &eqn.prim {
-            Prim::Scan(s) => super::scan::jvp(b, eqn, s, &tans, primal_at),
-            p => p.jvp(&mut Jvp { b, eqn }, &tans),
+        let (out_t, shaped) = match &eqn.prim {
+            Prim::Scan(s) => (super::scan::jvp(b, eqn, s, &tans, primal_at), Vec::new()),
+            p => {
+                let mut cx = Jvp {
+                    b,
+                    eqn,
+                    shaped: Vec::new(),
+                };
+                let t = p.jvp(&mut cx, &tans);
+                (t, cx.shaped)
+            }
         };
         for new in &b.eqns[first_new..] {
             if new.ins.iter().any(|v| st.linear.contains(v)) {
                 st.linear.insert(new.out);
                 st.witness.insert(new.out, eqn.out);
+            }
+        }
+        for (v, like) in shaped {
+            if st.linear.contains(&v) {
+                st.witness.insert(v, like);
             }
         }
         if let Some(t) = out_t {

@@ -111,3 +111,27 @@ pub fn mul<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
 pub fn div<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
     binary("div", a, b, nb, elem::div)
 }
+
+macro_rules! binary_ops {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name<T: Float>(a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
+            binary(stringify!($name), a, b, nb, elem::$name)
+        }
+    )*};
+}
+
+binary_ops! {
+    /// The elementwise larger of `a` and `b` with broadcasting (torch.maximum).
+    maximum;
+    /// The elementwise smaller of `a` and `b` with broadcasting (torch.minimum).
+    minimum;
+    /// `1` where `a > b`, else `0`, with broadcasting.
+    gt;
+    /// `1` where `a < b`, else `0`, with broadcasting.
+    lt;
+    /// `1` where `a >= b`, else `0`, with broadcasting.
+    ge;
+    /// `1` where `a <= b`, else `0`, with broadcasting.
+    le;
+}

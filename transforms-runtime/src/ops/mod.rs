@@ -14,10 +14,11 @@ mod diag;
 mod matmul;
 mod reduce;
 mod shape_ops;
+mod slices;
 mod stacks;
 mod unary;
 
-pub use binary::{add, div, mul, sub};
+pub use binary::{add, div, ge, gt, le, lt, maximum, minimum, mul, sub};
 pub use broadcast::{assert_batch, broadcast_like, expand_dim0_like, sum_to_like};
 pub use chunks::{basis_rows, chunk_batch_len, chunk_rows, concat_chunks, total_numel};
 pub use constants::{basis, grad_seed, zeros_like};
@@ -27,13 +28,15 @@ pub use reduce::{mean, mean_t, sum, sum_t};
 pub use shape_ops::{
     flatten_like, movedim, reshape, reshape_like, squeeze, t, transpose, unflatten_like, unsqueeze,
 };
+pub use slices::{amax, cat, cat_slice, index_add_like, index_select, max_shift, narrow, pad_like};
 pub use stacks::{check_carry, stack_all, stack_index};
 pub use unary::{
-    add_scalar, cos, exp, heaviside, ln, mul_scalar, neg, powf, recip, relu, sigmoid, sin, sqrt,
+    abs, add_scalar, clamp, cos, exp, exp2, ge_scalar, gt_scalar, heaviside, in_range, le_scalar,
+    ln, log1p, lt_scalar, mul_scalar, neg, nonzero, powf, recip, relu, sigmoid, sign, sin, sqrt,
     square, tanh,
 };
 
-pub use crate::fused::{fused1, fused2, fused3};
+pub use crate::fused::{fused1, fused2, fused3, where_};
 pub(crate) use binary::binary;
 pub(crate) use matmul::linear_impl;
 pub(crate) use unary::map as map_elementwise;

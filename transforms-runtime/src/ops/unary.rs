@@ -46,6 +46,46 @@ unary_ops! {
     recip;
     /// `1` where `x > 0`, else `0`: the derivative of `relu`.
     heaviside;
+    /// `|x|`.
+    abs;
+    /// `2^x`.
+    exp2;
+    /// `ln(1 + x)`, accurate near 0.
+    log1p;
+    /// `-1`, `0` or `1` by the sign of `x`: the derivative of `abs`.
+    sign;
+    /// `1` where `x != 0`, else `0`: the mask of a `where_` condition.
+    nonzero;
+}
+
+macro_rules! scalar_ops {
+    ($($(#[$doc:meta])* $name:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name<T: Float>(x: &Tensor<T>, s: T) -> Tensor<T> {
+            map(x, |v| elem::$name(v, s))
+        }
+    )*};
+}
+
+scalar_ops! {
+    /// `1` where `x > s`, else `0`.
+    gt_scalar;
+    /// `1` where `x < s`, else `0`.
+    lt_scalar;
+    /// `1` where `x >= s`, else `0`.
+    ge_scalar;
+    /// `1` where `x <= s`, else `0`.
+    le_scalar;
+}
+
+/// `min(max(x, lo), hi)` elementwise (torch.clamp).
+pub fn clamp<T: Float>(x: &Tensor<T>, lo: T, hi: T) -> Tensor<T> {
+    map(x, |v| elem::clamp(v, lo, hi))
+}
+
+/// `1` where `lo <= x <= hi`, else `0`: the derivative of [`clamp`].
+pub fn in_range<T: Float>(x: &Tensor<T>, lo: T, hi: T) -> Tensor<T> {
+    map(x, |v| elem::in_range(v, lo, hi))
 }
 
 /// `x^c` elementwise.
