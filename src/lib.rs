@@ -117,8 +117,10 @@
 //!   equal shapes);
 //! * `+ - * /` between tensors (numpy broadcasting) and with scalars of the
 //!   element type on either side, unary `-`;
-//! * `let` bindings, shadowing, blocks, parentheses, a tail expression or a
-//!   final `return`.
+//! * `let` bindings (also `let (a, b) = ..` of a tuple), shadowing, blocks,
+//!   parentheses, a tail expression or a final `return`;
+//! * calls to `#[differentiable]` functions, `for` loops and `if`/`else` on
+//!   scalars (see [Programs](#programs-calls-loops-and-branches)).
 //!
 //! Anything else is a compile error at its span naming the construct. Shape
 //! errors at run time panic with a message naming the op and the shapes.
@@ -147,6 +149,64 @@
 //!   `select`).
 //! * `norm()` at `x = 0`: NaN, as `sqrt` there (JAX; torch gives 0).
 //! * `relu`: 0 at `x = 0` (torch and JAX).
+//!
+//! ## Programs: calls, loops and branches
+//! `#[differentiable]` makes a function callable from transformed functions
+//! (and from other differentiable ones), in the same module, another module
+//! or another crate (a `pub` differentiable function of a library crate).
+//! Every transform and any nesting flows through the call: the callee's
+//! body is inlined at compile time (the attribute emits, beside the
+//! function, a `macro_rules!` of the same name that hands its body to the
+//! caller's expansion, so import it as you import the function).
+//!
+//! ```
+//! use transforms::prelude::*;
+//!
+//! #[differentiable]
+//! fn layer(x: &Tensor, w: &Tensor) -> Tensor {
+//!     matmul(w, x).tanh()
+//! }
+//!
+//! #[hessian]
+//! fn energy(x: &Tensor, w: &Tensor) -> Tensor {
+//!     let mut h = x.clone();
+//!     for _ in 0..3 {
+//!         h = layer(&h, w) + &h; // a residual block, three times
+//!     }
+//!     h.square().sum()
+//! }
+//!
+//! let (x, w) = (Tensor::randn(&[4], 0), Tensor::randn(&[4, 4], 1) * 0.3);
+//! assert_eq!(energy_hessian(&x, &w).shape(), &[4, 4]);
+//! // A call-site transform of a differentiable function, as functorch writes it:
+//! let xs = Tensor::randn(&[8, 4], 2);
+//! let jac = transform!(vmap(jacrev(layer, argnums = 0), in_dims = (0, None)))(&xs, &w);
+//! assert_eq!(jac.shape(), &[8, 4, 4]);
+//! ```
+//!
+//! * A call to a function without `#[differentiable]` is a compile error at
+//!   the call: ``cannot find macro `f` `` (with rustc's note that `f` is a
+//!   function): add `#[differentiable]` to `f`. A differentiable function
+//!   may not call itself (recursion cannot be inlined: write a loop).
+//! * `transform!(kind(f, key = value, ..))` takes the attributes' grammar with
+//!   the function in the innermost position and gives the generated function
+//!   as a value (its parameter types are those of `f`'s signature, so the
+//!   names they use must be in scope at the call).
+//! * `for i in a..b` (also `a..=b`, `(a..b).rev()`, `_` for the index) over
+//!   scalar or integer bounds, e.g. a parameter `n: usize`: the body may
+//!   assign (`x = ..;`) tensors bound outside with `let mut`, and use the
+//!   index in scalar arithmetic. A loop lowers to one `scan` primitive
+//!   whatever its trip count (it is never unrolled): forward mode carries
+//!   tangents through the loop; reverse mode stores, per iteration, what the
+//!   backward loop needs (the values its derivative reads) and runs the
+//!   transposed body backwards; `vmap` batches the body. A tensor assigned
+//!   in a loop must keep its shape (checked at run time).
+//! * `if c { .. } else if d { .. } else { .. }` on scalar conditions
+//!   (comparisons, `&& || !` of parameters and loop indices), as a statement
+//!   that assigns `let mut` tensors or as an expression whose value is a
+//!   tensor or a tuple of tensors. Each branch runs only when taken. A
+//!   choice per element is `where_` (data-dependent control flow on tensor
+//!   values is not expressible, so `vmap` never meets it).
 //!
 //! ## Reading the generated code
 //! Set `TRANSFORMS_DUMP=<dir>` while building: every generated function is
