@@ -215,7 +215,13 @@ fn newton_minimise() {
             }
             match solve(&h, &minus_g) {
                 Some(d) if dot(&d, &g) < 0.0 => break d,
-                _ => tau = if tau == 0.0 { 1e-3 * gn.max(1.0) } else { tau * 10.0 },
+                _ => {
+                    tau = if tau == 0.0 {
+                        1e-3 * gn.max(1.0)
+                    } else {
+                        tau * 10.0
+                    }
+                }
             }
             assert!(tau < 1e12, "newton (b): no descent direction at {iter}");
         };
