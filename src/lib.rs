@@ -25,6 +25,18 @@
 //! assert_eq!(batch_hessian(&w, &b, &xs).shape(), &[5, 3, 4, 4]);
 //! ```
 //!
+//! ## Examples
+//! Runnable programs in `examples/`, each asserting its results:
+//! * `cargo run --release --example jacobians_hessians`: the functorch
+//!   tutorial *Jacobians, Hessians, hvp, vhp, and more*, cell by cell.
+//! * `cargo run --release --example newton`: Newton's method for a nonlinear
+//!   system in R⁸ (`#[jacobian]` of a residual that calls `#[differentiable]`
+//!   helpers, a dense LU solve, quadratic convergence) and for minimising the
+//!   Rosenbrock function (`#[value_and_grad]`, `#[hessian]`, backtracking).
+//! * `cargo run --release --example mlp_per_sample_grads`: per-sample
+//!   gradients of an MLP by `vmap(grad)` with shared parameters, against a
+//!   loop of `grad` calls and the call-site `transform!`, both timed.
+//!
 //! ## The attributes
 //! Each attribute generates a sibling function with the same visibility,
 //! named `{fn}_{transform}` (nested: `{fn}_{outer}_{inner}`) or `name = ident`.
