@@ -227,8 +227,8 @@
 //! variable, so `touch` the source file or `cargo clean -p <crate>` first).
 
 pub use transforms_macros::{
-    differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, transform,
-    value_and_grad, vjp, vmap,
+    custom_jvp, custom_vjp, differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp,
+    linearize, transform, value_and_grad, vjp, vmap,
 };
 pub use transforms_runtime::{
     CmpRhs, Error, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
@@ -237,8 +237,8 @@ pub use transforms_runtime::{
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
 pub mod prelude {
     pub use transforms_macros::{
-        differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, transform,
-        value_and_grad, vjp, vmap,
+        custom_jvp, custom_vjp, differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp,
+        linearize, transform, value_and_grad, vjp, vmap,
     };
     pub use transforms_runtime::{
         Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,

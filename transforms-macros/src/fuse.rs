@@ -82,7 +82,9 @@ impl Fused<'_> {
             | Prim::Const(_)
             | Prim::Diag(_)
             | Prim::Scan(_)
-            | Prim::Proj(_) => {
+            | Prim::Proj(_)
+            | Prim::Custom(_)
+            | Prim::CustomLin(_) => {
                 quote!(::core::compile_error!(
                     "transforms: internal error: fused a non-elementwise primitive"
                 ))

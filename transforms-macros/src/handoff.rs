@@ -51,7 +51,7 @@ impl State {
             .map(|d| &d.item)
     }
 
-    fn resolved(&self, path: &str) -> Option<&Ident> {
+    pub fn resolved(&self, path: &str) -> Option<&Ident> {
         self.map.iter().find(|(p, _)| p == path).map(|(_, u)| u)
     }
 
@@ -72,14 +72,27 @@ pub enum Job {
         args: TokenStream,
         item: ItemFn,
     },
-    /// `#[differentiable]` on `item`: emit its hand-off macro.
-    Differentiable { item: ItemFn },
+    /// `#[differentiable]` on `item` (or `#[custom_jvp(..)]` /
+    /// `#[custom_vjp(..)]`, whose rule functions are resolved too): emit its
+    /// hand-off macro.
+    Differentiable {
+        item: ItemFn,
+        custom: Option<CustomSpec>,
+    },
     /// `transform!(..)` of the function at `target`: an expression.
     Transform {
         kind: Ident,
         args: TokenStream,
         target: Path,
     },
+}
+
+/// `#[custom_jvp(rule)]` or `#[custom_vjp(fwd, bwd)]`: the attribute's
+/// name and the rule functions' paths.
+#[derive(Clone)]
+pub struct CustomSpec {
+    pub kind: Ident,
+    pub rules: Vec<Path>,
 }
 
 /// The key of a call path (generic arguments dropped).
@@ -192,15 +205,30 @@ impl Job {
     fn encode(&self) -> TokenStream {
         match self {
             Job::Attr { kind, args, item } => quote!(attr #kind (#args) { #item }),
-            Job::Differentiable { item } => quote!(differentiable { #item }),
+            Job::Differentiable { item, custom: None } => quote!(differentiable { #item }),
+            Job::Differentiable {
+                item,
+                custom: Some(c),
+            } => {
+                let (kind, rules) = (&c.kind, &c.rules);
+                quote!(differentiable #kind (#(#rules),*) { #item })
+            }
             Job::Transform { kind, args, target } => quote!(transform #kind (#args) (#target)),
         }
     }
 
     fn unresolved(&self, state: &State) -> Option<Path> {
         match self {
-            Job::Attr { item, .. } | Job::Differentiable { item } => {
-                callees(item, state).into_iter().next()
+            Job::Attr { item, .. } => callees(item, state).into_iter().next(),
+            Job::Differentiable { item, custom } => {
+                callees(item, state).into_iter().next().or_else(|| {
+                    custom.as_ref().and_then(|c| {
+                        c.rules
+                            .iter()
+                            .find(|p| state.resolved(&path_key(p)).is_none())
+                            .cloned()
+                    })
+                })
             }
             Job::Transform { target, .. } => state
                 .resolved(&path_key(target))
@@ -215,7 +243,9 @@ pub fn drive(job: Job, state: State) -> TokenStream {
     let Some(path) = job.unresolved(&state) else {
         return match job {
             Job::Attr { kind, args, item } => crate::expand::finish(&kind, args, &item, &state),
-            Job::Differentiable { item } => crate::differentiable::finish(&item, &state),
+            Job::Differentiable { item, custom } => {
+                crate::differentiable::finish(&item, custom.as_ref(), &state)
+            }
             Job::Transform { kind, args, target } => {
                 crate::call::finish(&kind, args, &target, &state)
             }
@@ -314,10 +344,23 @@ fn parse_job(input: ParseStream) -> syn::Result<Job> {
             })
         }
         "differentiable" => {
+            let custom = if input.peek(syn::token::Brace) {
+                None
+            } else {
+                let kind: Ident = input.parse()?;
+                let rules;
+                parenthesized!(rules in input);
+                let rules = rules.parse_terminated(Path::parse, Token![,])?;
+                Some(CustomSpec {
+                    kind,
+                    rules: rules.into_iter().collect(),
+                })
+            };
             let body;
             braced!(body in input);
             Ok(Job::Differentiable {
                 item: body.parse()?,
+                custom,
             })
         }
         _ => {

@@ -77,7 +77,22 @@ pub fn vmap(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// functions and from `transform!` (its body is inlined at each call).
 #[proc_macro_attribute]
 pub fn differentiable(attr: TokenStream, item: TokenStream) -> TokenStream {
-    differentiable::expand(attr.into(), item.into()).into()
+    differentiable::expand(attr.into(), item.into(), None).into()
+}
+
+/// `#[custom_jvp(rule)]`: a differentiable function whose JVP is `rule`
+/// (JAX's `custom_jvp`): `rule(params.., tangents..) -> (output, tangent)`.
+#[proc_macro_attribute]
+pub fn custom_jvp(attr: TokenStream, item: TokenStream) -> TokenStream {
+    differentiable::expand(attr.into(), item.into(), Some("custom_jvp")).into()
+}
+
+/// `#[custom_vjp(fwd, bwd)]`: a differentiable function whose VJP is given
+/// by `fwd(params..) -> (output, residuals..)` and
+/// `bwd(scalar params.., residuals.., ct) -> cotangent(s)` (JAX's `custom_vjp`).
+#[proc_macro_attribute]
+pub fn custom_vjp(attr: TokenStream, item: TokenStream) -> TokenStream {
+    differentiable::expand(attr.into(), item.into(), Some("custom_vjp")).into()
 }
 
 /// `transform!(vmap(jacrev(f, argnums = 2), in_dims = (None, None, 0)))`: the

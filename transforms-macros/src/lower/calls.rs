@@ -312,6 +312,18 @@ impl Lower<'_> {
         if !ok {
             return Val::Error;
         }
+        if let Some((kind, rules)) = super::custom::custom_attr(def) {
+            let vals: Vec<Val> = params
+                .iter()
+                .map(|pt| match &*pt.pat {
+                    syn::Pat::Ident(pi) => {
+                        scope.remove(&pi.ident.to_string()).unwrap_or(Val::Error)
+                    }
+                    _ => Val::Error,
+                })
+                .collect();
+            return self.custom_call(def, &kind, &rules, vals, span);
+        }
         let saved = std::mem::replace(&mut self.scopes, vec![scope]);
         self.inlining.push(unique.to_string());
         let v = self.block(&def.block);

@@ -5,6 +5,7 @@
 //! errors so that every problem is reported at once.
 
 mod calls;
+mod custom;
 mod extra;
 mod loops;
 

@@ -11,6 +11,7 @@
 mod binary;
 mod concat;
 mod constant;
+pub mod custom;
 mod diag;
 mod layout;
 mod matmul;
@@ -61,6 +62,11 @@ pub enum Prim {
     Scan(Rc<Scan>),
     /// Result `k` of a scan.
     Proj(usize),
+    /// A function with a user-written derivative rule (higher order: its
+    /// rules are in `transforms::custom`).
+    Custom(Rc<custom::Custom>),
+    /// The tangent map of a custom VJP: transposes to the user's rule.
+    CustomLin(Rc<custom::CustomLin>),
     /// `where_(c, a, b)`: broadcasting select by a 0/1 condition.
     Where,
     /// Concatenation along a dim and its adjoint.
@@ -153,6 +159,8 @@ impl Prim {
             Prim::Diag(d) => d.arity(),
             Prim::Scan(s) => s.arity(),
             Prim::Proj(_) => 1,
+            Prim::Custom(c) => c.arity(),
+            Prim::CustomLin(c) => c.arity(),
             Prim::Where => 3,
             Prim::Concat(c) => c.arity(),
         }
@@ -172,6 +180,8 @@ impl Prim {
             Prim::Diag(p) => p.name(),
             Prim::Scan(s) => s.name(),
             Prim::Proj(k) => format!("proj{k}"),
+            Prim::Custom(c) => c.name(),
+            Prim::CustomLin(c) => c.name(),
             Prim::Where => "where".to_string(),
             Prim::Concat(p) => p.name(),
         }
@@ -189,7 +199,9 @@ impl Prim {
             | Prim::Const(_)
             | Prim::Diag(_)
             | Prim::Scan(_)
-            | Prim::Proj(_) => false,
+            | Prim::Proj(_)
+            | Prim::Custom(_)
+            | Prim::CustomLin(_) => false,
         }
     }
 
@@ -209,6 +221,8 @@ impl Prim {
             // `jvp_eqns`; a result's tangent is the tangent scan's result.
             Prim::Scan(_) => None,
             Prim::Proj(k) => crate::transforms::scan::proj_jvp(cx, *k, tans[0]),
+            // Applied by `jvp_eqns` (`transforms::custom::jvp`).
+            Prim::Custom(_) | Prim::CustomLin(_) => None,
             Prim::Where => select::jvp(cx, tans),
             Prim::Concat(p) => p.jvp(cx, tans),
         }
@@ -231,6 +245,8 @@ impl Prim {
             Prim::Scan(_) | Prim::Proj(_) => {
                 Err("transforms: internal error: scan transposed one result at a time".into())
             }
+            Prim::Custom(c) => Err(format!("`{}` is not linear", c.name)),
+            Prim::CustomLin(c) => crate::transforms::custom::transpose_lin(cx, c, ct),
             Prim::Where => select::transpose(cx, ct),
             Prim::Concat(p) => p.transpose(cx, ct),
         }
@@ -255,6 +271,8 @@ impl Prim {
                 let (x, k) = (&args[0], syn::Index::from(*k));
                 quote::quote!(&(#x).#k)
             }
+            Prim::Custom(c) => c.call(args),
+            Prim::CustomLin(c) => c.call(args),
             Prim::Where => select::call(rt, args, nb),
             Prim::Concat(p) => p.call(rt, args, nb),
         }
@@ -274,7 +292,9 @@ impl Prim {
             | Prim::Relayout(_)
             | Prim::Const(_)
             | Prim::Scan(_)
-            | Prim::Proj(_) => None,
+            | Prim::Proj(_)
+            | Prim::Custom(_)
+            | Prim::CustomLin(_) => None,
             Prim::Where | Prim::Concat(_) => None,
         }
     }
@@ -307,7 +327,9 @@ impl Prim {
             | Prim::Layout(_)
             | Prim::Const(_)
             | Prim::Scan(_)
-            | Prim::Proj(_) => self.clone(),
+            | Prim::Proj(_)
+            | Prim::Custom(_)
+            | Prim::CustomLin(_) => self.clone(),
             Prim::Where | Prim::Concat(_) => self.clone(),
         }
     }

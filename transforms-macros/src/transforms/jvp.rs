@@ -44,6 +44,21 @@ pub fn jvp_eqns(b: &mut Builder, eqns: &[Eqn], st: &mut Tangents, emit_primal: b
         let first_new = b.eqns.len();
         let (out_t, shaped) = match &eqn.prim {
             Prim::Scan(s) => (super::scan::jvp(b, eqn, s, &tans, primal_at), Vec::new()),
+            Prim::Custom(c) => super::custom::jvp(b, eqn, c, &tans),
+            Prim::CustomLin(c) => {
+                // Differentiate the derived forward map in its place.
+                if let Some((eqns, last)) = super::custom::expand_lin(b, eqn, c) {
+                    jvp_eqns(b, &eqns, st, true);
+                    if let Some(&t) = st.tan.get(&last) {
+                        st.tan.insert(eqn.out, t);
+                    }
+                } else {
+                    // A tangent whose emission reports why it has no rule.
+                    let t = b.emit(eqn.prim.clone(), &eqn.ins, eqn.nb);
+                    st.tan.insert(eqn.out, t);
+                }
+                continue;
+            }
             p => {
                 let mut cx = Jvp {
                     b,

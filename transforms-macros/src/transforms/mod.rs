@@ -1,6 +1,7 @@
 //! The transforms: pure IR -> IR functions.
 
 pub mod aux;
+pub mod custom;
 pub mod jac;
 pub mod jvp;
 pub mod scan;

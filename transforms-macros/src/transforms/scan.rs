@@ -57,6 +57,68 @@ pub fn body_func(
     }
 }
 
+/// A body of tensor parameters only (custom rules).
+pub fn plain_func(params: &[Var], eqns: Vec<Eqn>, outs: Vec<Var>, next_var: u32) -> Func {
+    let (mut eqns, mut outs) = (eqns, outs);
+    opt::optimize(&mut eqns, &mut outs);
+    Func {
+        params: params.iter().copied().map(tensor_param).collect(),
+        tree: Tree::Tuple((0..outs.len()).map(Tree::Leaf).collect()),
+        eqns,
+        outs,
+        next_var,
+    }
+}
+
+/// `body` batched with its tensor parameters flagged in `flags` batched;
+/// outputs flagged in `force` are made batched (lifted). Returns the new
+/// body and which outputs are batched.
+pub fn batch_body(
+    b: &mut Builder,
+    body: &Func,
+    flags: &[bool],
+    force: &[bool],
+) -> (Func, Vec<bool>) {
+    let params: Vec<Var> = body.params.iter().filter_map(|p| p.var()).collect();
+    let ((outs, out_flags), eqns) = b.scoped(|b| {
+        let mut inner = Batched::with(
+            params
+                .iter()
+                .zip(flags)
+                .filter(|(_, f)| **f)
+                .map(|(p, _)| *p),
+        );
+        batch_eqns(b, &body.eqns, &mut inner);
+        let mut out_flags = Vec::new();
+        let outs: Vec<Var> = body
+            .outs
+            .iter()
+            .enumerate()
+            .map(|(r, &o)| {
+                inner.materialize(b, o);
+                let o = if force.get(r).copied().unwrap_or(false) && !inner.contains(o) {
+                    inner.lift(b, o)
+                } else {
+                    o
+                };
+                out_flags.push(inner.contains(o));
+                o
+            })
+            .collect();
+        (outs, out_flags)
+    });
+    let (mut eqns, mut outs) = (eqns, outs);
+    opt::optimize(&mut eqns, &mut outs);
+    let f = Func {
+        params: body.params.clone(),
+        tree: Tree::Tuple((0..outs.len()).map(Tree::Leaf).collect()),
+        eqns,
+        outs,
+        next_var: b.next_var,
+    };
+    (f, out_flags)
+}
+
 /// A new scan like `s` (range, index, direction) with another body.
 fn derived(s: &Scan, body: Func, counts: (usize, usize, usize), reverse: bool) -> Scan {
     Scan {

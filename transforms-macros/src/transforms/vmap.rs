@@ -198,6 +198,10 @@ pub fn batch_eqns(b: &mut Builder, eqns: &[Eqn], bt: &mut Batched) {
                 super::scan::batch(b, eqn, s, bt);
                 continue;
             }
+            Prim::Custom(_) | Prim::CustomLin(_) => {
+                super::custom::batch(b, eqn, bt);
+                continue;
+            }
             Prim::Proj(k) => {
                 let batched = bt.results.get(&eqn.ins[0]).is_none_or(|r| r[*k]);
                 b.eqns.push(Eqn {
