@@ -46,6 +46,27 @@ fn vocabulary() -> Func {
     })
 }
 
+/// Loops (nested, reversed), branches on scalars, a tuple-valued `if`.
+fn programs() -> Func {
+    lowered(parse_quote! {
+        fn program(x: &Tensor<f64>, w: &Tensor<f64>, n: usize, c: f64) -> Tensor<f64> {
+            let mut h = x.clone();
+            let mut acc = x * 0.0;
+            for i in (0..n).rev() {
+                h = w.matmul(&h).tanh() * (i as f64 + 1.0);
+                for _ in 0..2 {
+                    acc = acc + h.sin();
+                }
+                if c > 0.0 && i < 3 {
+                    acc = acc * c;
+                }
+            }
+            let (a, b) = if n > 2 { (h.exp(), acc.clone()) } else { (acc.clone(), h.clone()) };
+            (a * b).sum()
+        }
+    })
+}
+
 #[track_caller]
 fn checked(f: Func) -> Func {
     verify::func(&f).unwrap_or_else(|e| panic!("{e}\n{}", print::func(&f)));
@@ -73,7 +94,7 @@ fn printer_is_stable() {
 
 #[test]
 fn every_transform_and_nesting_verifies() {
-    for f in [predict(), energy(), vocabulary()] {
+    for f in [predict(), energy(), vocabulary(), programs()] {
         let first = checked(jvp::jvp(&f, &[0, 1]));
         let _ = checked(jac::jacrev(&f, &[0, 1], true).unwrap());
         let jf = checked(jac::jacfwd(&f, &[1], false).unwrap());
@@ -249,6 +270,13 @@ fn the_macro_never_panics() {
         "fn f(x: &Tensor) -> Tensor { where_(x) + maximum(x, 1.0) + x.gt((x, x)) + x.clamp(x, 1.0) }",
         "fn f(x: &Tensor) -> Tensor { x.softmax() + x.norm(0) + x.max_dim(x) + x.logsumexp(0, 1) }",
         "fn f(x: &Tensor) -> Tensor { where_(&x.gt(x), x, x).softmax(-1).narrow(0, -1, 1) }",
+        "fn f(x: &Tensor, n: usize) -> Tensor { let mut y = x.clone(); for i in 0..n { y = y * i; } y }",
+        "fn f(x: &Tensor, n: usize) -> Tensor { let mut y = x.clone(); for i in x { y = 1.0; } for (a, b) in 0.. { n = 2; } y }",
+        "fn f(x: &Tensor, n: usize) -> Tensor { let mut y = x.clone(); for _ in (0..=n).rev() { if n > 1 { y = (y, y); } } y }",
+        "fn f(x: &Tensor, c: f32) -> Tensor { if x { x } else if c { (x, x) } else { 1.0 } }",
+        "fn f(x: &Tensor, c: f32) -> Tensor { let y = if c < 0.0 && !(c > 1.0) { x.sin() }; y }",
+        "fn f(x: &Tensor) -> Tensor { g(x) + h::k::<f32>(x, x) + ::m(x) }",
+        "fn f(x: &Tensor) -> Tensor { let mut y = x.clone(); y.0 = x; y += x; y }",
     ];
     for kind in [
         Kind::Grad,
@@ -269,5 +297,47 @@ fn the_macro_never_panics() {
                 assert!(!out.is_empty(), "{attr} / {item}");
             }
         }
+    }
+    // `#[differentiable]`, the custom rules, `transform!` and hand-offs.
+    for item in items {
+        for (custom, attr) in [
+            (None, ""),
+            (None, "x"),
+            (Some("custom_jvp"), "rule"),
+            (Some("custom_jvp"), ""),
+            (Some("custom_vjp"), "a, b, c"),
+            (Some("custom_vjp"), "a::b, c"),
+        ] {
+            let out =
+                crate::differentiable::expand(attr.parse().unwrap(), item.parse().unwrap(), custom);
+            assert!(!out.is_empty(), "{attr} / {item}");
+        }
+    }
+    for input in [
+        "",
+        "jacrev",
+        "jacrev(f)",
+        "jacrev()",
+        "vmap(jacrev(f, argnums = 2), in_dims = (None, 0))",
+        "vmap(jacrev(1 + 2))",
+        "nope(f)",
+        "grad(f, argnums = x)",
+    ] {
+        assert!(
+            !crate::call::expand(input.parse().unwrap()).is_empty(),
+            "{input}"
+        );
+    }
+    for input in [
+        "",
+        "[] resolving \"f\" defs {} map {} job { attr grad () { fn f() {} } }",
+        "[u { fn f(x: &Tensor) -> Tensor { x.sin() } }] resolving \"f\" defs {} map {} job { attr jacrev () { fn g(x: &Tensor) -> Tensor { f(x) } } }",
+        "[u { fn f(x: &Tensor) -> Tensor { x.sin() } }] resolving \"f\" defs {} map {} job { transform jacrev () (f) }",
+        "[u { struct S; }] resolving \"f\" defs {} map {} job { differentiable { fn g() {} } }",
+    ] {
+        assert!(
+            !crate::handoff::resume(input.parse().unwrap()).is_empty(),
+            "{input}"
+        );
     }
 }

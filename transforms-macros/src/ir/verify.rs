@@ -36,6 +36,7 @@ pub fn body(
                 e.prim.arity()
             ));
         }
+        nested(e)?;
         if let Some(v) = e.ins.iter().find(|v| !defined.contains(v)) {
             return Err(format!("{v} used before definition in {}", print::eqn(e)));
         }
@@ -50,4 +51,42 @@ pub fn body(
         Some(v) => Err(format!("output {v} is not defined")),
         None => Ok(()),
     }
+}
+
+/// Higher-order primitives: their bodies verify, and agree with the
+/// equation's inputs.
+fn nested(e: &Eqn) -> Result<(), String> {
+    use crate::prims::Prim;
+    use crate::prims::custom::Rule;
+    let inner =
+        |f: &Func, what: &str| func(f).map_err(|err| format!("{what} of {}: {err}", print::eqn(e)));
+    match &e.prim {
+        Prim::Scan(s) => {
+            inner(&s.body, "body")?;
+            if s.body_params().len() != s.arity() || s.body.outs.len() < s.n_carry {
+                return Err(format!(
+                    "scan body does not match its carries and inputs in {}",
+                    print::eqn(e)
+                ));
+            }
+        }
+        Prim::Custom(c) => {
+            inner(&c.primal, "primal")?;
+            match &c.rule {
+                Rule::Jvp(r) => inner(r, "jvp rule")?,
+                Rule::Vjp { fwd, bwd } => {
+                    inner(fwd, "forward rule")?;
+                    inner(bwd, "backward rule")?;
+                }
+            }
+        }
+        Prim::CustomLin(c) => {
+            inner(&c.bwd, "backward rule")?;
+            if let Ok(f) = &c.fwd_map {
+                inner(f, "derived forward rule")?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
