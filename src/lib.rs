@@ -220,6 +220,75 @@
 //!   choice per element is `where_` (data-dependent control flow on tensor
 //!   values is not expressible, so `vmap` never meets it).
 //!
+//! ## Custom derivative rules
+//! As JAX's `custom_jvp` / `custom_vjp`, for numerically stable or cheaper
+//! derivatives, straight-through estimators, gradient clipping. The rule
+//! functions are `#[differentiable]` (they are differentiated in turn for
+//! higher orders); the rule is used wherever the function is called from a
+//! transformed function or transformed with `transform!` (a transform
+//! attribute on the function itself differentiates its body).
+//!
+//! ```
+//! use transforms::prelude::*;
+//!
+//! #[custom_jvp(softplus_jvp)]
+//! fn softplus(x: &Tensor<f64>) -> Tensor<f64> {
+//!     (x.exp() + 1.0).ln()
+//! }
+//!
+//! /// `(f's parameters.., one tangent per tensor parameter) -> (output, tangent)`.
+//! #[differentiable]
+//! fn softplus_jvp(x: &Tensor<f64>, t: &Tensor<f64>) -> (Tensor<f64>, Tensor<f64>) {
+//!     ((x.exp() + 1.0).ln(), t * x.sigmoid())
+//! }
+//!
+//! /// The identity whose cotangent is clipped to `[-c, c]`.
+//! #[custom_vjp(clip_fwd, clip_bwd)]
+//! fn clip_gradient(x: &Tensor<f64>, c: f64) -> Tensor<f64> {
+//!     x * 1.0
+//! }
+//!
+//! /// `(f's parameters..) -> (output, residuals..)`.
+//! #[differentiable]
+//! fn clip_fwd(x: &Tensor<f64>, _c: f64) -> (Tensor<f64>, Tensor<f64>) {
+//!     (x * 1.0, x * 0.0)
+//! }
+//!
+//! /// `(f's scalar parameters.., residuals.., cotangent) -> one cotangent per tensor parameter`.
+//! #[differentiable]
+//! fn clip_bwd(c: f64, _unused: &Tensor<f64>, ct: &Tensor<f64>) -> Tensor<f64> {
+//!     ct.clamp(-c, c)
+//! }
+//!
+//! #[grad]
+//! fn loss(x: &Tensor<f64>) -> Tensor<f64> {
+//!     (softplus(x) + clip_gradient(&(x * 10.0), 1.0).square()).sum()
+//! }
+//!
+//! #[hessian]
+//! fn smooth(x: &Tensor<f64>) -> Tensor<f64> {
+//!     softplus(x).sum()
+//! }
+//!
+//! let x = Tensor::from_shape_vec(&[2], vec![0.5, -2.0]).unwrap();
+//! let g = loss_grad(&x); // sigmoid(x) + 10 * clamp(2 * 10x, -1, 1)
+//! assert!((g.to_vec()[0] - (1.0 / (1.0 + (-0.5f64).exp()) + 10.0)).abs() < 1e-12);
+//! let s = 1.0 / (1.0 + (-0.5f64).exp());
+//! assert!((smooth_hessian(&x).to_vec()[0] - s * (1.0 - s)).abs() < 1e-12);
+//! ```
+//!
+//! * `custom_jvp`: the rule must be linear in the tangents (its transpose
+//!   gives reverse mode), as in JAX.
+//! * `custom_vjp`: reverse mode (grad, vjp, jacrev) runs `bwd` as written,
+//!   nonlinear in the cotangent or not. Forward mode (jvp, jacfwd, and so
+//!   `hessian` = jacfwd(jacrev) where the forward part meets the function
+//!   itself) is derived by transposing `bwd`, which works when `bwd` is
+//!   linear in the cotangent (JAX refuses forward mode altogether); otherwise
+//!   it is a compile error at the call naming the operation (above, a
+//!   `hessian` of `loss` would be refused: `clip_bwd` clamps the
+//!   cotangent).
+//! * The rule functions cannot call the function they define rules for.
+//!
 //! ## Reading the generated code
 //! Set `TRANSFORMS_DUMP=<dir>` while building: every generated function is
 //! written, pretty-printed, to `<dir>/<name>.rs` (a relative `<dir>` is

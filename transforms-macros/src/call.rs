@@ -141,7 +141,7 @@ pub fn finish(kind: &Ident, args: TokenStream, target: &Path, state: &State) -> 
             syn::FnArg::Receiver(_) => None,
         })
         .collect();
-    item.block = Box::new(syn::parse_quote!({ #callee(#(#names),*) }));
+    *item.block = syn::parse_quote!({ #callee(#(#names),*) });
     match crate::expand::finish_items(kind, args, &item, state, false) {
         Ok((items, name)) => quote!({ #items #name }),
         Err(e) => error_expr(e),
