@@ -131,8 +131,8 @@
 //!   element type on either side, unary `-`;
 //! * `let` bindings (also `let (a, b) = ..` of a tuple), shadowing, blocks,
 //!   parentheses, a tail expression or a final `return`;
-//! * calls to `#[differentiable]` functions, `for` loops and `if`/`else` on
-//!   scalars (see [Programs](#programs-calls-loops-and-branches)).
+//! * calls to `#[differentiable]` functions, `for` and `while` loops and
+//!   `if`/`else` on scalars (see [Programs](#programs-calls-loops-and-branches)).
 //!
 //! Anything else is a compile error at its span naming the construct. Shape
 //! errors at run time panic with a message naming the op and the shapes.
@@ -213,6 +213,16 @@
 //!   backward loop needs (the values its derivative reads) and runs the
 //!   transposed body backwards; `vmap` batches the body. A tensor assigned
 //!   in a loop must keep its shape (checked at run time).
+//! * `while cond { .. }` where `cond` reads scalar state the body updates
+//!   (`let mut k = 0; while h > tol { ..; h *= 0.5; k += 1; }`; compound
+//!   assignments `+= -= *= /=` work on tensors too). The scalar part runs
+//!   first and records every iteration's state, so the trip count is known;
+//!   the tensor part is one scan over the recorded iterations, so forward and
+//!   reverse mode (which replays the states backwards) and `vmap` all apply.
+//!   The state's final values are available after the loop. A condition on
+//!   tensor values is not expressible (no tensor-to-scalar conversion inside
+//!   a transformed function), so `vmap` never meets data-dependent control
+//!   flow.
 //! * `if c { .. } else if d { .. } else { .. }` on scalar conditions
 //!   (comparisons, `&& || !` of parameters and loop indices), as a statement
 //!   that assigns `let mut` tensors or as an expression whose value is a

@@ -158,3 +158,79 @@ fn nested_and_reversed_loops() {
     let g_t = Tensor::from_shape_vec(&[], vec![dot(&g, &t)]).unwrap();
     close("grad vs FD", &g_t, &fd(|x| nested(x, &c, 5), &x, &t), 1e-6);
 }
+
+/// A `while` loop on scalar state: halving steps until the step is small,
+/// with the step used in tensor arithmetic; its state after the loop too.
+#[jacrev]
+#[jacfwd]
+#[hessian]
+#[vjp]
+#[vmap(jacrev, in_dims = (0, None))]
+fn halving(x: &Tensor<f64>, tol: f64) -> Tensor<f64> {
+    let mut y = x.clone();
+    let mut h = 1.0;
+    let mut k = 0;
+    while h > tol {
+        y = &y + (&y * h).sin() * 0.5;
+        h *= 0.5;
+        k += 1;
+    }
+    y * (k as f64)
+}
+
+/// tol = 0.3: h = 1, 0.5 (two iterations), k = 2.
+#[jacrev]
+#[hessian]
+fn halving_unrolled(x: &Tensor<f64>) -> Tensor<f64> {
+    let y1 = x + (x * 1.0).sin() * 0.5;
+    let y2 = &y1 + (&y1 * 0.5).sin() * 0.5;
+    y2 * 2.0
+}
+
+#[test]
+fn while_loops_record_their_trip_count() {
+    let x = input(&[3], 50, false);
+    close("value", &halving(&x, 0.3), &halving_unrolled(&x), 1e-12);
+    close(
+        "jacrev",
+        &halving_jacrev(&x, 0.3),
+        &halving_unrolled_jacrev(&x),
+        1e-12,
+    );
+    close(
+        "jacfwd",
+        &halving_jacfwd(&x, 0.3),
+        &halving_unrolled_jacrev(&x),
+        1e-12,
+    );
+    close(
+        "hessian",
+        &halving_hessian(&x, 0.3),
+        &halving_unrolled_hessian(&x),
+        1e-10,
+    );
+    for tol in [2.0, 0.01, 1e-4] {
+        let t = input(&[3], 51, false);
+        let j = halving_jacrev(&x, tol);
+        close("jacrev == jacfwd", &j, &halving_jacfwd(&x, tol), 1e-12);
+        close(
+            "J t vs FD",
+            &jac_vec(&j, &[3], &t),
+            &fd(|x| halving(x, tol), &x, &t),
+            1e-6,
+        );
+        let ct = input(&[3], 52, false);
+        let (_, pb) = halving_vjp(&x, tol);
+        assert!((dot(&ct, &jac_vec(&j, &[3], &t)) - dot(&pb.call(&ct), &t)).abs() < 1e-10);
+    }
+    let xs = input(&[4, 3], 53, false);
+    let bj = halving_vmap_jacrev(&xs, 0.1);
+    for i in 0..4 {
+        close(
+            "vmap row",
+            &bj.select(0, i),
+            &halving_jacrev(&xs.select(0, i), 0.1),
+            1e-12,
+        );
+    }
+}

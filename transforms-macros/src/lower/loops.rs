@@ -16,7 +16,7 @@ use syn::{Expr, Pat, RangeLimits};
 use super::{Lower, Val};
 use crate::ir::scalar::ScalarOp;
 use crate::ir::{Scalar, Var};
-use crate::prims::scan::{Scan, fresh_id};
+use crate::prims::scan::{Scan, WhileRecord, fresh_id};
 use crate::prims::{Const, Prim};
 use crate::transforms::scan::body_func;
 
@@ -34,9 +34,52 @@ impl<'ast> Visit<'ast> for Assigned {
         syn::visit::visit_expr_assign(self, a);
     }
 
+    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+        if is_compound(&b.op)
+            && let Expr::Path(p) = &*b.left
+            && let Some(id) = p.path.get_ident()
+            && !self.0.contains(&id.to_string())
+        {
+            self.0.push(id.to_string());
+        }
+        syn::visit::visit_expr_binary(self, b);
+    }
+
     fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
 
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// `+= -= *= /=`.
+pub(super) fn is_compound(op: &syn::BinOp) -> bool {
+    matches!(
+        op,
+        syn::BinOp::AddAssign(_)
+            | syn::BinOp::SubAssign(_)
+            | syn::BinOp::MulAssign(_)
+            | syn::BinOp::DivAssign(_)
+    )
+}
+
+/// The user's identifier of the first assignment to `name` in `block`.
+struct FirstIdent<'a>(&'a str, Option<syn::Ident>);
+
+impl<'ast> Visit<'ast> for FirstIdent<'_> {
+    fn visit_expr(&mut self, e: &'ast Expr) {
+        let left = match e {
+            Expr::Assign(a) => Some(&*a.left),
+            Expr::Binary(b) if is_compound(&b.op) => Some(&*b.left),
+            _ => None,
+        };
+        if self.1.is_none()
+            && let Some(Expr::Path(p)) = left
+            && let Some(id) = p.path.get_ident()
+            && id == self.0
+        {
+            self.1 = Some(id.clone());
+        }
+        syn::visit::visit_expr(self, e);
+    }
 }
 
 impl Lower<'_> {
@@ -62,10 +105,11 @@ impl Lower<'_> {
                 );
                 return unit;
             }
+            (Some(Val::Scalar(_)), Val::Scalar(_)) if self.mutable_scalars.contains(&name) => {}
             (Some(Val::Scalar(_)), _) => {
                 self.err_node(
                     &a.left,
-                    format!("`{name}` is a scalar: scalars are constants of a transformed function and cannot be reassigned"),
+                    format!("`{name}` is a scalar: scalars are constants of a transformed function; only the state of a `while` loop (assigned in its body, read by its condition) may change"),
                 );
                 return unit;
             }
@@ -82,6 +126,112 @@ impl Lower<'_> {
             if let Some(slot) = scope.get_mut(&name) {
                 *slot = v;
                 break;
+            }
+        }
+        unit
+    }
+
+    /// `x += v` (and `-= *= /=`): `x = x + v`.
+    pub(super) fn compound(&mut self, b: &syn::ExprBinary) -> Val {
+        let op: syn::BinOp = match b.op {
+            syn::BinOp::AddAssign(t) => syn::BinOp::Add(syn::Token![+](t.spans[0])),
+            syn::BinOp::SubAssign(t) => syn::BinOp::Sub(syn::Token![-](t.spans[0])),
+            syn::BinOp::MulAssign(t) => syn::BinOp::Mul(syn::Token![*](t.spans[0])),
+            syn::BinOp::DivAssign(t) => syn::BinOp::Div(syn::Token![/](t.spans[0])),
+            _ => return self.err_node(&b.op, "unsupported compound assignment"),
+        };
+        let value = Expr::Binary(syn::ExprBinary {
+            attrs: Vec::new(),
+            left: b.left.clone(),
+            op,
+            right: b.right.clone(),
+        });
+        let assign = syn::ExprAssign {
+            attrs: Vec::new(),
+            left: b.left.clone(),
+            eq_token: Default::default(),
+            right: Box::new(value),
+        };
+        self.assign(&assign)
+    }
+
+    /// `while cond { .. }`: the condition reads scalar state that the body
+    /// updates (`k += 1`); the body may also assign `let mut` tensors. The
+    /// scalar part is run first to record every iteration's state (the trip
+    /// count), then the tensors go through one scan over the recorded
+    /// iterations, so every transform applies and reverse mode replays the
+    /// recorded states backwards.
+    pub(super) fn while_loop(&mut self, w: &syn::ExprWhile) -> Val {
+        let unit = Val::Tuple(Vec::new());
+        if let Some(l) = &w.label {
+            self.err_node(l, "loop labels are not supported");
+        }
+        let mut names = Assigned(Vec::new());
+        names.visit_block(&w.body);
+        let mut state: Vec<(String, syn::Ident, Scalar)> = Vec::new();
+        for n in &names.0 {
+            if let Some(Val::Scalar(init)) = self.lookup(n) {
+                let mut fi = FirstIdent(n, None);
+                fi.visit_block(&w.body);
+                if let Some(id) = fi.1 {
+                    state.push((n.clone(), id, init));
+                }
+            }
+        }
+        if state.is_empty() {
+            return self.err_node(
+                &w.cond,
+                "a `while` loop must update scalar state that its condition reads (e.g. `k += 1` with `let mut k = 0;` before the loop); conditions on tensor values are not supported",
+            );
+        }
+        let carries = self.carried(&[&w.body]);
+        let range = Range {
+            index: format_ident!("__step", span = Span::mixed_site()),
+            start: Scalar::Int(0),
+            end: Scalar::Int(0),
+            reverse: false,
+        };
+        let added: Vec<String> = state.iter().map(|(n, ..)| n.clone()).collect();
+        self.mutable_scalars.extend(added.iter().cloned());
+        let mut record = None;
+        self.scan_over(
+            w.while_token.span,
+            range,
+            &carries,
+            |lw| {
+                for (n, id, _) in &state {
+                    if let Some(scope) = lw.scopes.last_mut() {
+                        scope.insert(n.clone(), Val::Scalar(Scalar::expr(quote!(#id))));
+                    }
+                }
+                let cond = lw.condition(&w.cond);
+                lw.block_with(&w.body, false);
+                let updates: Option<Vec<Scalar>> = state
+                    .iter()
+                    .map(|(n, ..)| match lw.lookup(n) {
+                        Some(Val::Scalar(s)) => Some(s),
+                        _ => None,
+                    })
+                    .collect();
+                let r = match (cond, updates) {
+                    (Some(cond), Some(updates)) => Some(Rc::new(WhileRecord {
+                        vars: state.iter().map(|(_, id, _)| id.clone()).collect(),
+                        inits: state.iter().map(|(.., s)| s.clone()).collect(),
+                        cond,
+                        updates,
+                    })),
+                    _ => None,
+                };
+                record = r.clone();
+                (Val::Tuple(Vec::new()), r)
+            },
+            |_, n| (n == 0).then(Vec::new),
+        );
+        self.mutable_scalars.retain(|n| !added.contains(n));
+        // The state after the loop, for code after it.
+        if let Some(r) = record {
+            for (k, (n, ..)) in state.iter().enumerate() {
+                self.rebind(n, Val::Scalar(Scalar::expr(r.final_value(k))));
             }
         }
         unit
@@ -147,7 +297,7 @@ impl Lower<'_> {
             &carries,
             |lw| {
                 lw.block_with(&f.body, false);
-                Val::Tuple(Vec::new())
+                (Val::Tuple(Vec::new()), None)
             },
             |_, n| (n == 0).then(Vec::new),
         );
@@ -181,7 +331,7 @@ impl Lower<'_> {
         span: Span,
         range: Range,
         carries: &[(String, Var)],
-        body: impl FnOnce(&mut Self) -> Val,
+        body: impl FnOnce(&mut Self) -> (Val, Option<Rc<WhileRecord>>),
         inits: impl FnOnce(&mut Self, usize) -> Option<Vec<Var>>,
     ) -> Option<(Val, Vec<Var>)> {
         let saved = std::mem::take(&mut self.b.eqns);
@@ -193,7 +343,7 @@ impl Lower<'_> {
             scope.insert(n.clone(), Val::Tensor(*p));
         }
         self.scopes.push(scope);
-        let value = body(self);
+        let (value, record) = body(self);
         let loop_scope = self.scopes.pop().unwrap_or_default();
         let eqns = std::mem::replace(&mut self.b.eqns, saved);
         let extra_outs = flatten(&value)?;
@@ -239,6 +389,7 @@ impl Lower<'_> {
             body,
             tangent_slot: Vec::new(),
             lin: None,
+            record,
         };
         let mut ins: Vec<Var> = carries.iter().map(|(_, v)| *v).collect();
         ins.extend(&extra);
@@ -298,7 +449,7 @@ impl Lower<'_> {
             e.if_token.span,
             guard(true),
             &carries,
-            |lw| lw.branch(then),
+            |lw| (lw.branch(then), None),
             |lw, n| {
                 let p = lw.placeholder();
                 Some(vec![p; n])
@@ -322,9 +473,12 @@ impl Lower<'_> {
                     e.if_token.span,
                     guard(false),
                     &carries_now,
-                    |lw| match eb {
-                        Expr::Block(b) if b.label.is_none() => lw.branch(&b.block),
-                        other => lw.expr(other),
+                    |lw| {
+                        let v = match eb {
+                            Expr::Block(b) if b.label.is_none() => lw.branch(&b.block),
+                            other => lw.expr(other),
+                        };
+                        (v, None)
                     },
                     |_, m| (m == n).then(|| then_vals.clone()),
                 );

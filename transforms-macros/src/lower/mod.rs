@@ -25,7 +25,8 @@ use crate::prims::{Binary, Prim, Unary, WithScalar};
 const SUPPORTED: &str = "supported: `let` bindings, blocks, `return`, tensor methods, \
 `linear(x, w, b)`, `matmul(a, b)`, `maximum(a, b)`, `minimum(a, b)`, `where_(c, a, b)`, \
 `cat(&[..], d)`, `stack(&[..], d)`, calls to `#[differentiable]` functions, `+ - * /` and unary \
-`-` on tensors and scalars, `if`/`else` on scalars, `for` loops over ranges assigning `let mut` tensors";
+`-` on tensors and scalars, `if`/`else` on scalars, `for` loops over ranges and `while` loops on \
+scalar state assigning `let mut` tensors";
 
 const METHODS: &str = "tanh, exp, exp2, ln, log1p, sin, cos, sqrt, sigmoid, relu, abs, square, \
 neg, recip, powf(c), clamp(lo, hi), gt(b), lt(b), ge(b), le(b), sum(), sum_dim(d), mean(), \
@@ -235,6 +236,7 @@ pub fn lower(item: &ItemFn, defs: &State, errs: &mut Errors) -> Option<Lowered> 
         errs,
         defs,
         inlining: Vec::new(),
+        mutable_scalars: Vec::new(),
     };
     let tail = lw.block_with(&item.block, ret.is_some());
     let Lower { b, errs, .. } = lw;
@@ -274,6 +276,8 @@ pub(crate) struct Lower<'a> {
     defs: &'a State,
     /// The differentiable functions being inlined (outermost first).
     inlining: Vec<String>,
+    /// Scalars that may be assigned: the state of the enclosing `while` loops.
+    mutable_scalars: Vec<String>,
 }
 
 impl Lower<'_> {
@@ -357,7 +361,13 @@ impl Lower<'_> {
                         None => self.err_node(&r, "`return` needs a value"),
                     });
                 }
-                Stmt::Expr(e @ (Expr::Assign(_) | Expr::ForLoop(_) | Expr::If(_)), semi) => {
+                Stmt::Expr(e @ Expr::Binary(b), _) if loops::is_compound(&b.op) => {
+                    self.expr(e);
+                }
+                Stmt::Expr(
+                    e @ (Expr::Assign(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::If(_)),
+                    semi,
+                ) => {
                     let v = self.expr(e);
                     if last && semi.is_none() {
                         tail = Some(v);
@@ -519,6 +529,7 @@ impl Lower<'_> {
             Expr::Assign(a) => self.assign(a),
             Expr::ForLoop(f) => self.for_loop(f),
             Expr::If(i) => self.if_expr(i),
+            Expr::While(w) => self.while_loop(w),
             Expr::Return(r) => self.err_node(&r, "`return` is only supported as the last statement"),
             other => {
                 let what = expr_kind(other);
@@ -528,6 +539,9 @@ impl Lower<'_> {
     }
 
     fn binary(&mut self, bin: &syn::ExprBinary) -> Val {
+        if loops::is_compound(&bin.op) {
+            return self.compound(bin);
+        }
         if matches!(
             bin.op,
             BinOp::Lt(_)

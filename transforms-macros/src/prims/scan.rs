@@ -14,6 +14,7 @@
 //! body and live in `transforms::scan`.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use proc_macro2::{Span, TokenStream};
@@ -51,6 +52,62 @@ pub struct Scan {
     pub tangent_slot: Vec<Option<usize>>,
     /// For a tangent scan: its body's linear structure.
     pub lin: Option<LinInfo>,
+    /// For a `while` loop: how its trip count and scalar state are recorded.
+    pub record: Option<Rc<WhileRecord>>,
+}
+
+/// A `while` loop's scalar state: its variables (the user's names), their
+/// initial values, the condition and the update, all scalar expressions.
+/// The loop first runs the scalar part alone, recording the state of every
+/// iteration (so the trip count is known and reverse mode can replay it
+/// backwards); each iteration of the scan then binds its recorded state.
+#[derive(Clone, Debug)]
+pub struct WhileRecord {
+    pub vars: Vec<Ident>,
+    pub inits: Vec<Scalar>,
+    pub cond: Scalar,
+    pub updates: Vec<Scalar>,
+}
+
+impl WhileRecord {
+    /// The recorded states: a block expression of type `Vec<(state..,)>`.
+    pub fn record(&self) -> TokenStream {
+        let (vars, inits, updates) = (
+            &self.vars,
+            self.inits.iter().map(Scalar::tokens),
+            self.updates.iter().map(Scalar::tokens),
+        );
+        let cond = self.cond.tokens();
+        quote! {{
+            #[allow(unused_mut, unused_assignments, unused_parens)]
+            let mut states = ::std::vec::Vec::new();
+            let (#(mut #vars,)*) = (#(#inits,)*);
+            while #cond {
+                states.push((#(#vars,)*));
+                (#(#vars,)*) = (#(#updates,)*);
+            }
+            states
+        }}
+    }
+
+    /// The value of state variable `k` after the loop.
+    pub fn final_value(&self, k: usize) -> TokenStream {
+        let (vars, inits, updates) = (
+            &self.vars,
+            self.inits.iter().map(Scalar::tokens),
+            self.updates.iter().map(Scalar::tokens),
+        );
+        let cond = self.cond.tokens();
+        let v = &self.vars[k];
+        quote! {{
+            #[allow(unused_mut, unused_assignments, unused_parens)]
+            let (#(mut #vars,)*) = (#(#inits,)*);
+            while #cond {
+                (#(#vars,)*) = (#(#updates,)*);
+            }
+            #v
+        }}
+    }
 }
 
 static IDS: AtomicU32 = AtomicU32::new(0);
@@ -78,7 +135,11 @@ impl Scan {
             "scan#{}[{}..{}{}; carry {}, const {}, xs {}]",
             self.id,
             self.start.text(),
-            self.end.text(),
+            if self.record.is_some() {
+                "while".to_string()
+            } else {
+                self.end.text()
+            },
             if self.reverse { " rev" } else { "" },
             self.n_carry,
             self.n_const,
@@ -117,6 +178,20 @@ impl Scan {
         let body = codegen::stmts(&self.body.eqns, &self.body.outs, &mut env);
         let outs = codegen::take(&env, &self.body.outs);
         let (start, end, index) = (self.start.tokens(), self.end.tokens(), &self.index);
+        let rec = format_ident!("__s{}_rec", id, span = Span::mixed_site());
+        let (prepass, start, end, bind) = match &self.record {
+            Some(r) => {
+                let record = r.record();
+                let vars = &r.vars;
+                (
+                    quote!(let #rec = #record;),
+                    quote!(0usize),
+                    quote!(#rec.len()),
+                    quote!(let (#(#vars,)*) = #rec[#it];),
+                )
+            }
+            None => (quote!(), start, end, quote!()),
+        };
         let range = if self.reverse {
             quote!(((#start)..(#end)).enumerate().rev())
         } else {
@@ -145,10 +220,12 @@ impl Scan {
             #(let mut #carries = ::core::clone::Clone::clone(#init_c);)*
             #(let #consts = #init_k;)*
             #(let #xs = #init_x;)*
+            #prepass
             let #n = ::core::iter::Iterator::count((#start)..(#end));
             #(let mut #ys = ::std::vec::Vec::with_capacity(#n);)*
             #[allow(unused_variables)]
             for (#it, #index) in #range {
+                #bind
                 #slices
                 #body
                 let (#(#next,)*) = (#(#outs,)*);

@@ -133,6 +133,7 @@ fn derived(s: &Scan, body: Func, counts: (usize, usize, usize), reverse: bool) -
         body,
         tangent_slot: Vec::new(),
         lin: None,
+        record: s.record.clone(),
     }
 }
 
