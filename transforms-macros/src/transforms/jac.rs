@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
+use super::Body;
 use super::jvp::{Linearized, Tangents, jvp_eqns, linearize};
 use super::transpose::transpose;
 use super::vmap::{Batched, Seed, batch_eqns, close};
-use super::{Body, free_vars};
 use crate::ir::{Builder, Eqn, Func, Scalar, Tree, Var};
 use crate::prims::{Const, Layout, Prim, Relayout, WithScalar};
 
@@ -199,16 +199,13 @@ pub fn vjp(f: &Func, argnums: &[usize]) -> Result<VjpParts, String> {
         outs
     });
     let pullback_batched = Body { eqns, outs };
-    let residuals = free_vars(&[&pullback, &pullback_batched], &cts);
-    let mut outs = f.outs.clone();
-    outs.extend(residuals.iter().copied());
-    let forward = Func {
-        params: f.params.clone(),
-        eqns: lin.primal,
-        outs,
-        tree: f.tree.clone(),
-        next_var: b.next_var,
-    };
+    let (forward, residuals) = super::forward_program(
+        f,
+        lin.primal,
+        &[&pullback, &pullback_batched],
+        &cts,
+        b.next_var,
+    );
     Ok(VjpParts {
         forward,
         n_outs: f.outs.len(),
@@ -271,16 +268,7 @@ pub fn jacrev_chunks(f: &Func, argnums: &[usize]) -> Result<JacrevChunks, String
     }
     let bodies: Vec<&Body> = per_out.iter().map(|(_, b)| b).collect();
     let cts: Vec<Var> = per_out.iter().map(|(c, _)| *c).collect();
-    let residuals = free_vars(&bodies, &cts);
-    let mut outs = f.outs.clone();
-    outs.extend(residuals.iter().copied());
-    let forward = Func {
-        params: f.params.clone(),
-        eqns: lin.primal,
-        outs,
-        tree: f.tree.clone(),
-        next_var: b.next_var,
-    };
+    let (forward, residuals) = super::forward_program(f, lin.primal, &bodies, &cts, b.next_var);
     Ok(JacrevChunks {
         forward,
         n_outs: f.outs.len(),

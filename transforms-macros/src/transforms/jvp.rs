@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Body, free_vars};
+use super::Body;
 use crate::ir::{Builder, Eqn, Func, Param, ParamKind, Tree, Var};
 use crate::prims::{Const, Jvp, Prim};
 
@@ -191,16 +191,8 @@ pub fn linearize_parts(f: &Func, argnums: &[usize]) -> LinearizeParts {
     eqns.extend(zeros);
     let mut linear = Body { eqns, outs };
     linear.optimize();
-    let residuals = free_vars(&[&linear], &lin.in_tans);
-    let mut outs = f.outs.clone();
-    outs.extend(residuals.iter().copied());
-    let forward = Func {
-        params: f.params.clone(),
-        eqns: lin.primal,
-        outs,
-        tree: f.tree.clone(),
-        next_var: b.next_var,
-    };
+    let (forward, residuals) =
+        super::forward_program(f, lin.primal, &[&linear], &lin.in_tans, b.next_var);
     LinearizeParts {
         forward,
         n_outs: f.outs.len(),

@@ -46,3 +46,26 @@ pub fn free_vars(bodies: &[&Body], bound: &[Var]) -> Vec<Var> {
     }
     free
 }
+
+/// The forward program of a split transform: `f`'s parameters, the primal
+/// equations, and `f`'s outputs followed by the residuals that `bodies` read
+/// (beyond `bound`). Returns it with the residuals.
+pub fn forward_program(
+    f: &crate::ir::Func,
+    primal: Vec<crate::ir::Eqn>,
+    bodies: &[&Body],
+    bound: &[Var],
+    next_var: u32,
+) -> (crate::ir::Func, Vec<Var>) {
+    let residuals = free_vars(bodies, bound);
+    let mut outs = f.outs.clone();
+    outs.extend(residuals.iter().copied());
+    let forward = crate::ir::Func {
+        params: f.params.clone(),
+        eqns: primal,
+        outs,
+        tree: f.tree.clone(),
+        next_var,
+    };
+    (forward, residuals)
+}
