@@ -69,10 +69,7 @@ fn helper(rng: &mut Rng, i: usize, earlier: &[Helper]) -> Helper {
     // `b`: bounded by 1.5 + 1 (|scale| <= 1.5).
     body.push(format!("let b = a.{u1}() * {scale} + x.{u2}();"));
     let (tail, bound) = match rng.below(3) {
-        0 => (
-            "&b / (b.square().sum() + 1.0).sqrt()".to_string(),
-            1.0,
-        ),
+        0 => ("&b / (b.square().sum() + 1.0).sqrt()".to_string(), 1.0),
         1 if !earlier.is_empty() => {
             let callee = rng.pick(earlier);
             let mut args = vec!["&b".to_string()];

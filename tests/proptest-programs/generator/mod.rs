@@ -10,7 +10,7 @@
 mod helpers;
 mod ops;
 mod render;
-mod shapes;
+pub mod shapes;
 
 pub use render::{programs_file, tests_file};
 

@@ -98,7 +98,11 @@ pub fn program(rng: &mut Rng, index: usize, helpers: &[Helper]) -> Program {
         tries += 1;
         cx.step();
     }
-    let mut out = cx.vars.last().cloned().unwrap_or_else(|| cx.vars[0].clone());
+    let mut out = cx
+        .vars
+        .last()
+        .cloned()
+        .unwrap_or_else(|| cx.vars[0].clone());
     // Fold the values nothing read into the output, so no operation is dead.
     let dead: Vec<Var> = cx
         .vars
@@ -223,12 +227,20 @@ impl Ctx<'_> {
             .rev()
             .filter(|&i| !self.vars[i].used)
             .collect();
-        let params: Vec<usize> = (0..self.vars.len()).filter(|&i| self.vars[i].param).collect();
+        let params: Vec<usize> = (0..self.vars.len())
+            .filter(|&i| self.vars[i].param)
+            .collect();
         let i = match self.rng.below(10) {
             0..=6 if !unread.is_empty() => unread[0],
             7 | 8 => {
-                let fresh: Vec<usize> = params.iter().copied().filter(|i| unread.contains(i)).collect();
-                *self.rng.pick(if fresh.is_empty() { &params } else { &fresh })
+                let fresh: Vec<usize> = params
+                    .iter()
+                    .copied()
+                    .filter(|i| unread.contains(i))
+                    .collect();
+                *self
+                    .rng
+                    .pick(if fresh.is_empty() { &params } else { &fresh })
             }
             _ => self.rng.below(self.vars.len()),
         };
@@ -280,11 +292,7 @@ impl Ctx<'_> {
             2 => (format!("({}.tanh() + 1.5)", a.name), 0.5, 2.5),
             _ => {
                 let c = *self.rng.pick(&[0.5, 1.0, 2.0]);
-                (
-                    format!("({}.square() + {})", a.name, lit(c)),
-                    c,
-                    b * b + c,
-                )
+                (format!("({}.square() + {})", a.name, lit(c)), c, b * b + c)
             }
         }
     }
@@ -329,10 +337,7 @@ impl Ctx<'_> {
                     2 => (format!("{} - {r}", lit(c)), b + c.abs()),
                     3 => (format!("{r} / {}", lit(c)), b / c.abs()),
                     4 => (format!("{} * {r}", lit(c)), b * c.abs()),
-                    _ => (
-                        format!("{} / ({}.square() + 1.0)", lit(c), a.name),
-                        c.abs(),
-                    ),
+                    _ => (format!("{} / ({}.square() + 1.0)", lit(c), a.name), c.abs()),
                 }
             }
         };
@@ -354,7 +359,11 @@ impl Ctx<'_> {
             .collect();
         let b = self.prefer_unread(&cands);
         let shape = broadcast(&a.shape, &b.shape)?;
-        let (x, y) = if self.rng.chance(0.5) { (a, &b) } else { (&b, a) };
+        let (x, y) = if self.rng.chance(0.5) {
+            (a, &b)
+        } else {
+            (&b, a)
+        };
         // `a - a` and `a / f(a)` would hide the operand; draw `+` or `*` then.
         let same = a.name == b.name;
         let op = match self.rng.below(4) {
@@ -396,11 +405,7 @@ impl Ctx<'_> {
             return None;
         }
         let (b, t, shape, k) = self.rng.pick(&cands).clone();
-        let rb = if t {
-            format!("&{}.t()", b.name)
-        } else {
-            b.r()
-        };
+        let rb = if t { format!("&{}.t()", b.name) } else { b.r() };
         let text = if self.rng.chance(0.5) {
             format!("matmul({}, {rb})", a.r())
         } else {
@@ -534,7 +539,7 @@ impl Ctx<'_> {
         let mut rest = n;
         let parts = self.rng.range(1, MAX_RANK);
         for _ in 1..parts {
-            let divisors: Vec<usize> = (1..=rest).filter(|d| rest % d == 0).collect();
+            let divisors: Vec<usize> = (1..=rest).filter(|&d| rest.is_multiple_of(d)).collect();
             let d = *self.rng.pick(&divisors);
             dims.push(d);
             rest /= d;
@@ -640,7 +645,8 @@ impl Ctx<'_> {
             last.name
         ));
         let body = std::mem::replace(&mut self.lines, saved);
-        self.lines.extend(body.into_iter().map(|l| format!("    {l}")));
+        self.lines
+            .extend(body.into_iter().map(|l| format!("    {l}")));
         self.lines.push("}".into());
         self.vars.truncate(outer);
         self.vars.push(Var {

@@ -99,7 +99,10 @@ pub mod helpers {{
     }
     s += "}\n\n";
     s += "/// The helpers' source text, printed with a failing program that calls them.\n";
-    s += &format!("pub const HELPERS_SOURCE: &str = {};\n\n", raw(&helpers_src));
+    s += &format!(
+        "pub const HELPERS_SOURCE: &str = {};\n\n",
+        raw(&helpers_src)
+    );
     for p in &g.programs {
         let src = p.source();
         s += &src;

@@ -68,19 +68,3 @@ pub fn list(s: &[usize]) -> String {
     let items: Vec<String> = s.iter().map(|d| d.to_string()).collect();
     format!("[{}]", items.join(", "))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rules() {
-        assert_eq!(broadcast(&[3, 1], &[4]), Some(vec![3, 4]));
-        assert_eq!(broadcast(&[3], &[4]), None);
-        assert_eq!(matmul(&[3], &[3]), Some((vec![], 3)));
-        assert_eq!(matmul(&[2, 3], &[3]), Some((vec![2], 3)));
-        assert_eq!(matmul(&[3], &[3, 4]), Some((vec![4], 3)));
-        assert_eq!(matmul(&[2, 2, 3], &[3, 4]), Some((vec![2, 2, 4], 3)));
-        assert_eq!(matmul(&[2, 3], &[4, 3]), None);
-    }
-}

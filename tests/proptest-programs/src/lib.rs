@@ -37,7 +37,7 @@
 //! variable changes. Program `i` depends only on the seed and `i`, so a
 //! failure of `p7` reproduces with the same seed and any `N > 7`; its
 //! message prints the program's source, the helpers it may call, the seed
-//! and the shrunk input. `TRANSFORMS_PROPTEST_CASES` (default 4) sets the
+//! and the shrunk input. `TRANSFORMS_PROPTEST_CASES` (default 8) sets the
 //! inputs per program; they come from a fixed proptest RNG, so runs repeat.
 //!
 //! ## Reading the generated programs

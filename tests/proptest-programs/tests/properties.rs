@@ -35,7 +35,10 @@ fn pieces(p: &Program) -> Vec<(String, Vec<usize>)> {
         .enumerate()
         .map(|(i, s)| (format!("x{i}"), s.to_vec()))
         .collect();
-    out.push((format!("tangent of x{}", p.argnum), p.shapes[p.argnum].to_vec()));
+    out.push((
+        format!("tangent of x{}", p.argnum),
+        p.shapes[p.argnum].to_vec(),
+    ));
     out.push(("output cotangent".into(), p.out_shape.to_vec()));
     for row in 1..BATCH {
         for (i, d) in p.in_dims.iter().enumerate() {
@@ -102,7 +105,12 @@ fn dot(a: &T64, b: &T64) -> f64 {
 
 /// `x + eps t`.
 fn step(x: &T64, t: &T64, eps: f64) -> T64 {
-    let v = x.to_vec().iter().zip(t.to_vec()).map(|(a, b)| a + eps * b).collect();
+    let v = x
+        .to_vec()
+        .iter()
+        .zip(t.to_vec())
+        .map(|(a, b)| a + eps * b)
+        .collect();
     T64::from_shape_vec(x.shape(), v).expect("same shape")
 }
 
@@ -114,7 +122,11 @@ fn fd(f: fn(&[T64]) -> T64, args: &[T64], k: usize, t: &T64) -> T64 {
         f(&a)
     };
     let (plus, minus) = (at(FD_STEP), at(-FD_STEP));
-    step(&T64::zeros(plus.shape()), &step(&plus, &minus, -1.0), 0.5 / FD_STEP)
+    step(
+        &T64::zeros(plus.shape()),
+        &step(&plus, &minus, -1.0),
+        0.5 / FD_STEP,
+    )
 }
 
 /// `J t` for a Jacobian of shape `out ++ in`.
@@ -170,7 +182,12 @@ fn check(p: &Program, values: &[f64]) -> Check {
 
     let (y2, g) = (p.vjp)(args, ct);
     close("vjp primal vs f", &y2, &y, EXACT)?;
-    close("vjp cotangent vs J^T ct", &g, &jac_t_vec(&jr, ct, input), EXACT)?;
+    close(
+        "vjp cotangent vs J^T ct",
+        &g,
+        &jac_t_vec(&jr, ct, input),
+        EXACT,
+    )?;
     let (lhs, rhs) = (dot(ct, &ty), dot(&g, t));
     if (lhs - rhs).abs() > EXACT * (1.0 + lhs.abs().max(rhs.abs())) {
         return Err(fail(format!(
@@ -263,7 +280,7 @@ fn check_program(p: &Program) {
     let cases = std::env::var("TRANSFORMS_PROPTEST_CASES")
         .ok()
         .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(4);
+        .unwrap_or(8);
     let config = Config {
         cases,
         failure_persistence: None,
