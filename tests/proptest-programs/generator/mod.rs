@@ -130,6 +130,10 @@ impl Program {
             "#[vmap(in_dims = {in_dims}, out_dims = {})]\n",
             self.out_dim
         );
+        s += &format!(
+            "#[vmap(jacrev(argnums = {k}), in_dims = {in_dims}, name = {}_vmap_jacrev)]\n",
+            self.name
+        );
         let params: Vec<String> = self
             .params
             .iter()

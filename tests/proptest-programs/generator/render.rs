@@ -54,6 +54,7 @@ fn entry(p: &Program) -> String {
             (y, pullback.call(ct))
         }},
         vmap: |a| {n}_vmap({a}),
+        vmap_jacrev: |a| {n}_vmap_jacrev({a}),
         hessian: {hessian},
     }},
 ",

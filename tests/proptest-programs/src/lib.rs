@@ -1,7 +1,7 @@
 //! Property tests over random programs: for each program drawn by the
 //! generator, `jacrev == jacfwd`, `J t` == central finite differences,
 //! `jvp == J t`, `<ct, J t> == <J^T ct, t>` through `vjp`, `vmap` == a loop
-//! of calls, and, for scalar outputs, a symmetric `hessian` equal to finite
+//! of calls (also of `jacrev`), and, for scalar outputs, a symmetric `hessian` equal to finite
 //! differences of the gradient.
 //!
 //! The transforms are attribute macros, so the programs must exist as
@@ -21,8 +21,8 @@
 //! `#[differentiable]` helper. The generator tracks shapes, so every program
 //! is well typed, and bounds on values, so none overflows. Each program
 //! carries `#[jacrev] #[jacfwd] #[jvp] #[vjp]` on one random argnum,
-//! `#[hessian]` when its output is a scalar, and a `#[vmap]` with random
-//! `in_dims` and `out_dims`.
+//! `#[hessian]` when its output is a scalar, a `#[vmap]` with random
+//! `in_dims` and `out_dims`, and a `#[vmap(jacrev)]` with the same `in_dims`.
 //!
 //! ## Running
 //!
@@ -78,6 +78,8 @@ pub struct Program {
     /// `(a, output cotangent)` -> `(output, cotangent of a[argnum])`.
     pub vjp: fn(&[T64], &T64) -> (T64, T64),
     pub vmap: fn(&[T64]) -> T64,
+    /// `#[vmap(jacrev(argnums = k), in_dims = ..)]` (out_dims 0).
+    pub vmap_jacrev: fn(&[T64]) -> T64,
     /// Only for scalar outputs.
     pub hessian: Option<fn(&[T64]) -> T64>,
 }

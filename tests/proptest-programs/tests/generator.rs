@@ -50,7 +50,10 @@ fn shape_rules() {
     assert_eq!(matmul(&[3], &[3]), Some((vec![], 3)));
     assert_eq!(matmul(&[2, 3], &[3]), Some((vec![2], 3)));
     assert_eq!(matmul(&[3], &[3, 4]), Some((vec![4], 3)));
-    assert_eq!(matmul(&[2, 1, 2, 3], &[3, 3, 4]), Some((vec![2, 3, 2, 4], 3)));
+    assert_eq!(
+        matmul(&[2, 1, 2, 3], &[3, 3, 4]),
+        Some((vec![2, 3, 2, 4], 3))
+    );
     assert_eq!(matmul(&[2, 3], &[4, 3]), None);
     assert_eq!(matmul(&[], &[3]), None);
 }

@@ -223,6 +223,13 @@ fn check(p: &Program, values: &[f64]) -> Check {
         &T64::stack(&looped, p.out_dim as isize),
         EXACT,
     )?;
+    let jacs: Vec<T64> = rows.iter().map(|r| (p.jacrev)(r)).collect();
+    close(
+        "vmap(jacrev) vs a loop of jacrev calls",
+        &(p.vmap_jacrev)(&batched),
+        &T64::stack(&jacs, 0),
+        EXACT,
+    )?;
 
     if let Some(hessian) = p.hessian {
         let h = hessian(args);
