@@ -22,6 +22,18 @@ fn fail(msg: String) -> TestCaseError {
     TestCaseError::fail(msg)
 }
 
+/// Runs one transform, turning a panic into a failure that names it.
+fn run<R>(what: &str, f: impl FnOnce() -> R) -> Result<R, TestCaseError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+        let msg = e
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        fail(format!("{what} panicked: {msg}"))
+    })
+}
+
 fn numel(s: &[usize]) -> usize {
     s.iter().product()
 }
@@ -159,28 +171,28 @@ fn check(p: &Program, values: &[f64]) -> Check {
     let (t, ct) = (&ts[np], &ts[np + 1]);
     let k = p.argnum;
     let input = p.shapes[k];
-    let y = (p.f)(args);
+    let y = run("the function", || (p.f)(args))?;
     shape("output", &y, p.out_shape)?;
     close("output is finite", &y, &y, 0.0)?;
     let jac_shape = [p.out_shape, input].concat();
 
-    let jr = (p.jacrev)(args);
+    let jr = run("jacrev", || (p.jacrev)(args))?;
     shape("jacrev", &jr, &jac_shape)?;
-    let jf = (p.jacfwd)(args);
+    let jf = run("jacfwd", || (p.jacfwd)(args))?;
     close("jacfwd vs jacrev", &jf, &jr, EXACT)?;
     let jt = jac_vec(&jr, p.out_shape, t);
     close(
         "J t (from jacrev) vs central finite differences",
         &jt,
-        &fd(p.f, args, k, t),
+        &run("the function", || fd(p.f, args, k, t))?,
         FD_TOL,
     )?;
 
-    let (y1, ty) = (p.jvp)(args, t);
+    let (y1, ty) = run("jvp", || (p.jvp)(args, t))?;
     close("jvp primal vs f", &y1, &y, EXACT)?;
     close("jvp tangent vs J t", &ty, &jt, EXACT)?;
 
-    let (y2, g) = (p.vjp)(args, ct);
+    let (y2, g) = run("vjp", || (p.vjp)(args, ct))?;
     close("vjp primal vs f", &y2, &y, EXACT)?;
     close(
         "vjp cotangent vs J^T ct",
@@ -216,23 +228,23 @@ fn check(p: &Program, values: &[f64]) -> Check {
             None => args[i].clone(),
         })
         .collect();
-    let looped: Vec<T64> = rows.iter().map(|r| (p.f)(r)).collect();
+    let looped: Vec<T64> = run("the function", || rows.iter().map(|r| (p.f)(r)).collect())?;
     close(
         "vmap vs a loop of calls",
-        &(p.vmap)(&batched),
+        &run("vmap", || (p.vmap)(&batched))?,
         &T64::stack(&looped, p.out_dim as isize),
         EXACT,
     )?;
-    let jacs: Vec<T64> = rows.iter().map(|r| (p.jacrev)(r)).collect();
+    let jacs: Vec<T64> = run("jacrev", || rows.iter().map(|r| (p.jacrev)(r)).collect())?;
     close(
         "vmap(jacrev) vs a loop of jacrev calls",
-        &(p.vmap_jacrev)(&batched),
+        &run("vmap(jacrev)", || (p.vmap_jacrev)(&batched))?,
         &T64::stack(&jacs, 0),
         EXACT,
     )?;
 
     if let Some(hessian) = p.hessian {
-        let h = hessian(args);
+        let h = run("hessian", || hessian(args))?;
         shape("hessian", &h, &[input, input].concat())?;
         let n = numel(input);
         let hv = h.to_vec();
@@ -250,7 +262,7 @@ fn check(p: &Program, values: &[f64]) -> Check {
         close(
             "H t vs central finite differences of the gradient (jacrev)",
             &jac_vec(&h, input, t),
-            &fd(p.jacrev, args, k, t),
+            &run("jacrev", || fd(p.jacrev, args, k, t))?,
             FD_TOL,
         )?;
     }

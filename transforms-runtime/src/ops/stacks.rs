@@ -1,10 +1,10 @@
 //! Stacks of per-iteration values, as loops (`scan`) build and read them: a
 //! stack is a tensor `[n] ++ slice shape`.
 
-use ndarray::Axis;
+use ndarray::{Axis, IxDyn};
 
 use crate::float::Float;
-use crate::shape::fail;
+use crate::shape::{broadcast_left, fail};
 use crate::tensor::Tensor;
 
 /// Slice `it` of a stack, sharing its storage (no copy).
@@ -25,9 +25,37 @@ pub fn stack_index<T: Float>(stack: &Tensor<T>, it: usize) -> Tensor<T> {
 
 /// The per-iteration values stacked along a new leading dim (shape `[0]`
 /// for no iterations: such a stack is never read).
+///
+/// Under `vmap` a loop's carry may start unbatched (a batch dim of size 1,
+/// which broadcasts) and become batched in the body, so its slices can
+/// differ in size-1 dims: they are broadcast to their common shape.
 pub fn stack_all<T: Float>(slices: &[Tensor<T>]) -> Tensor<T> {
-    if slices.is_empty() {
+    let Some(first) = slices.first() else {
         return Tensor::from_parts(vec![0], Vec::new());
+    };
+    if slices.iter().all(|s| s.shape() == first.shape()) {
+        return Tensor::stack(slices, 0);
     }
-    Tensor::stack(slices, 0)
+    let mut shape = first.shape().to_vec();
+    for s in slices {
+        shape = broadcast_left(&shape, s.shape()).unwrap_or_else(|| {
+            fail!(
+                "scan",
+                [first.shape(), s.shape()],
+                "the per-iteration values of a loop do not broadcast to one shape"
+            )
+        });
+    }
+    let full: Vec<Tensor<T>> = slices
+        .iter()
+        .map(|s| Tensor {
+            data: s
+                .data
+                .broadcast(IxDyn(&shape))
+                .expect("broadcast_left checked the shapes")
+                .to_owned()
+                .into_shared(),
+        })
+        .collect();
+    Tensor::stack(&full, 0)
 }
