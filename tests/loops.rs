@@ -234,3 +234,37 @@ fn while_loops_record_their_trip_count() {
         );
     }
 }
+
+/// The carry starts from an unmapped input and meets a mapped one in the
+/// body, so under `vmap` it becomes batched only inside the loop; the
+/// residual stack of `jacrev` then holds slices of batch 1 and batch 3.
+/// (Found by the property tests, seed 2, program 5.)
+#[jacrev]
+#[vmap(jacrev, in_dims = (None, 0), name = carry_batched_in_body)]
+fn carry_meets_mapped(x0: &Tensor<f64>, x1: &Tensor<f64>) -> Tensor<f64> {
+    let mut v = x0.clone();
+    for _ in 0..2 {
+        v = (&v * x1).sin();
+    }
+    v
+}
+
+#[test]
+fn vmap_of_jacrev_of_a_loop_whose_carry_becomes_batched() {
+    let x0 = input(&[4], 50, false);
+    let xs = input(&[3, 4], 51, false);
+    let batched = carry_batched_in_body(&x0, &xs);
+    assert_eq!(batched.shape(), &[3, 4, 4]);
+    for i in 0..3 {
+        let x1 = xs.select(0, i);
+        let j = carry_meets_mapped_jacrev(&x0, &x1);
+        close("row", &batched.select(0, i), &j, 1e-12);
+        let t = input(&[4], 52 + i as u64, false);
+        close(
+            "J t vs FD",
+            &jac_vec(&j, &[4], &t),
+            &fd(|x| carry_meets_mapped(x, &x1), &x0, &t),
+            1e-6,
+        );
+    }
+}
