@@ -9,7 +9,7 @@ use proc_macro2::Span;
 use syn::ItemFn;
 
 use super::{Lower, Val};
-use crate::ir::{Func, Var};
+use crate::ir::Var;
 use crate::prims::Prim;
 use crate::prims::custom::{Custom, Rule};
 use crate::prims::scan::fresh_id;
@@ -198,7 +198,6 @@ impl Lower<'_> {
             primal,
             rule,
         };
-        let _ = Func::empty;
         self.emit(span, Prim::Custom(Rc::new(custom)), &ins)
     }
 }

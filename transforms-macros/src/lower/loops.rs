@@ -1,8 +1,10 @@
-//! Loops and assignment: `for i in a..b { .. }` (also `a..=b` and
-//! `(a..b).rev()`) over scalar bounds, carrying the tensors the body
-//! assigns (`x = ..;` to a name bound outside the loop). A loop lowers to
-//! one `scan` (see `prims::scan`): its body is lowered once, whatever the
-//! trip count, and the transforms apply to the body.
+//! Control flow and assignment: `for i in a..b { .. }` (also `a..=b` and
+//! `(a..b).rev()`) over scalar bounds, `while` on scalar state, `if`/`else`
+//! on scalar conditions, carrying the tensors the body assigns (`x = ..;`
+//! or `x += ..;` to a name bound outside). Each lowers to `scan`s (see
+//! `prims::scan`): a body is lowered once, whatever the trip count, and the
+//! transforms apply to the body. An `if` is two chained scans of trip count
+//! 0 or 1; a `while` records its scalar state first.
 
 use std::collections::HashMap;
 use std::rc::Rc;
