@@ -200,3 +200,47 @@ fn tuple_results_destructure() {
     let lhs = dot(&ct, &jac_vec(&j, &[5], &t));
     assert!((lhs - dot(&pb.call(&ct), &t)).abs() < 1e-10);
 }
+
+/// A caller above its callee, and a child module reaching both through
+/// `use super::*` (as test modules do).
+mod ordering {
+    use transforms::prelude::*;
+
+    #[jacrev]
+    pub fn outer(x: &Tensor<f64>) -> Tensor<f64> {
+        inner(x) * 2.0
+    }
+
+    #[differentiable]
+    fn inner(x: &Tensor<f64>) -> Tensor<f64> {
+        x.sin()
+    }
+
+    pub mod child {
+        use super::*;
+
+        #[jacrev]
+        pub fn via_glob(x: &Tensor<f64>) -> Tensor<f64> {
+            inner(x).exp()
+        }
+    }
+}
+
+#[test]
+fn callees_resolve_in_any_order_and_through_globs() {
+    let x = input(&[3], 9, false);
+    let diag = |v: T64| &Tensor::<f64>::eye(3) * &v;
+    close(
+        "outer",
+        &ordering::outer_jacrev(&x),
+        &diag(x.cos() * 2.0),
+        1e-12,
+    );
+    let want = diag(x.sin().exp() * x.cos());
+    close(
+        "via glob",
+        &ordering::child::via_glob_jacrev(&x),
+        &want,
+        1e-12,
+    );
+}
