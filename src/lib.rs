@@ -235,8 +235,8 @@
 //! derivatives, straight-through estimators, gradient clipping. The rule
 //! functions are `#[differentiable]` (they are differentiated in turn for
 //! higher orders); the rule is used wherever the function is called from a
-//! transformed function or transformed with `transform!` (a transform
-//! attribute on the function itself differentiates its body).
+//! transformed function, transformed with `transform!`, or transformed by
+//! attributes on the function itself (above or below the custom one).
 //!
 //! ```
 //! use transforms::prelude::*;
@@ -327,6 +327,6 @@ pub mod prelude {
 /// The runtime items generated code calls. Not part of the public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use transforms_macros::resume;
+    pub use transforms_macros::{custom_marker, resume};
     pub use transforms_runtime::{elem, ops};
 }

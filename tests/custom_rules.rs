@@ -27,6 +27,22 @@ mod rules {
         x * 1.0
     }
 
+    /// The same, with transform attributes on the function itself, above
+    /// and below the custom attribute: they use the rule too.
+    #[custom_jvp(half_rule)]
+    #[jacrev]
+    #[vmap(jacfwd, in_dims = (0, None))]
+    pub fn scaled_above(x: &Tensor<f64>, _scale: f64) -> Tensor<f64> {
+        x * 1.0
+    }
+
+    #[jacfwd]
+    #[hessian]
+    #[custom_jvp(half_rule)]
+    pub fn scaled_below(x: &Tensor<f64>, _scale: f64) -> Tensor<f64> {
+        x * 1.0
+    }
+
     #[differentiable]
     pub fn half_rule(x: &Tensor<f64>, scale: f64, t: &Tensor<f64>) -> (Tensor<f64>, Tensor<f64>) {
         (x * 1.0, t * scale)
@@ -203,4 +219,18 @@ fn custom_vjp_with_a_nonlinear_backward_rule() {
         &Tensor::from_shape_vec(&[3], want).unwrap(),
         1e-12,
     );
+}
+
+#[test]
+fn transform_attributes_on_the_function_itself_use_the_rule() {
+    let x = input(&[3], 8, false);
+    let want = Tensor::<f64>::eye(3) * 0.25;
+    close("jacrev above", &scaled_above_jacrev(&x, 0.25), &want, 0.0);
+    close("jacfwd below", &scaled_below_jacfwd(&x, 0.25), &want, 0.0);
+    let h = scaled_below_hessian(&x, 0.25);
+    assert_eq!(h.shape(), &[3, 3, 3]);
+    close("hessian below", &h, &Tensor::zeros(&[3, 3, 3]), 0.0);
+    let xs = input(&[2, 3], 9, false);
+    let v = scaled_above_vmap_jacfwd(&xs, 0.25);
+    close("vmap(jacfwd) above", &v.select(0, 1), &want, 0.0);
 }

@@ -75,6 +75,14 @@ pub fn expand(attr: TokenStream, item: TokenStream, custom: Option<&str>) -> Tok
         ),
         Err(e) => e.into_compile_error(),
     };
+    // Transform attributes still to expand on this function transform a call
+    // of it, so that its rules apply: they see this marker.
+    let mut item_fn = item_fn;
+    if custom.is_some() {
+        item_fn
+            .attrs
+            .push(syn::parse_quote!(#[::transforms::__private::custom_marker]));
+    }
     quote!(#item_fn #rest)
 }
 

@@ -45,13 +45,43 @@ pub fn expand(kind: Kind, attr: TokenStream, item: TokenStream) -> TokenStream {
             Job::Attr {
                 kind: Ident::new(kind.name(), Span::call_site()),
                 args: attr,
-                item: item_fn.clone(),
+                item: through_rules(&item_fn),
             },
             State::default(),
         ),
         Err(e) => e.into_compile_error(),
     };
     quote!(#item_fn #rest)
+}
+
+/// A function with custom rules (`#[custom_jvp]`/`#[custom_vjp]` on it, in
+/// either order with the transform attributes) is transformed as a call of
+/// itself, so that its rules apply (through its hand-off); others as they are.
+fn through_rules(item: &ItemFn) -> ItemFn {
+    let custom = item.attrs.iter().any(|a| {
+        a.path().segments.last().is_some_and(|s| {
+            ["custom_jvp", "custom_vjp", "custom_marker"].contains(&s.ident.to_string().as_str())
+        })
+    });
+    if !custom {
+        return item.clone();
+    }
+    let mut wrapper = item.clone();
+    let name = &item.sig.ident;
+    let args: Vec<syn::Ident> = item
+        .sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match &*pt.pat {
+                syn::Pat::Ident(pi) => Some(pi.ident.clone()),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    *wrapper.block = syn::parse_quote!({ #name(#(#args),*) });
+    wrapper
 }
 
 /// Every callee resolved: the generated items, or the errors.

@@ -126,3 +126,11 @@ pub fn jacobian(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn linearize(attr: TokenStream, item: TokenStream) -> TokenStream {
     run(Kind::Linearize, attr, item)
 }
+
+/// Marks a function with custom rules for the transform attributes below
+/// it (which then transform a call of it); emits the function unchanged.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn custom_marker(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    item
+}
