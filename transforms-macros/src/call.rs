@@ -125,23 +125,10 @@ pub fn finish(kind: &Ident, args: TokenStream, target: &Path, state: &State) -> 
     };
     // Transform a call of the function (so that a custom rule applies),
     // not its body.
-    let mut item = item.clone();
+    let callee = syn::Ident::new(unique.as_deref().unwrap_or_default(), kind.span());
+    let mut item = handoff::calling(item, &callee);
     item.vis = syn::Visibility::Inherited;
     item.attrs.clear();
-    let callee = syn::Ident::new(unique.as_deref().unwrap_or_default(), kind.span());
-    let names: Vec<syn::Ident> = item
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|a| match a {
-            syn::FnArg::Typed(pt) => match &*pt.pat {
-                syn::Pat::Ident(pi) => Some(pi.ident.clone()),
-                _ => None,
-            },
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect();
-    *item.block = syn::parse_quote!({ #callee(#(#names),*) });
     match crate::expand::finish_items(kind, args, &item, state, false) {
         Ok((items, name)) => quote!({ #items #name }),
         Err(e) => error_expr(e),

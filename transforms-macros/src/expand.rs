@@ -66,22 +66,7 @@ fn through_rules(item: &ItemFn) -> ItemFn {
     if !custom {
         return item.clone();
     }
-    let mut wrapper = item.clone();
-    let name = &item.sig.ident;
-    let args: Vec<syn::Ident> = item
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|a| match a {
-            syn::FnArg::Typed(pt) => match &*pt.pat {
-                syn::Pat::Ident(pi) => Some(pi.ident.clone()),
-                _ => None,
-            },
-            syn::FnArg::Receiver(_) => None,
-        })
-        .collect();
-    *wrapper.block = syn::parse_quote!({ #name(#(#args),*) });
-    wrapper
+    handoff::calling(item, &item.sig.ident)
 }
 
 /// Every callee resolved: the generated items, or the errors.

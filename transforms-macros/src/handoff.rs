@@ -166,6 +166,21 @@ pub fn renamed(item: &ItemFn, state: &State) -> ItemFn {
     item
 }
 
+/// `item` with its body replaced by a call of `callee` with its parameters
+/// (a transform of a call, so that the callee's custom rules apply).
+pub fn calling(item: &ItemFn, callee: &Ident) -> ItemFn {
+    let names = item.sig.inputs.iter().filter_map(|a| match a {
+        syn::FnArg::Typed(pt) => match &*pt.pat {
+            syn::Pat::Ident(pi) => Some(pi.ident.clone()),
+            _ => None,
+        },
+        syn::FnArg::Receiver(_) => None,
+    });
+    let mut wrapper = item.clone();
+    *wrapper.block = syn::parse_quote!({ #callee(#(#names),*) });
+    wrapper
+}
+
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A crate-wide unique macro name for `item`.

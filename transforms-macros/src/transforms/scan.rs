@@ -466,57 +466,25 @@ pub fn transpose_scan(
     Ok(result)
 }
 
-/// Which outputs of `body` are batched when the tensor parameters flagged
-/// in `flags` are.
-fn batched_outs(b: &mut Builder, body: &Func, flags: &[bool]) -> Vec<bool> {
-    let params = body.params.iter().filter_map(|p| p.var());
-    let mut bt = Batched::with(params.zip(flags).filter(|(_, f)| **f).map(|(p, _)| p));
-    let _ = b.scoped(|b| batch_eqns(b, &body.eqns, &mut bt));
-    body.outs.iter().map(|o| bt.contains(*o)).collect()
-}
-
 /// The batching rule of scan `eqn` (some inputs batched per `bt`).
 pub fn batch(b: &mut Builder, eqn: &Eqn, s: &Scan, bt: &mut Batched) {
     let nc = s.n_carry;
-    let params = s.body_params();
     let mut flags: Vec<bool> = eqn.ins.iter().map(|v| bt.contains(*v)).collect();
-    let out_flags = loop {
-        let o = batched_outs(b, &s.body, &flags);
+    // Carries that become batched in the body are batched from the start.
+    let (body, out_flags) = loop {
+        let force = flags[..nc].to_vec();
+        let (body, o) = batch_body(b, &s.body, &flags, &force);
         let mut changed = false;
-        for j in 0..nc {
-            if o[j] && !flags[j] {
-                flags[j] = true;
+        for (flag, out) in flags.iter_mut().zip(&o).take(nc) {
+            if *out && !*flag {
+                *flag = true;
                 changed = true;
             }
         }
         if !changed {
-            break o;
+            break (body, o);
         }
     };
-    let (outs, eqns) = b.scoped(|b| {
-        let mut inner = Batched::with(
-            params
-                .iter()
-                .zip(&flags)
-                .filter(|(_, f)| **f)
-                .map(|(p, _)| *p),
-        );
-        batch_eqns(b, &s.body.eqns, &mut inner);
-        s.body
-            .outs
-            .iter()
-            .enumerate()
-            .map(|(r, &o)| {
-                inner.materialize(b, o);
-                if r < nc && flags[r] && !inner.contains(o) {
-                    inner.lift(b, o)
-                } else {
-                    o
-                }
-            })
-            .collect::<Vec<Var>>()
-    });
-    let body = body_func(&s.index, &params, eqns, outs, b.next_var);
     let scan = Scan {
         body,
         tangent_slot: s.tangent_slot.clone(),

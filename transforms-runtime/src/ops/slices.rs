@@ -48,11 +48,7 @@ pub fn cat<T: Float>(xs: &[&Tensor<T>], d: isize, nb: usize) -> Tensor<T> {
     let mut size = 0;
     for x in xs {
         let (b, p) = split("cat", x.shape(), nb, &all);
-        let same = p.len() == p0.len()
-            && p.iter()
-                .zip(p0)
-                .enumerate()
-                .all(|(i, (a, b))| i == dd || a == b);
+        let same = agree_except(p, p0, dd);
         if !same {
             fail!(
                 "cat",
@@ -161,11 +157,7 @@ pub fn pad_like<T: Float>(
     let (b, p) = split("pad_like", x.shape(), nb, &all);
     let (_, lp) = split("pad_like", like.shape(), nb, &all);
     let dd = norm_dim("pad_like", d, lp.len(), &all);
-    let fits = p.len() == lp.len()
-        && p.iter()
-            .zip(lp)
-            .enumerate()
-            .all(|(i, (a, b))| i == dd || a == b);
+    let fits = agree_except(p, lp, dd);
     if !fits {
         fail!(
             "pad_like",
@@ -245,12 +237,7 @@ pub fn index_add_like<T: Float>(
         );
     }
     let dd = norm_dim("index_add_like", d, lp.len(), &all);
-    let fits = p.len() == lp.len()
-        && p[dd] == idx.len()
-        && p.iter()
-            .zip(lp)
-            .enumerate()
-            .all(|(i, (a, b))| i == dd || a == b);
+    let fits = agree_except(p, lp, dd) && p[dd] == idx.len();
     if !fits {
         fail!(
             "index_add_like",
@@ -325,4 +312,13 @@ pub fn max_shift<T: Float>(x: &Tensor<T>, d: isize, nb: usize) -> Tensor<T> {
     max_along("max_shift", x, d, nb, |v| {
         if v.is_finite() { v } else { T::zero() }
     })
+}
+
+/// Whether two per-example shapes have the same rank and agree except along `d`.
+fn agree_except(a: &[usize], b: &[usize], d: usize) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .enumerate()
+            .all(|(i, (x, y))| i == d || x == y)
 }
