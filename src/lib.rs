@@ -197,8 +197,10 @@
 //! ```
 //!
 //! * A call to a function without `#[differentiable]` is a compile error at
-//!   the call: ``cannot find macro `f` `` (with rustc's note that `f` is a
-//!   function): add `#[differentiable]` to `f`. A differentiable function
+//!   the call: rustc's ``cannot find macro `f` `` and ours, "a function that
+//!   is transformed, or called inside a transformed function, must be
+//!   `#[differentiable]`", whose note says to add the attribute to `f` and
+//!   import `f` where it is called. A differentiable function
 //!   may not call itself (recursion cannot be inlined: write a loop).
 //! * `transform!(kind(f, key = value, ..))` takes the attributes' grammar with
 //!   the function in the innermost position and gives the generated function
@@ -329,4 +331,19 @@ pub mod prelude {
 pub mod __private {
     pub use transforms_macros::{custom_marker, resume};
     pub use transforms_runtime::{elem, ops};
+
+    /// Implemented, through its hand-off, for the probe of each call that
+    /// resolved to a differentiable function; a call that did not resolve
+    /// leaves its probe without it, and this note says how to fix it.
+    #[diagnostic::on_unimplemented(
+        message = "a function that is transformed, or called inside a transformed function, \
+                   must be `#[differentiable]`",
+        label = "this function is not `#[transforms::differentiable]`, or it is not imported here",
+        note = "add `#[transforms::differentiable]` to the function's definition, and import it \
+                where it is called: `use path::to::function;` brings the function and its hand-off"
+    )]
+    pub trait Differentiable {}
+
+    /// Compiles only for a probe marked [`Differentiable`].
+    pub const fn require_differentiable<T: Differentiable>() {}
 }

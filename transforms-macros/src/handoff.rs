@@ -274,16 +274,52 @@ pub fn drive(job: Job, state: State) -> TokenStream {
         .iter()
         .map(|(k, u)| (LitStr::new(k, Span::call_site()), u))
         .unzip();
+    let expr = matches!(job, Job::Transform { .. });
     let job = job.encode();
     let span = path.span();
-    quote_spanned! {span=>
+    let (probe_mod, probe) = probe_names(&path);
+    let call = quote_spanned! {span=>
         #mac! {
             resolving #key
             defs { #defs }
             map { #(#ks => #us;)* }
             job { #job }
+            probe { #probe_mod::#probe }
         }
+    };
+    // If `#mac!` is not a hand-off macro (the function lacks
+    // `#[differentiable]`), rustc reports the missing macro and, since the
+    // hand-off's `impl` never appears, this check adds the fix at the call.
+    let check = quote_spanned! {span=>
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, non_snake_case)]
+        mod #probe_mod {
+            pub struct #probe;
+        }
+        const _: () = ::transforms::__private::require_differentiable::<#probe_mod::#probe>();
+    };
+    if expr {
+        quote!({ #check #call })
+    } else {
+        quote!(#check #call)
     }
+}
+
+/// The probe type of one hand-off: a unit struct named as the callee, in a
+/// module of a unique name.
+fn probe_names(path: &Path) -> (Ident, Ident) {
+    let last = path
+        .segments
+        .last()
+        .map_or_else(|| format_ident!("function"), |s| s.ident.clone());
+    let mut h = DefaultHasher::new();
+    path.to_token_stream().to_string().hash(&mut h);
+    COUNTER.fetch_add(1, Ordering::Relaxed).hash(&mut h);
+    let span = last.span();
+    (
+        Ident::new(&format!("__transforms_probe_{:016x}", h.finish()), span),
+        Ident::new(&last.to_string(), span),
+    )
 }
 
 fn parse_defs(input: ParseStream) -> syn::Result<Vec<Def>> {
@@ -303,6 +339,8 @@ fn parse_defs(input: ParseStream) -> syn::Result<Vec<Def>> {
 pub struct Resume {
     job: Job,
     state: State,
+    /// The caller's probe type, marked as resolved by this hand-off.
+    probe: Option<Path>,
 }
 
 impl Parse for Resume {
@@ -334,12 +372,20 @@ impl Parse for Resume {
         let content;
         braced!(content in input);
         let job = parse_job(&content)?;
+        let probe = if input.is_empty() {
+            None
+        } else {
+            let _: Ident = input.parse()?;
+            let content;
+            braced!(content in input);
+            Some(content.parse()?)
+        };
         let Some(first) = new.first() else {
             return Err(syn::Error::new(key.span(), "transforms: empty hand-off"));
         };
         state.map.push((key.value(), first.unique.clone()));
         state.add(new);
-        Ok(Resume { job, state })
+        Ok(Resume { job, state, probe })
     }
 }
 
@@ -396,7 +442,24 @@ fn parse_job(input: ParseStream) -> syn::Result<Job> {
 /// `resume!`: continue a hand-off.
 pub fn resume(input: TokenStream) -> TokenStream {
     match syn::parse2::<Resume>(input) {
-        Ok(r) => drive(r.job, r.state),
+        Ok(r) => {
+            let expr = matches!(r.job, Job::Transform { .. });
+            let out = drive(r.job, r.state);
+            match r.probe {
+                None => out,
+                Some(p) => {
+                    let mark = quote! {
+                        #[diagnostic::do_not_recommend]
+                        impl ::transforms::__private::Differentiable for #p {}
+                    };
+                    if expr {
+                        quote!({ #mark #out })
+                    } else {
+                        quote!(#mark #out)
+                    }
+                }
+            }
+        }
         Err(e) => e.into_compile_error(),
     }
 }
