@@ -40,6 +40,10 @@ pub struct Batched {
     pub results: HashMap<Var, Vec<bool>>,
     lifted: HashMap<Var, Var>,
     seeds: HashMap<Var, Seed>,
+    /// Seeds whose dense form has been emitted. A seed stays symbolic for
+    /// its other uses, so one use that needs it dense (say, a product with
+    /// a seed as its right operand) does not make the others dense too.
+    dense: HashSet<Var>,
 }
 
 impl Batched {
@@ -59,7 +63,9 @@ impl Batched {
 
     /// Emits the dense form of seed `v` (defining `v`), once.
     pub(crate) fn materialize(&mut self, b: &mut Builder, v: Var) {
-        if let Some(seed) = self.seeds.remove(&v) {
+        if let Some(&seed) = self.seeds.get(&v)
+            && self.dense.insert(v)
+        {
             let prim = Prim::Diag(Diag::Embed {
                 has_t: seed.t.is_some(),
                 keep: 0,
