@@ -3,16 +3,20 @@
 //! Shapes are `&[usize]`, strides are in elements. A stride of 0 broadcasts a
 //! dimension; permuted strides transpose. All outputs are freshly allocated
 //! contiguous row-major buffers. Kernels never use `unsafe` indexing except for
-//! the GEMM call, whose operands are bounds-checked first.
+//! the GEMM call, whose operands are bounds-checked first; results are built
+//! in place through `par::build_chunks` (in parallel when large) and the tiled
+//! transpose, each with its initialisation argument beside it.
 
 mod elementwise;
 mod gemm;
 mod iter;
+mod par;
 mod reduce;
 mod strided;
 
 pub use elementwise::{map, map_inplace, zip, zip_inplace};
 pub use gemm::{GemmOperand, batched_gemm, gemm};
 pub use iter::{contiguous_strides, for_each_offset};
+pub use par::{PAR_MIN_ELEMS, Sink, blocks, build_chunks, parallel};
 pub use reduce::{sum_axes, sum_slice};
 pub use strided::{copy_strided, zip_strided};

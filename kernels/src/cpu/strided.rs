@@ -1,6 +1,10 @@
 //! Strided gathers: broadcasting (stride 0) and permutation copies, and the
 //! broadcasting binary kernel.
 
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
+
 use super::iter::{coalesce, for_each_offset, max_offset};
 
 fn check_operand(what: &str, shape: &[usize], strides: &[usize], len: usize) {
@@ -22,7 +26,11 @@ fn check_operand(what: &str, shape: &[usize], strides: &[usize], len: usize) {
 ///
 /// # Panics
 /// If the strided view reaches outside `src`.
-pub fn copy_strided<T: Copy>(shape: &[usize], src: &[T], strides: &[usize]) -> Vec<T> {
+pub fn copy_strided<T: Copy + Send + Sync>(
+    shape: &[usize],
+    src: &[T],
+    strides: &[usize],
+) -> Vec<T> {
     check_operand("copy_strided", shape, strides, src.len());
     let numel: usize = shape.iter().product();
     let mut out = Vec::with_capacity(numel);
@@ -51,20 +59,64 @@ pub fn copy_strided<T: Copy>(shape: &[usize], src: &[T], strides: &[usize]) -> V
 /// and every output write is a contiguous run of `TILE` elements (walking a
 /// large, cache-aliasing source stride element by element was 3x slower on
 /// a [512, 16384] transpose).
-fn transpose_tiled<T: Copy>(cs: &[usize], st: &[usize], src: &[T], d: usize) -> Vec<T> {
-    const TILE: usize = 16;
-    let last = cs.len() - 1;
-    let ost = super::iter::contiguous_strides(cs);
+fn transpose_tiled<T: Copy + Send + Sync>(
+    cs: &[usize],
+    st: &[usize],
+    src: &[T],
+    d: usize,
+) -> Vec<T> {
     let numel: usize = cs.iter().product();
     let mut out: Vec<T> = Vec::with_capacity(numel);
     let dst = &mut out.spare_capacity_mut()[..numel];
+    // Large results are split along the output's leading dim, in whole
+    // tiles when that dim is `d`; each block is a transpose of its own.
+    let row = numel / cs[0];
+    let per = match super::par::blocks(cs[0], numel, 1) {
+        p if d == 0 => p.next_multiple_of(TILE).min(cs[0]),
+        p => p,
+    };
+    let block = |(k, dst): (usize, &mut [MaybeUninit<T>])| {
+        let mut sub = cs.to_vec();
+        sub[0] = dst.len() / row;
+        transpose_into(&sub, st, src, k * per * st[0], d, dst);
+    };
+    if per < cs[0] {
+        dst.par_chunks_mut(per * row).enumerate().for_each(block);
+    } else {
+        block((0, dst));
+    }
+    // SAFETY: the blocks partition the output, and `transpose_into` writes
+    // every element of its block (see there).
+    unsafe { out.set_len(numel) };
+    out
+}
+
+const TILE: usize = 16;
+
+/// Writes all of `dst`, the contiguous output of shape `cs`, from the source
+/// view at offset `base` with strides `st`, in `TILE x TILE` tiles over
+/// (`d`, last).
+fn transpose_into<T: Copy>(
+    cs: &[usize],
+    st: &[usize],
+    src: &[T],
+    base: usize,
+    d: usize,
+    dst: &mut [MaybeUninit<T>],
+) {
+    let last = cs.len() - 1;
+    let ost = super::iter::contiguous_strides(cs);
     let others: Vec<usize> = (0..last).filter(|&k| k != d).collect();
     let rest: Vec<usize> = others.iter().map(|&k| cs[k]).collect();
     let rs: Vec<usize> = others.iter().map(|&k| st[k]).collect();
     let ro: Vec<usize> = others.iter().map(|&k| ost[k]).collect();
     let (nd, nl, sl, od) = (cs[d], cs[last], st[last], ost[d]);
-    let mut buf = [[src[0]; TILE]; TILE];
+    let mut buf = [[src[base]; TILE]; TILE];
+    // The tiles cover every (rest, i, j) of `cs` once, and
+    // `oo + i * od + j` over them is every index of `dst`: all of it is
+    // written.
     for_each_offset(&rest, [&rs, &ro], |[so, oo]| {
+        let so = so + base;
         for i0 in (0..nd).step_by(TILE) {
             let ni = TILE.min(nd - i0);
             for j0 in (0..nl).step_by(TILE) {
@@ -103,11 +155,6 @@ fn transpose_tiled<T: Copy>(cs: &[usize], st: &[usize], src: &[T], d: usize) -> 
             }
         }
     });
-    // SAFETY: the tiles cover every (rest, i, j) of `cs` once, and
-    // `oo + i * od + j` over them is every output index below `numel`, so
-    // all `numel` elements were written above.
-    unsafe { out.set_len(numel) };
-    out
 }
 
 /// Broadcasting binary kernel: `out[i] = f(a[i . sa], b[i . sb])` for every
@@ -222,15 +269,23 @@ mod tests {
     fn tiled_transpose_of_ragged_tiles_with_outer_dims() {
         // Output [3, 37, 2, 21] from a source [3, 21, 2, 37] (dims 1 and 3
         // swapped): tiles that do not divide 37 or 21, and two outer dims.
-        let shape = [3usize, 37, 2, 21];
-        let strides = [21 * 2 * 37, 1, 37, 2 * 37];
-        let src: Vec<f32> = (0..3 * 21 * 2 * 37).map(|x| x as f32).collect();
+        check_swap(3, 37, 21);
+        // Large enough to be split into blocks on a multi-threaded pool.
+        assert!(3 * 301 * 2 * 117 >= crate::cpu::PAR_MIN_ELEMS);
+        check_swap(3, 301, 117);
+        check_swap(1, 3000, 77);
+    }
+
+    fn check_swap(n0: usize, n1: usize, n3: usize) {
+        let shape = [n0, n1, 2, n3];
+        let strides = [n3 * 2 * n1, 1, n1, 2 * n1];
+        let src: Vec<f32> = (0..n0 * n3 * 2 * n1).map(|x| x as f32).collect();
         let out = copy_strided(&shape, &src, &strides);
         let mut k = 0;
-        for a in 0..3 {
-            for i in 0..37 {
+        for a in 0..n0 {
+            for i in 0..n1 {
                 for c in 0..2 {
-                    for j in 0..21 {
+                    for j in 0..n3 {
                         let o = a * strides[0] + i * strides[1] + c * strides[2] + j * strides[3];
                         assert_eq!(out[k], src[o], "at [{a}, {i}, {c}, {j}]");
                         k += 1;

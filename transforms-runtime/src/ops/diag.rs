@@ -7,6 +7,8 @@
 
 use super::matmul::{out_pe, promote_left, promote_right};
 use super::{basis, broadcast_like, matmul, matmul_ta, mul, sum, sum_to_like, unsqueeze};
+use transforms_kernels::cpu;
+
 use crate::float::Float;
 use crate::shape::{broadcast_left, broadcast_right, broadcast_strides, fail, split};
 use crate::tensor::Tensor;
@@ -183,8 +185,10 @@ pub fn diag_matmul<T: Float>(
     let batch = batch_of("diag_matmul", &[u.shape(), like.shape(), b.shape()], nb);
     let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
     let count: usize = batch.iter().product();
-    let mut out = vec![T::zero(); count * nl * no];
-    for (j, block) in out.chunks_exact_mut(nl * no).enumerate() {
+    // Each basis element's result is one row of `b` in a block of zeros,
+    // appended in order (batch blocks in parallel when large).
+    let out = cpu::build_chunks(count * nl * no, nl * no, |range, sink| {
+        let j = range.start / (nl * no);
         let (uo, bo) = (
             offset(j, &batch, &ub.strides),
             offset(j, &batch, &bb.strides),
@@ -194,18 +198,16 @@ pub fn diag_matmul<T: Float>(
             let (mb, r, p) = (i / (m * k), (i / k) % m, i % k);
             let ui = ub.data[uo + offset(i, lp, &u_str)];
             let row = bo + offset(mb, mba, &b_mat) + p * bp;
-            let dst = i * no + (mb * m + r) * n;
+            let dst = (mb * m + r) * n;
+            sink.fill(T::zero(), dst);
             if bs == 1 {
-                for (o, &x) in block[dst..dst + n].iter_mut().zip(&bb.data[row..row + n]) {
-                    *o = ui * x;
-                }
+                sink.extend(bb.data[row..row + n].iter().map(|&x| ui * x));
             } else {
-                for (q, o) in block[dst..dst + n].iter_mut().enumerate() {
-                    *o = ui * bb.data[row + q * bs];
-                }
+                sink.extend((0..n).map(|q| ui * bb.data[row + q * bs]));
             }
+            sink.fill(T::zero(), no - dst - n);
         }
-    }
+    });
     Tensor::from_parts([&batch[..], &[nl], &op[..]].concat(), out)
 }
 
@@ -275,8 +277,11 @@ pub fn diag_matmul_ta<T: Float>(
     let (nl, na): (usize, usize) = (lp.iter().product(), pa.iter().product());
     let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
     let count: usize = batch.iter().product();
-    let mut out = vec![T::zero(); count * nl * na];
-    for (j, block) in out.chunks_exact_mut(nl * na).enumerate() {
+    // Each basis element's result is one scaled column of `b` placed in one
+    // row of `a`'s shape, the rest zeros: appended in order (batch blocks in
+    // parallel when large).
+    let out = cpu::build_chunks(count * nl * na, nl * na, |range, sink| {
+        let j = range.start / (nl * na);
         let (uo, bo) = (
             offset(j, &batch, &ub.strides),
             offset(j, &batch, &bb.strides),
@@ -286,17 +291,15 @@ pub fn diag_matmul_ta<T: Float>(
             let (mb, r, s) = (i / (m * n), (i / n) % m, i % n);
             let ui = ub.data[uo + offset(i, lp, &u_str)];
             let col = bo + offset(mb, &mbo, &b_mat) + s * bs;
-            let dst = i * na + offset(mb, &mbo, &a_mat) + r * k;
+            let dst = offset(mb, &mbo, &a_mat) + r * k;
+            sink.fill(T::zero(), dst);
             if bp == 1 {
-                for (o, &x) in block[dst..dst + k].iter_mut().zip(&bb.data[col..col + k]) {
-                    *o += ui * x;
-                }
+                sink.extend(bb.data[col..col + k].iter().map(|&x| ui * x));
             } else {
-                for (p, o) in block[dst..dst + k].iter_mut().enumerate() {
-                    *o += ui * bb.data[col + p * bp];
-                }
+                sink.extend((0..k).map(|p| ui * bb.data[col + p * bp]));
             }
+            sink.fill(T::zero(), na - dst - k);
         }
-    }
+    });
     Tensor::from_parts([&batch[..], &[nl], pa].concat(), out)
 }

@@ -1,0 +1,143 @@
+//! Multithreading for the large cases: a result buffer built in chunks, the
+//! chunks filled in parallel on rayon's pool when the result is large and
+//! the pool has more than one thread, and in order on the calling thread
+//! otherwise. `RAYON_NUM_THREADS=1` turns it off.
+
+use std::mem::MaybeUninit;
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+/// Results with fewer elements than this are built on the calling thread:
+/// below it the work (tens of microseconds) is not worth a hand-off to the
+/// pool.
+pub const PAR_MIN_ELEMS: usize = 1 << 17;
+
+/// Whether a result of `elems` elements is built in parallel.
+pub fn parallel(elems: usize) -> bool {
+    elems >= PAR_MIN_ELEMS && rayon::current_num_threads() > 1
+}
+
+/// Appends to one chunk of a result under construction; the chunk must be
+/// filled exactly (checked).
+pub struct Sink<'a, T> {
+    buf: &'a mut [MaybeUninit<T>],
+    len: usize,
+}
+
+impl<T: Copy> Sink<'_, T> {
+    /// Appends one element.
+    ///
+    /// # Panics
+    /// If the chunk is already full.
+    #[inline]
+    pub fn push(&mut self, v: T) {
+        self.buf[self.len].write(v);
+        self.len += 1;
+    }
+
+    /// Appends every element of `it`.
+    ///
+    /// # Panics
+    /// If the chunk overflows.
+    #[inline]
+    pub fn extend(&mut self, it: impl IntoIterator<Item = T>) {
+        for v in it {
+            self.push(v);
+        }
+    }
+
+    /// Appends `n` copies of `v`.
+    #[inline]
+    pub fn fill(&mut self, v: T, n: usize) {
+        for w in &mut self.buf[self.len..self.len + n] {
+            w.write(v);
+        }
+        self.len += n;
+    }
+
+    /// The elements appended so far, writable in place.
+    #[inline]
+    pub fn filled_mut(&mut self) -> &mut [T] {
+        let init = &mut self.buf[..self.len];
+        // SAFETY: the first `len` elements were written by `push`/`fill`
+        // (`len` only grows after a write), and `MaybeUninit<T>` has `T`'s
+        // layout.
+        unsafe { &mut *(init as *mut [MaybeUninit<T>] as *mut [T]) }
+    }
+}
+
+/// A buffer of `total` elements built in chunks of `chunk` elements (the
+/// last one shorter): `fill(range, sink)` appends the elements of `range`.
+/// Chunks run in parallel when the result is large.
+///
+/// # Panics
+/// If `fill` leaves a chunk short, or `chunk` is 0 while `total` is not.
+pub fn build_chunks<T, F>(total: usize, chunk: usize, fill: F) -> Vec<T>
+where
+    T: Copy + Send + Sync,
+    F: Fn(Range<usize>, &mut Sink<'_, T>) + Sync + Send,
+{
+    let mut out: Vec<T> = Vec::with_capacity(total);
+    if total == 0 {
+        return out;
+    }
+    let run = |(j, buf): (usize, &mut [MaybeUninit<T>])| {
+        let n = buf.len();
+        let mut sink = Sink { buf, len: 0 };
+        fill(j * chunk..j * chunk + n, &mut sink);
+        assert_eq!(
+            sink.len, n,
+            "transforms-kernels: build_chunks: chunk {j} was left short"
+        );
+    };
+    let spare = &mut out.spare_capacity_mut()[..total];
+    if parallel(total) && chunk < total {
+        spare.par_chunks_mut(chunk).enumerate().for_each(run);
+    } else {
+        spare.chunks_mut(chunk).enumerate().for_each(run);
+    }
+    // SAFETY: every chunk of the first `total` elements was filled exactly
+    // (asserted above, before this point is reached).
+    unsafe { out.set_len(total) };
+    out
+}
+
+/// Splits `0..n` into about one block per thread (at least `min` long) for
+/// results of `elems` elements; a single block when not parallel.
+pub fn blocks(n: usize, elems: usize, min: usize) -> usize {
+    if !parallel(elems) {
+        return n.max(1);
+    }
+    let per = n.div_ceil(rayon::current_num_threads() * 4);
+    per.max(min).min(n).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_in_order_both_ways() {
+        for total in [1usize, 599, 1 << 18, (1 << 18) + 77] {
+            let out = build_chunks(total, 200, |r, s| s.extend(r.map(|i| i as f64)));
+            assert_eq!(out.len(), total);
+            assert!(out.iter().enumerate().all(|(i, &v)| v == i as f64));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "left short")]
+    fn short_chunk_is_caught() {
+        build_chunks(8, 4, |_, s: &mut Sink<'_, f32>| s.fill(1.0, 3));
+    }
+
+    #[test]
+    fn filled_mut_accumulates() {
+        let out = build_chunks(6, 3, |r, s| {
+            s.fill(0.0f32, 3);
+            s.filled_mut()[r.start / 3] += 5.0;
+        });
+        assert_eq!(out, vec![5.0, 0.0, 0.0, 0.0, 5.0, 0.0]);
+    }
+}

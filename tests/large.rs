@@ -1,0 +1,84 @@
+//! Results large enough to be built in parallel (the runtime splits results
+//! of at least `PAR_MIN_ELEMS` elements across rayon's pool): the same
+//! numbers as the per-example loop and as the other mode, with ragged sizes
+//! so that blocks and tiles do not divide evenly. The pool has as many
+//! threads as the machine has cores (2 in CI), so these take the parallel
+//! path there; `RAYON_NUM_THREADS=1` runs the same checks serially.
+
+mod common;
+
+use common::*;
+use transforms::prelude::*;
+
+#[jacrev(argnums = 2)]
+#[jacfwd(argnums = 2)]
+#[hessian(argnums = 2)]
+#[vmap(jacrev(argnums = 2), in_dims = (None, None, 0), name = batch_jacrev)]
+#[vmap(jacfwd(argnums = 2), in_dims = (None, None, 0), name = batch_jacfwd)]
+fn predict(w: &Tensor<f64>, b: &Tensor<f64>, x: &Tensor<f64>) -> Tensor<f64> {
+    linear(x, w, b).tanh()
+}
+
+fn example(xs: &T64, i: usize) -> T64 {
+    let d = xs.shape()[1];
+    T64::from_shape_vec(&[d], xs.to_vec()[i * d..(i + 1) * d].to_vec()).unwrap()
+}
+
+#[test]
+fn batch_jacobians_of_a_large_batch_match_the_loop() {
+    let (batch, din, dout) = (37, 61, 67);
+    assert!(batch * din * dout >= transforms_kernels_min());
+    let (w, b) = (input(&[dout, din], 1, false), input(&[dout], 2, false));
+    let xs = input(&[batch, din], 3, false);
+    let jr = batch_jacrev(&w, &b, &xs);
+    let jf = batch_jacfwd(&w, &b, &xs);
+    assert_eq!(jr.shape(), &[batch, dout, din]);
+    close("vmap(jacfwd) == vmap(jacrev)", &jf, &jr, 1e-12);
+    let per = dout * din;
+    for i in [0, 1, 17, batch - 1] {
+        let j = predict_jacrev(&w, &b, &example(&xs, i));
+        let row = T64::from_shape_vec(&[dout, din], jr.to_vec()[i * per..(i + 1) * per].to_vec())
+            .unwrap();
+        close(
+            &format!("vmap(jacrev) example {i} == jacrev"),
+            &row,
+            &j,
+            1e-12,
+        );
+    }
+}
+
+#[test]
+fn a_large_hessian_matches_finite_differences_of_the_jacobian() {
+    let (din, dout) = (83, 29);
+    assert!(din * din * dout >= transforms_kernels_min());
+    let (w, b) = (input(&[dout, din], 4, false), input(&[dout], 5, false));
+    let x = input(&[din], 6, false);
+    let h = predict_hessian(&w, &b, &x);
+    assert_eq!(h.shape(), &[dout, din, din]);
+    // H t == d/ds J(x + s t): one direction, by central differences.
+    let t = input(&[din], 7, false);
+    let fd_j = fd(|x| predict_jacfwd(&w, &b, x), &x, &t);
+    let hv = jac_vec(&h, &[dout, din], &t);
+    close("H t == fd of the Jacobian", &hv, &fd_j, 1e-6);
+    // Closed form: H[o] = tanh''(z_o) w_o w_o^T.
+    let z = linear(&x, &w, &b).to_vec();
+    let (hv, wv) = (h.to_vec(), w.to_vec());
+    for o in [0, 13, dout - 1] {
+        let y = z[o].tanh();
+        let d2 = -2.0 * y * (1.0 - y * y);
+        for (i, j) in [(0, 0), (5, 80), (82, 41)] {
+            let want = d2 * wv[o * din + i] * wv[o * din + j];
+            let got = hv[(o * din + i) * din + j];
+            assert!(
+                (got - want).abs() < 1e-12,
+                "H[{o}, {i}, {j}] = {got}, want {want}"
+            );
+        }
+    }
+}
+
+/// The runtime's parallel threshold, as the kernels crate defines it.
+fn transforms_kernels_min() -> usize {
+    1 << 17
+}
