@@ -142,8 +142,8 @@ fn transpose_into<T: Copy>(
                 // buf[i][j] = src[i0 + i, j0 + j] (source rows along i).
                 for j in 0..nj {
                     let row = so + (j0 + j) * sl + i0;
-                    for (i, &v) in src[row..row + ni].iter().enumerate() {
-                        buf[i][j] = v;
+                    for (b, &v) in buf.iter_mut().zip(&src[row..row + ni]) {
+                        b[j] = v;
                     }
                 }
                 for (i, b) in buf[..ni].iter().enumerate() {
@@ -271,7 +271,7 @@ mod tests {
         // swapped): tiles that do not divide 37 or 21, and two outer dims.
         check_swap(3, 37, 21);
         // Large enough to be split into blocks on a multi-threaded pool.
-        assert!(3 * 301 * 2 * 117 >= crate::cpu::PAR_MIN_ELEMS);
+        const { assert!(3 * 301 * 2 * 117 >= crate::cpu::PAR_MIN_ELEMS) };
         check_swap(3, 301, 117);
         check_swap(1, 3000, 77);
     }
