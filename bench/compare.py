@@ -287,6 +287,17 @@ def report(a):
             f"| {name} | {fmt_us(o)} | {fmt_us(t)} | {fmt_us(j)} | {ratio(t, o)} | {ratio(j, o)} "
             f"| {fmt_us(fl)} | {ratio(o, fl, '')} |"
         )
+    ours2, _ = read_lines(a.ours2) if a.ours2 and os.path.exists(a.ours2) else ({}, [])
+    if ours2:
+        out.append(
+            "\nOurs with 1 and 2 threads (`RAYON_NUM_THREADS=2`, `taskset -c` two cores; results of "
+            "at least 128K elements are built in parallel, smaller ones on the calling thread):\n"
+        )
+        out.append("| workload | 1 thread (µs) | 2 threads (µs) | 1 / 2 |")
+        out.append("|---|---:|---:|---:|")
+        for name, o, *_ in rows:
+            o2 = ours2.get(name)
+            out.append(f"| {name} | {fmt_us(o)} | {fmt_us(o2)} | {ratio(o, o2, '×')} |")
     peaks = [(k.split(":")[0], v) for k, v in ours.items() if k.endswith(":peak_bytes")]
     if peaks:
         out.append("\nPeak heap growth during one call (ours, counting global allocator, result included):\n")
@@ -348,7 +359,7 @@ def main():
     m.add_argument("--target-s", type=float, default=1.5)
     m.add_argument("--only", nargs="*", default=[], help="substrings selecting workloads")
     r = sub.add_parser("report")
-    for flag in ["ours", "torch", "jax", "out", "plot", "cpu", "cores", "core", "kernel", "commit", "rustc", "threads", "load", "elapsed"]:
+    for flag in ["ours", "ours2", "torch", "jax", "out", "plot", "cpu", "cores", "core", "kernel", "commit", "rustc", "threads", "load", "elapsed"]:
         r.add_argument(f"--{flag}", default="")
     r.add_argument("--date", default=datetime.date.today().isoformat())
     r.add_argument("--target-s", default="1.5")
