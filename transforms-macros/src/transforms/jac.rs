@@ -121,6 +121,17 @@ pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
 
 /// `jacfwd(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
 pub fn jacfwd(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
+    jacfwd_with(f, argnums, tuple, false)
+}
+
+/// jacfwd; with `symmetric`, `f` is a Jacobian `out ++ in` of the same
+/// argument (a Hessian's inner jacrev) and the tangent basis dim is placed
+/// before that trailing `in` block instead of after it. Since the Hessian is
+/// symmetric in its two `in` blocks, this is the same result, and moving the
+/// basis dim past `out` copies whole rows where moving it to the end would
+/// be an element-by-element transpose (and for a scalar `out` it is no copy
+/// at all).
+fn jacfwd_with(f: &Func, argnums: &[usize], tuple: bool, symmetric: bool) -> Result<Func, String> {
     let mut b = Builder::new(f.next_var);
     b.eqns.extend(f.eqns.iter().cloned());
     let mut results: Vec<Vec<Var>> = vec![Vec::new(); f.outs.len()];
@@ -139,25 +150,52 @@ pub fn jacfwd(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
                 None => b.emit(Prim::Const(Const::ZerosLike), &[o], 0),
             };
             let full = close(&mut b, &mut bt, t, flat);
-            let last = b.emit(
-                Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(-1))),
-                &[full],
-                0,
-            );
-            let jac = b.emit(
-                Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(-1))),
-                &[last, p],
-                0,
-            );
+            let jac = if symmetric {
+                // [N, out.., in..] -> [N, out.., n] -> [out.., N, n] -> [out.., in.., in..]
+                let rows = b.emit(
+                    Prim::Relayout(Relayout::FlattenLike(Scalar::Int(-1))),
+                    &[full, p],
+                    0,
+                );
+                let moved = b.emit(
+                    Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(-2))),
+                    &[rows],
+                    0,
+                );
+                let first = b.emit(
+                    Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(-2))),
+                    &[moved, p],
+                    0,
+                );
+                b.emit(
+                    Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(-1))),
+                    &[first, p],
+                    0,
+                )
+            } else {
+                let last = b.emit(
+                    Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(-1))),
+                    &[full],
+                    0,
+                );
+                b.emit(
+                    Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(-1))),
+                    &[last, p],
+                    0,
+                )
+            };
             results[k].push(jac);
         }
     }
     Ok(finish(f, b, tuple, &results))
 }
 
-/// `hessian(f, argnums)` = `jacfwd(jacrev(f, argnums), argnums)`.
+/// `hessian(f, argnums)` = `jacfwd(jacrev(f, argnums), argnums)`. With one
+/// argument the outer basis dim is placed by symmetry (see [`jacfwd_with`]);
+/// with several, block `(a, b)` is not symmetric by itself, so it is placed
+/// as jacfwd places it.
 pub fn hessian(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
-    jacfwd(&jacrev(f, argnums, tuple)?, argnums, tuple)
+    jacfwd_with(&jacrev(f, argnums, tuple)?, argnums, tuple, argnums.len() == 1)
 }
 
 /// The parts of `vjp(f, argnums)`: the forward program (outputs of `f`

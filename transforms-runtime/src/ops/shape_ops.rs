@@ -14,8 +14,11 @@ fn with_shape<T: Float>(x: &Tensor<T>, shape: Vec<usize>) -> Tensor<T> {
 
 /// Permutes all dims of `x` (`perm[i]` = source dim of output dim `i`).
 pub(crate) fn permute<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Tensor<T> {
-    if perm.iter().enumerate().all(|(i, &p)| i == p) {
-        return x.clone();
+    // Moving only dims of size 1 keeps the element order: no copy.
+    let big = |&&p: &&usize| x.shape()[p] != 1;
+    if perm.iter().filter(big).is_sorted() {
+        let shape: Vec<usize> = perm.iter().map(|&p| x.shape()[p]).collect();
+        return x.reshaped(&shape);
     }
     let strides = cpu::contiguous_strides(x.shape());
     let shape: Vec<usize> = perm.iter().map(|&p| x.shape()[p]).collect();
