@@ -174,6 +174,11 @@ pub fn diag_matmul<T: Float>(
     let op = out_pe("diag_matmul", &all, lp, pb);
     let (a2, b2) = (promote_left(lp, 0), promote_right(pb, 0));
     let (m, k, n) = (a2[a2.len() - 2], a2[a2.len() - 1], b2[b2.len() - 1]);
+    if bs != 1 && n > 1 {
+        // Rows of `t(b)` are strided columns of `b`: transpose `b` once (in
+        // tiles) rather than gather every row element by element.
+        return diag_matmul(u, like, t, &super::t(b, nb), nb, false);
+    }
     let mba = &a2[..a2.len() - 2];
     let mbb = &b2[..b2.len() - 2];
     let b_mat = inner_strides(mbb, mba)
