@@ -309,8 +309,11 @@ pub use transforms_macros::{
     custom_jvp, custom_vjp, differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp,
     linearize, transform, value_and_grad, vjp, vmap,
 };
+/// Compiles CUDA C to PTX with NVRTC, without a GPU (feature `cuda`).
+#[cfg(feature = "cuda")]
+pub use transforms_runtime::nvrtc_compile;
 pub use transforms_runtime::{
-    CmpRhs, Error, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
+    CmpRhs, Device, Error, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
 };
 
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
@@ -320,7 +323,7 @@ pub mod prelude {
         linearize, transform, value_and_grad, vjp, vmap,
     };
     pub use transforms_runtime::{
-        Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
+        Device, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
     };
 }
 
