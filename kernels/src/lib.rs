@@ -11,7 +11,7 @@
 //! * [`cpu::gemm`] / [`cpu::batched_gemm`]: matrix products backed by the
 //!   `matrixmultiply` crate.
 //!
-//! With the feature `cuda`, the [`cuda`](crate) module holds the CUDA C
+//! With the feature `cuda`, the `cuda` module holds the CUDA C
 //! sources of the GPU kernels (`kernels/cuda/*.cu`), embedded with
 //! `include_str!` and compiled at run time with NVRTC by the runtime.
 //!
