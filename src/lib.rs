@@ -301,6 +301,51 @@
 //!   cotangent).
 //! * The rule functions cannot call the function they define rules for.
 //!
+//! ## GPU (feature `cuda`)
+//! With the cargo feature `cuda` (`transforms = { .., features = ["cuda"] }`)
+//! tensors can live on a CUDA device: [`Device`] is `Cpu` or `Cuda(ordinal)`,
+//! [`Tensor::device`] says where a tensor is and [`Tensor::to_device`] copies
+//! it. The CUDA libraries are loaded at run time (cudarc 0.19, CUDA 13), so
+//! the crate builds without a GPU or CUDA toolkit; when the driver, NVRTC or
+//! cuBLAS library is missing, or the device does not exist, `to_device` returns
+//! [`Error::CudaUnavailable`] naming the reason (without the feature it says
+//! so), never a panic.
+//!
+//! ```
+//! use transforms::prelude::*;
+//! use transforms::Error;
+//!
+//! let x = Tensor::<f32>::ones(&[2, 3]);
+//! match x.to_device(Device::Cuda(0)) {
+//!     Ok(xd) => assert_eq!(xd.device(), Device::Cuda(0)),
+//!     Err(Error::CudaUnavailable { reason }) => println!("no GPU: {reason}"),
+//!     Err(e) => panic!("{e}"),
+//! }
+//! ```
+//!
+//! Ops run where their tensors are; tensors on different devices panic like
+//! the shape errors (`transforms: add: tensors on different devices (cpu and
+//! cuda:0), shapes ..`), and so does an op without a CUDA implementation yet
+//! (`.. not yet supported on cuda ..`); the elements of a CUDA tensor are
+//! read only after `to_device(Device::Cpu)`. On CUDA: GEMMs (`matmul`,
+//! `linear` and their transposes) through cuBLAS; elementwise unary and
+//! scalar ops, broadcasting binary ops and `where_`, sums and means and their
+//! transposes, and layout ops (transpose, broadcast, reshape, select) through
+//! kernels written in CUDA C (`kernels/cuda/*.cu`), compiled with NVRTC for
+//! the device's architecture at first use and cached per process. Not yet on
+//! CUDA: the fused elementwise chains the compiler emits (the runtime takes a
+//! CUDA C form of the chain, `ops::fused*_src`, but the compiler does not
+//! emit one yet), the symbolic Jacobian bases (`diag*`), `cat`/`stack`,
+//! `narrow`, `index_select`, `max_dim`, and loops (`scan`).
+//!
+//! **What is verified:** the workspace builds and lints with the feature on a
+//! machine without a GPU, every CUDA source (and sample fused chains) compiles
+//! with NVRTC to PTX (CI loads libnvrtc from PyPI's `nvidia-cuda-nvrtc`),
+//! and missing libraries give `CudaUnavailable`. **What awaits a GPU run:**
+//! the launches, copies and cuBLAS calls themselves; the per-device tests
+//! (`tests/devices.rs`) then run their `_cuda` variants (set
+//! `TRANSFORMS_REQUIRE_CUDA=1` so that they fail instead of skipping).
+//!
 //! ## Reading the generated code
 //! Set `TRANSFORMS_DUMP=<dir>` while building: every generated function is
 //! written, pretty-printed, to `<dir>/<name>.rs` (a relative `<dir>` is
@@ -311,8 +356,11 @@ pub use transforms_macros::{
     custom_jvp, custom_vjp, differentiable, grad, hessian, jacfwd, jacobian, jacrev, jvp,
     linearize, transform, value_and_grad, vjp, vmap,
 };
+/// Compiles CUDA C to PTX with NVRTC, without a GPU (feature `cuda`).
+#[cfg(feature = "cuda")]
+pub use transforms_runtime::nvrtc_compile;
 pub use transforms_runtime::{
-    CmpRhs, Error, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
+    CmpRhs, Device, Error, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
 };
 
 /// Everything a transformed function needs: `use transforms::prelude::*;`.
@@ -322,7 +370,7 @@ pub mod prelude {
         linearize, transform, value_and_grad, vjp, vmap,
     };
     pub use transforms_runtime::{
-        Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
+        Device, Float, Tensor, cat, linear, matmul, maximum, minimum, stack, where_,
     };
 }
 

@@ -11,11 +11,17 @@
 //! * [`cpu::gemm`] / [`cpu::batched_gemm`]: matrix products backed by the
 //!   `matrixmultiply` crate.
 //!
+//! With the feature `cuda`, the `cuda` module holds the CUDA C
+//! sources of the GPU kernels (`kernels/cuda/*.cu`), embedded with
+//! `include_str!` and compiled at run time with NVRTC by the runtime.
+//!
 //! Element types implement [`Element`] (only `f32` and `f64` do).
 
 #![warn(missing_docs)]
 
 pub mod cpu;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 mod element;
 
 pub use element::Element;

@@ -5,6 +5,7 @@
 use transforms::Tensor;
 
 pub mod cases;
+pub mod device;
 
 pub type T64 = Tensor<f64>;
 

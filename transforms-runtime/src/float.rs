@@ -7,7 +7,8 @@ use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 /// Element type of a [`Tensor`](crate::Tensor): implemented for `f32` and
 /// `f64` only.
 pub trait Float:
-    transforms_kernels::Element
+    DeviceElem
+    + transforms_kernels::Element
     + num_traits::Float
     + ndarray::LinalgScalar
     + ndarray::ScalarOperand
@@ -30,6 +31,22 @@ pub trait Float:
     /// Hyperbolic tangent (a fast few-ulp routine for `f32`, `tanh` for `f64`).
     fn tanh_elem(self) -> Self;
 }
+
+/// What a device needs of an element type: nothing without the `cuda`
+/// feature; with it, what the CUDA backend needs (kernel names, cuBLAS).
+#[cfg(feature = "cuda")]
+#[doc(hidden)]
+pub use crate::cuda::CudaFloat as DeviceElem;
+
+/// What a device needs of an element type: nothing without the `cuda`
+/// feature; with it, what the CUDA backend needs (kernel names, cuBLAS).
+#[cfg(not(feature = "cuda"))]
+#[doc(hidden)]
+pub trait DeviceElem {}
+#[cfg(not(feature = "cuda"))]
+impl DeviceElem for f32 {}
+#[cfg(not(feature = "cuda"))]
+impl DeviceElem for f64 {}
 
 impl Float for f32 {
     #[inline]

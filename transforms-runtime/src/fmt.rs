@@ -40,7 +40,10 @@ fn write_nested<T: Float>(
 impl<T: Float> fmt::Display for Tensor<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Tensor(shape={:?}, ", self.shape())?;
-        if self.numel() == 0 {
+        if self.device() != crate::Device::Cpu {
+            // The elements stay on the device; printing them needs a copy.
+            write!(f, "device={})", self.device())
+        } else if self.numel() == 0 {
             write!(f, "[])")
         } else {
             write_nested(f, self.as_slice(), self.shape(), self.numel() > MAX_FULL)?;

@@ -11,6 +11,7 @@ use crate::tensor::Tensor;
 
 /// `f` applied to every element of `x`.
 pub fn fused1<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T> {
+    crate::device::cpu_only!("fused elementwise", [x]);
     Tensor::from_parts(x.shape().to_vec(), cpu::map(x.as_slice(), f))
 }
 
@@ -35,8 +36,60 @@ pub fn fused3<T: Float>(
     ternary("fused elementwise", a, b, c, nb, f)
 }
 
+/// [`fused1`] with the same chain also given as a CUDA C expression in `x0`
+/// (the prelude's `t_<op>` functions, see `transforms_kernels::cuda`), which
+/// is what runs when `x` is on a CUDA device (compiled with NVRTC at first
+/// use, cached per process). Untested on a GPU so far.
+pub fn fused1_src<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T, cuda: &str) -> Tensor<T> {
+    crate::device::on_cuda!("fused elementwise", [x], |ord| crate::cuda::ops::fused(
+        ord,
+        &[x],
+        0,
+        cuda
+    ));
+    let _ = cuda;
+    fused1(x, f)
+}
+
+/// [`fused2`] with a CUDA C expression in `x0, x1` (see [`fused1_src`]).
+pub fn fused2_src<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    nb: usize,
+    f: impl Fn(T, T) -> T,
+    cuda: &str,
+) -> Tensor<T> {
+    crate::device::on_cuda!("fused elementwise", [a, b], |ord| crate::cuda::ops::fused(
+        ord,
+        &[a, b],
+        nb,
+        cuda
+    ));
+    let _ = cuda;
+    fused2(a, b, nb, f)
+}
+
+/// [`fused3`] with a CUDA C expression in `x0, x1, x2` (see [`fused1_src`]).
+pub fn fused3_src<T: Float>(
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    c: &Tensor<T>,
+    nb: usize,
+    f: impl Fn(T, T, T) -> T,
+    cuda: &str,
+) -> Tensor<T> {
+    crate::device::on_cuda!("fused elementwise", [a, b, c], |ord| {
+        crate::cuda::ops::fused(ord, &[a, b, c], nb, cuda)
+    });
+    let _ = cuda;
+    fused3(a, b, c, nb, f)
+}
+
 /// `torch.where(c != 0, a, b)` with broadcasting of all three.
 pub fn where_<T: Float>(c: &Tensor<T>, a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
+    crate::device::on_cuda!("where", [c, a, b], |ord| crate::cuda::ops::where_(
+        ord, c, a, b, nb
+    ));
     ternary("where", c, a, b, nb, crate::elem::where_)
 }
 
@@ -49,6 +102,7 @@ fn ternary<T: Float>(
     nb: usize,
     f: impl Fn(T, T, T) -> T,
 ) -> Tensor<T> {
+    crate::device::cpu_only!(op, [a, b, c]);
     let shapes: [&[usize]; 3] = [a.shape(), b.shape(), c.shape()];
     if shapes[0] == shapes[1] && shapes[1] == shapes[2] {
         let (x, y, z) = (a.as_slice(), b.as_slice(), c.as_slice());

@@ -23,6 +23,9 @@
 //! Invalid shapes or dims panic with a message of the form
 //! `transforms: <op>: <what>, shapes [2, 3] and [4]`.
 
+#[cfg(feature = "cuda")]
+mod cuda;
+mod device;
 pub mod elem;
 mod error;
 mod float;
@@ -37,6 +40,9 @@ mod shape;
 mod tensor;
 mod tensor_dims;
 
+#[cfg(feature = "cuda")]
+pub use cuda::nvrtc_compile;
+pub use device::Device;
 pub use error::Error;
 pub use float::Float;
 pub use methods::{CmpRhs, cat, linear, matmul, maximum, minimum, stack, where_};

@@ -27,6 +27,20 @@ impl<T: Float> Tensor<T> {
             );
         }
         let inner: usize = shape[d + 1..].iter().product();
+        #[cfg(feature = "cuda")]
+        if self.device() != crate::Device::Cpu {
+            let mut strides = transforms_kernels::cpu::contiguous_strides(shape);
+            let mut out_shape = shape.to_vec();
+            strides.remove(d);
+            out_shape.remove(d);
+            return crate::cuda::ops::copy_strided(
+                "select",
+                self,
+                out_shape,
+                &strides,
+                index * inner,
+            );
+        }
         let block = shape[d] * inner;
         let data: Vec<T> = self
             .as_slice()
@@ -63,6 +77,11 @@ impl<T: Float> Tensor<T> {
                 [shape, bad.shape()],
                 "all tensors must have the same shape"
             );
+        }
+        #[cfg(feature = "cuda")]
+        {
+            let all: Vec<&Tensor<T>> = ts.iter().collect();
+            crate::device::cpu_only!("stack", slice & all);
         }
         let d = norm_dim("stack", dim, shape.len() + 1, &[shape]);
         let inner: usize = shape[d..].iter().product();

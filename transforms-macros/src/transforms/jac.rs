@@ -195,7 +195,12 @@ fn jacfwd_with(f: &Func, argnums: &[usize], tuple: bool, symmetric: bool) -> Res
 /// with several, block `(a, b)` is not symmetric by itself, so it is placed
 /// as jacfwd places it.
 pub fn hessian(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
-    jacfwd_with(&jacrev(f, argnums, tuple)?, argnums, tuple, argnums.len() == 1)
+    jacfwd_with(
+        &jacrev(f, argnums, tuple)?,
+        argnums,
+        tuple,
+        argnums.len() == 1,
+    )
 }
 
 /// The parts of `vjp(f, argnums)`: the forward program (outputs of `f`

@@ -16,6 +16,9 @@ pub(crate) fn binary<T: Float>(
     nb: usize,
     f: impl Fn(T, T) -> T,
 ) -> Tensor<T> {
+    crate::device::on_cuda!(op, [a, b], |ord| crate::cuda::ops::binary(
+        op, ord, a, b, nb
+    ));
     let (sa, sb) = (a.shape(), b.shape());
     let all: [&[usize]; 2] = [sa, sb];
     let (ba, pa) = split(op, sa, nb, &all);

@@ -1,17 +1,33 @@
 //! Broadcasting to a shape, its transpose (summing down), and the `vmap`
 //! batch-size helpers.
 
-use std::borrow::Cow;
-
 use transforms_kernels::cpu;
 
 use crate::float::Float;
 use crate::shape::{aligned, broadcast_left, broadcast_strides, fail, split};
 use crate::tensor::Tensor;
 
+/// `out[i] = x[<index of i under strides>]` for an output of shape `out`:
+/// the strided gather behind broadcasting and permutations, on `x`'s device.
+pub(crate) fn gather<T: Float>(
+    op: &str,
+    x: &Tensor<T>,
+    out: Vec<usize>,
+    strides: &[usize],
+) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    if x.device() != crate::Device::Cpu {
+        return crate::cuda::ops::copy_strided(op, x, out, strides, 0);
+    }
+    let _ = op;
+    let data = cpu::copy_strided(&out, x.as_slice(), strides);
+    Tensor::from_parts(out, data)
+}
+
 /// Broadcasts `x`'s pe part (right-aligned) to exactly `like`'s pe shape;
 /// batch dims broadcast left-aligned against `like`'s.
 pub fn broadcast_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> Tensor<T> {
+    crate::device::same_device!("broadcast_like", [x, like]);
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (bx, px) = split("broadcast_like", x.shape(), nb, &all);
     let (bl, pl) = split("broadcast_like", like.shape(), nb, &all);
@@ -35,10 +51,7 @@ pub fn broadcast_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> T
         return x.clone();
     }
     let strides = broadcast_strides(&aligned(bx, px, pl.len()));
-    Tensor::from_parts(
-        out_shape.clone(),
-        cpu::copy_strided(&out_shape, x.as_slice(), &strides),
-    )
+    gather("broadcast_like", x, out_shape, &strides)
 }
 
 /// Transpose of [`broadcast_like`]: sums `x`'s pe part down to `like`'s pe
@@ -49,6 +62,7 @@ pub fn broadcast_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> T
 /// Bit `i` of `keep` keeps batch dim `i` even where `like` has size 1 (the
 /// compiler sets it when `like` is not batched at that level).
 pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize, keep: u32) -> Tensor<T> {
+    crate::device::same_device!("sum_to_like", [x, like]);
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (lb, lp) = split("sum_to_like", like.shape(), nb, &all);
     let (xb, xp) = split("sum_to_like", x.shape(), nb, &all);
@@ -66,14 +80,7 @@ pub fn sum_to_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize, keep: u
         pe: lp,
         keep,
     };
-    sum_to_pe(
-        "sum_to_like",
-        x.shape(),
-        Cow::Borrowed(x.as_slice()),
-        &target,
-        nb,
-        &all,
-    )
+    sum_to_pe("sum_to_like", x, &target, nb, &all)
 }
 
 /// What [`sum_to_pe`] sums down to: a reference's batch dims, its pe shape,
@@ -84,18 +91,18 @@ pub(crate) struct SumTarget<'a> {
     pub keep: u32,
 }
 
-/// Sums a buffer of full shape `shape` down to pe shape `target`; batch dims
+/// Sums `x` down to pe shape `target`; batch dims
 /// are kept, except that they are summed (keeping a dim of size 1) where
 /// `target_batch` has size 1: the adjoint of broadcasting a size-1 batch dim.
 /// The core of [`sum_to_like`], shared with the matmul transposes.
 pub(crate) fn sum_to_pe<T: Float>(
     op: &str,
-    shape: &[usize],
-    data: Cow<'_, [T]>,
+    x: &Tensor<T>,
     target: &SumTarget<'_>,
     nb: usize,
     all: &[&[usize]],
 ) -> Tensor<T> {
+    let shape = x.shape();
     let (target_batch, keep) = (target.batch, target.keep);
     let target = target.pe;
     let (b, p) = split(op, shape, nb, all);
@@ -143,16 +150,19 @@ pub(crate) fn sum_to_pe<T: Float>(
         }
     }
     let out_shape = [&b[..], target].concat();
-    let out = if mask.contains(&true) {
-        cpu::sum_axes(&data, shape, &mask)
-    } else {
-        data.into_owned()
-    };
-    Tensor::from_parts(out_shape, out)
+    if !mask.contains(&true) {
+        return x.reshaped(&out_shape);
+    }
+    #[cfg(feature = "cuda")]
+    if x.device() != crate::Device::Cpu {
+        return crate::cuda::ops::sum_axes(op, x, &mask, out_shape);
+    }
+    Tensor::from_parts(out_shape, cpu::sum_axes(x.as_slice(), shape, &mask))
 }
 
 /// Expands `x`'s pe dim 0 (size 1 or `S`) to `S`, the size of `r`'s pe dim 0.
 pub fn expand_dim0_like<T: Float>(x: &Tensor<T>, r: &Tensor<T>, nb: usize) -> Tensor<T> {
+    crate::device::same_device!("expand_dim0_like", [x, r]);
     let all: [&[usize]; 2] = [x.shape(), r.shape()];
     let (_, px) = split("expand_dim0_like", x.shape(), nb, &all);
     let (_, pr) = split("expand_dim0_like", r.shape(), nb, &all);
@@ -178,15 +188,13 @@ pub fn expand_dim0_like<T: Float>(x: &Tensor<T>, r: &Tensor<T>, nb: usize) -> Te
     let mut out_shape = x.shape().to_vec();
     out_shape[nb] = s;
     let strides = broadcast_strides(x.shape());
-    Tensor::from_parts(
-        out_shape.clone(),
-        cpu::copy_strided(&out_shape, x.as_slice(), &strides),
-    )
+    gather("expand_dim0_like", x, out_shape, &strides)
 }
 
 /// Checks that `x` and `r` have the same pe dim 0 size (the `vmap` batch
 /// size) and returns `x` unchanged.
 pub fn assert_batch<'a, T: Float>(x: &'a Tensor<T>, r: &Tensor<T>, nb: usize) -> &'a Tensor<T> {
+    crate::device::same_device!("vmap", [x, r]);
     let all: [&[usize]; 2] = [x.shape(), r.shape()];
     let (_, px) = split("vmap", x.shape(), nb, &all);
     let (_, pr) = split("vmap", r.shape(), nb, &all);

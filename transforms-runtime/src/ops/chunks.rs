@@ -36,6 +36,7 @@ pub fn chunk_batch_len<T: Float>(inputs: &[(&Tensor<T>, isize)]) -> usize {
 /// # Panics
 /// If `dim` is out of range or the slice runs past the end.
 pub fn chunk_rows<T: Float>(x: &Tensor<T>, dim: isize, start: usize, len: usize) -> Tensor<T> {
+    crate::device::cpu_only!("chunk_rows", [x]);
     let shape = x.shape();
     let d = norm_dim("chunk_rows", dim, shape.len(), &[shape]);
     if start + len > shape[d] {
@@ -66,6 +67,11 @@ pub fn chunk_rows<T: Float>(x: &Tensor<T>, dim: isize, start: usize, len: usize)
 /// If `parts` is empty, the ranks or the other dims differ, or `dim` is out
 /// of range.
 pub fn concat_chunks<T: Float>(parts: &[Tensor<T>], dim: isize) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        let all: Vec<&Tensor<T>> = parts.iter().collect();
+        crate::device::cpu_only!("concat_chunks", slice & all);
+    }
     let Some(first) = parts.first() else {
         panic!("transforms: concat_chunks: expected at least one tensor, got none");
     };
@@ -111,6 +117,7 @@ pub fn concat_chunks<T: Float>(parts: &[Tensor<T>], dim: isize) -> Tensor<T> {
 /// # Panics
 /// If the rows run past `like`'s element count.
 pub fn basis_rows<T: Float>(like: &Tensor<T>, start: usize, len: usize) -> Tensor<T> {
+    crate::device::cpu_only!("basis_rows", [like]);
     let n = like.numel();
     if start + len > n {
         fail!(

@@ -4,10 +4,22 @@ use crate::float::Float;
 use crate::shape::split;
 use crate::tensor::Tensor;
 
+/// `t` (built on the host) on `like`'s device.
+#[inline]
+fn on_device<T: Float>(op: &str, t: Tensor<T>, like: &Tensor<T>) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    return crate::cuda::place_like(op, t, like);
+    #[cfg(not(feature = "cuda"))]
+    {
+        let _ = (op, like);
+        t
+    }
+}
+
 /// Zeros of `like`'s full shape.
 pub fn zeros_like<T: Float>(like: &Tensor<T>, nb: usize) -> Tensor<T> {
     split("zeros_like", like.shape(), nb, &[like.shape()]);
-    Tensor::zeros(like.shape())
+    on_device("zeros_like", Tensor::zeros(like.shape()), like)
 }
 
 /// Ones of `like`'s full shape: the seed cotangent of `grad`.
@@ -26,7 +38,7 @@ pub fn grad_seed<T: Float>(like: &Tensor<T>, nb: usize) -> Tensor<T> {
             "transforms: grad: the function's output must be 0-dim (a scalar), got shape {p:?}{full}"
         );
     }
-    Tensor::ones(like.shape())
+    on_device("grad", Tensor::ones(like.shape()), like)
 }
 
 /// The identity basis of `like`'s pe space: shape `[1; nb] ++ [N] ++ pe`
@@ -39,5 +51,5 @@ pub fn basis<T: Float>(like: &Tensor<T>, nb: usize) -> Tensor<T> {
         data[i * n + i] = T::one();
     }
     let shape = [&vec![1; nb][..], &[n], p].concat();
-    Tensor::from_parts(shape, data)
+    on_device("basis", Tensor::from_parts(shape, data), like)
 }

@@ -23,6 +23,12 @@ pub fn diag<T: Float>(
     nb: usize,
     keep: u32,
 ) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        let mut all = vec![u, like];
+        all.extend(t);
+        crate::device::cpu_only!("diag", slice & all);
+    }
     let e = basis(like, nb);
     let d = mul(&e, &unsqueeze(u, 0, nb), nb + 1);
     match t {
@@ -42,6 +48,12 @@ pub fn diag_t<T: Float>(
     nb: usize,
     keep: u32,
 ) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        let mut all = vec![ct, like, u_like];
+        all.extend(t);
+        crate::device::cpu_only!("diag_t", slice & all);
+    }
     let all: [&[usize]; 3] = [ct.shape(), like.shape(), u_like.shape()];
     let (_, lp) = split("diag_t", like.shape(), nb, &all);
     let (_, up) = split("diag_t", u_like.shape(), nb, &all);
@@ -153,6 +165,12 @@ pub fn diag_matmul<T: Float>(
     nb: usize,
     b_t: bool,
 ) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        let mut all = vec![u, like, b];
+        all.extend(t);
+        crate::device::cpu_only!("diag_matmul", slice & all);
+    }
     let all: [&[usize]; 3] = [u.shape(), like.shape(), b.shape()];
     split("diag_matmul", u.shape(), nb, &all);
     split("diag_matmul", b.shape(), nb, &all);
@@ -232,6 +250,12 @@ pub fn diag_matmul_ta<T: Float>(
     keep: u32,
     b_t: bool,
 ) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        let mut all = vec![u, like, b, a_like];
+        all.extend(t);
+        crate::device::cpu_only!("diag_matmul_ta", slice & all);
+    }
     let all: [&[usize]; 4] = [u.shape(), like.shape(), b.shape(), a_like.shape()];
     split("diag_matmul_ta", u.shape(), nb, &all);
     split("diag_matmul_ta", b.shape(), nb, &all);

@@ -15,8 +15,8 @@ use crate::tensor::Tensor;
 
 /// A contiguous operand of shape `batch(nb) ++ mb ++ [rows, cols]`, read
 /// transposed in its last two dims when `trans`.
-struct Operand<'a, T> {
-    data: &'a [T],
+struct Operand<'a, T: Float> {
+    t: &'a Tensor<T>,
     shape: &'a [usize],
     trans: bool,
 }
@@ -33,7 +33,7 @@ struct Parts<'a> {
     col_stride: usize,
 }
 
-impl<'a, T> Operand<'a, T> {
+impl<'a, T: Float> Operand<'a, T> {
     fn parts(&self, nb: usize) -> Parts<'a> {
         let shape: &'a [usize] = self.shape;
         let (batch, rest) = shape.split_at(nb);
@@ -56,15 +56,16 @@ impl<'a, T> Operand<'a, T> {
     }
 }
 
-/// Batched product of two promoted operands; returns the full output shape
-/// `batch ++ mb ++ [m, n]` and its data.
+/// Batched product of two promoted operands, of full shape
+/// `batch ++ mb ++ [m, n]` (on the operands' device: cuBLAS on CUDA).
 fn bmm<T: Float>(
     op: &str,
     all: &[&[usize]],
     a: Operand<'_, T>,
     b: Operand<'_, T>,
     nb: usize,
-) -> (Vec<usize>, Vec<T>) {
+) -> Tensor<T> {
+    crate::device::same_device!(op, [a.t, b.t]);
     let pa = a.parts(nb);
     let pb = b.parts(nb);
     let (m, k, k2, n) = (pa.rows, pa.cols, pb.rows, pb.cols);
@@ -86,25 +87,47 @@ fn bmm<T: Float>(
     };
     let sa = outer_strides(pa.batch, pa.mb, pa.size);
     let sb = outer_strides(pb.batch, pb.mb, pb.size);
+    #[cfg(feature = "cuda")]
+    if a.t.device() != crate::Device::Cpu {
+        use crate::cuda::ops::{GemmSide, gemm};
+        let ld = |p: &Parts<'_>, trans: bool| if trans { p.col_stride } else { p.row_stride };
+        return gemm(
+            op,
+            &outer,
+            (m, k, n),
+            GemmSide {
+                t: a.t,
+                outer_strides: &sa,
+                trans: a.trans,
+                ld: ld(&pa, a.trans),
+            },
+            GemmSide {
+                t: b.t,
+                outer_strides: &sb,
+                trans: b.trans,
+                ld: ld(&pb, b.trans),
+            },
+        );
+    }
     let data = cpu::batched_gemm(
         &outer,
         m,
         k,
         n,
         GemmOperand {
-            data: a.data,
+            data: a.t.as_slice(),
             batch_strides: &sa,
             row_stride: pa.row_stride,
             col_stride: pa.col_stride,
         },
         GemmOperand {
-            data: b.data,
+            data: b.t.as_slice(),
             batch_strides: &sb,
             row_stride: pb.row_stride,
             col_stride: pb.col_stride,
         },
     );
-    ([&outer[..], &[m, n]].concat(), data)
+    Tensor::from_parts([&outer[..], &[m, n]].concat(), data)
 }
 
 /// Full shape with a 1-D left pe part promoted to `[1, k]`.
@@ -224,21 +247,22 @@ fn matmul_impl<T: Float>(
     } else {
         promote_right(b.shape(), nb)
     };
-    let (mut shape, data) = bmm(
+    let y = bmm(
         op,
         &all,
         Operand {
-            data: a.as_slice(),
+            t: a,
             shape: &sa,
             trans: false,
         },
         Operand {
-            data: b.as_slice(),
+            t: b,
             shape: &sb,
             trans: b_trans,
         },
         nb,
     );
+    let mut shape = y.shape().to_vec();
     if pb.len() == 1 {
         shape.pop();
     }
@@ -246,7 +270,7 @@ fn matmul_impl<T: Float>(
         let i = shape.len() - if pb.len() == 1 { 1 } else { 2 };
         shape.remove(i);
     }
-    Tensor::from_parts(shape, data)
+    y.into_reshaped(&shape)
 }
 
 /// Gradient w.r.t. `a` of `<c, matmul(a, b)>`, where `a` has `a_like`'s pe
@@ -267,16 +291,16 @@ pub fn matmul_ta<T: Float>(
     let (_, pb) = split(op, b.shape(), nb, &all);
     let sc = promote_cotangent(op, &all, c.shape(), pa, pb, nb);
     let sb = promote_right(b.shape(), nb);
-    let (shape, data) = bmm(
+    let y = bmm(
         op,
         &all,
         Operand {
-            data: c.as_slice(),
+            t: c,
             shape: &sc,
             trans: false,
         },
         Operand {
-            data: b.as_slice(),
+            t: b,
             shape: &sb,
             trans: true,
         },
@@ -285,8 +309,7 @@ pub fn matmul_ta<T: Float>(
     let target = promote_left(pa, 0);
     let g = sum_to_pe(
         op,
-        &shape,
-        std::borrow::Cow::Owned(data),
+        &y,
         &SumTarget {
             batch: ba,
             pe: &target,
@@ -296,7 +319,7 @@ pub fn matmul_ta<T: Float>(
         &all,
     );
     let out_shape = [&g.shape()[..nb], pa].concat();
-    Tensor::from_parts(out_shape, g.into_vec())
+    g.into_reshaped(&out_shape)
 }
 
 /// Gradient w.r.t. `b` of `<c, matmul(a, b)>`, where `b` has `b_like`'s pe
@@ -317,16 +340,16 @@ pub fn matmul_tb<T: Float>(
     let (bb, pb) = split(op, b_like.shape(), nb, &all);
     let sc = promote_cotangent(op, &all, c.shape(), pa, pb, nb);
     let sa = promote_left(a.shape(), nb);
-    let (shape, data) = bmm(
+    let y = bmm(
         op,
         &all,
         Operand {
-            data: a.as_slice(),
+            t: a,
             shape: &sa,
             trans: true,
         },
         Operand {
-            data: c.as_slice(),
+            t: c,
             shape: &sc,
             trans: false,
         },
@@ -335,8 +358,7 @@ pub fn matmul_tb<T: Float>(
     let target = promote_right(pb, 0);
     let g = sum_to_pe(
         op,
-        &shape,
-        std::borrow::Cow::Owned(data),
+        &y,
         &SumTarget {
             batch: bb,
             pe: &target,
@@ -346,7 +368,7 @@ pub fn matmul_tb<T: Float>(
         &all,
     );
     let out_shape = [&g.shape()[..nb], pb].concat();
-    Tensor::from_parts(out_shape, g.into_vec())
+    g.into_reshaped(&out_shape)
 }
 
 /// `x @ w^T + bias` for `x: [.., in]`, `w: [out, in]`, `bias` broadcastable
@@ -361,27 +383,28 @@ pub(crate) fn linear_impl<T: Float>(x: &Tensor<T>, w: &Tensor<T>, bias: &Tensor<
         );
     }
     let sx = promote_left(x.shape(), 0);
-    let (mut shape, data) = bmm(
+    let y = bmm(
         "linear",
         &all,
         Operand {
-            data: x.as_slice(),
+            t: x,
             shape: &sx,
             trans: false,
         },
         Operand {
-            data: w.as_slice(),
+            t: w,
             shape: w.shape(),
             trans: true,
         },
         0,
     );
+    let mut shape = y.shape().to_vec();
     if x.ndim() == 1 {
         shape.remove(shape.len() - 2);
     }
-    let mut y = Tensor::from_parts(shape, data);
+    let mut y = y.into_reshaped(&shape);
     let out = w.shape()[0];
-    if bias.shape() == [out] {
+    if bias.shape() == [out] && y.device() == crate::Device::Cpu {
         for row in y.as_mut_slice().chunks_exact_mut(out.max(1)) {
             cpu::zip_inplace(row, bias.as_slice(), |u, v| u + v);
         }

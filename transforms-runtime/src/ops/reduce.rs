@@ -34,6 +34,10 @@ fn plan<T: Float>(
 /// Sum over the whole pe part (`dim = None`) or over pe dim `d` (removed).
 pub fn sum<T: Float>(x: &Tensor<T>, dim: Option<isize>, nb: usize) -> Tensor<T> {
     let (mask, out, _) = plan("sum", x, dim, nb);
+    #[cfg(feature = "cuda")]
+    if x.device() != crate::Device::Cpu {
+        return crate::cuda::ops::sum_axes("sum", x, &mask, out);
+    }
     Tensor::from_parts(out, cpu::sum_axes(x.as_slice(), x.shape(), &mask))
 }
 
@@ -41,6 +45,11 @@ pub fn sum<T: Float>(x: &Tensor<T>, dim: Option<isize>, nb: usize) -> Tensor<T> 
 /// An empty reduction gives NaN, as in torch.
 pub fn mean<T: Float>(x: &Tensor<T>, dim: Option<isize>, nb: usize) -> Tensor<T> {
     let (mask, out, count) = plan("mean", x, dim, nb);
+    #[cfg(feature = "cuda")]
+    if x.device() != crate::Device::Cpu {
+        let s = crate::cuda::ops::sum_axes("mean", x, &mask, out);
+        return crate::ops::mul_scalar(&s, T::one() / T::from_f64(count as f64));
+    }
     let mut data = cpu::sum_axes(x.as_slice(), x.shape(), &mask);
     let scale = T::one() / T::from_f64(count as f64);
     cpu::map_inplace(&mut data, |v| v * scale);
@@ -80,8 +89,8 @@ fn spread<T: Float>(
     }
     let src_shape = [cb, &src_pe[..]].concat();
     let out_shape = [cb, lp].concat();
-    let data = cpu::copy_strided(&out_shape, ct.as_slice(), &broadcast_strides(&src_shape));
-    (Tensor::from_parts(out_shape, data), count)
+    let out = crate::ops::broadcast::gather(op, ct, out_shape, &broadcast_strides(&src_shape));
+    (out, count)
 }
 
 /// Transpose of [`sum`]: spreads `ct` (shaped like `sum(like, dim)` per
@@ -92,6 +101,7 @@ pub fn sum_t<T: Float>(
     like: &Tensor<T>,
     nb: usize,
 ) -> Tensor<T> {
+    crate::device::same_device!("sum_t", [ct, like]);
     spread("sum_t", ct, dim, like, nb).0
 }
 
@@ -102,8 +112,12 @@ pub fn mean_t<T: Float>(
     like: &Tensor<T>,
     nb: usize,
 ) -> Tensor<T> {
+    crate::device::same_device!("mean_t", [ct, like]);
     let (mut out, count) = spread("mean_t", ct, dim, like, nb);
     let scale = T::one() / T::from_f64(count as f64);
+    if out.device() != crate::Device::Cpu {
+        return crate::ops::mul_scalar(&out, scale);
+    }
     cpu::map_inplace(out.as_mut_slice(), |v| v * scale);
     out
 }

@@ -23,7 +23,7 @@ pub(crate) fn permute<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Tensor<T> {
     let strides = cpu::contiguous_strides(x.shape());
     let shape: Vec<usize> = perm.iter().map(|&p| x.shape()[p]).collect();
     let st: Vec<usize> = perm.iter().map(|&p| strides[p]).collect();
-    Tensor::from_parts(shape.clone(), cpu::copy_strided(&shape, x.as_slice(), &st))
+    crate::ops::broadcast::gather("permute", x, shape, &st)
 }
 
 /// Reshapes the pe part to `shape` (one entry may be `-1`, inferred).
@@ -67,6 +67,7 @@ pub fn reshape<T: Float>(x: &Tensor<T>, shape: &[isize], nb: usize) -> Tensor<T>
 
 /// Reshapes the pe part of `x` to the pe shape of `like`.
 pub fn reshape_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> Tensor<T> {
+    crate::device::same_device!("reshape_like", [x, like]);
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (b, p) = split("reshape_like", x.shape(), nb, &all);
     let (_, lp) = split("reshape_like", like.shape(), nb, &all);
@@ -139,6 +140,7 @@ pub fn movedim<T: Float>(x: &Tensor<T>, src: isize, dst: isize, nb: usize) -> Te
 /// Replaces pe dim `d` of `x` (whose size must be the pe element count of
 /// `like`) by `like`'s pe shape.
 pub fn unflatten_like<T: Float>(x: &Tensor<T>, d: isize, like: &Tensor<T>, nb: usize) -> Tensor<T> {
+    crate::device::same_device!("unflatten_like", [x, like]);
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (b, p) = split("unflatten_like", x.shape(), nb, &all);
     let (_, lp) = split("unflatten_like", like.shape(), nb, &all);
@@ -160,6 +162,7 @@ pub fn unflatten_like<T: Float>(x: &Tensor<T>, d: isize, like: &Tensor<T>, nb: u
 /// `d < 0` it ends at pe index `pe_rank + d`. An empty `like` pe shape inserts
 /// a size-1 dim there.
 pub fn flatten_like<T: Float>(x: &Tensor<T>, d: isize, like: &Tensor<T>, nb: usize) -> Tensor<T> {
+    crate::device::same_device!("flatten_like", [x, like]);
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (b, p) = split("flatten_like", x.shape(), nb, &all);
     let (_, lp) = split("flatten_like", like.shape(), nb, &all);

@@ -35,6 +35,7 @@ fn with_batch<'a, T: Float>(x: &'a Tensor<T>, batch: &[usize], nb: usize) -> Cow
 /// Concatenates the tensors along pe dim `d` (torch.cat). The pe shapes
 /// must agree except along `d`; batch dims broadcast.
 pub fn cat<T: Float>(xs: &[&Tensor<T>], d: isize, nb: usize) -> Tensor<T> {
+    crate::device::cpu_only!("cat", slice xs);
     let all: Vec<&[usize]> = xs.iter().map(|x| x.shape()).collect();
     let Some(first) = xs.first() else {
         panic!("transforms: cat: expected at least one tensor, got none");
@@ -86,6 +87,12 @@ pub fn cat_slice<T: Float>(
     likes: &[&Tensor<T>],
     nb: usize,
 ) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        let mut all = vec![x];
+        all.extend_from_slice(likes);
+        crate::device::cpu_only!("cat_slice", slice & all);
+    }
     let mut all: Vec<&[usize]> = vec![x.shape()];
     all.extend(likes.iter().map(|l| l.shape()));
     let (_, p) = split("cat_slice", x.shape(), nb, &all);
@@ -128,6 +135,7 @@ fn span(op: &str, d: usize, start: isize, len: usize, size: usize, all: &[&[usiz
 /// The slice `start..start + len` of pe dim `d` (torch.narrow; a negative
 /// `start` counts from the end).
 pub fn narrow<T: Float>(x: &Tensor<T>, d: isize, start: isize, len: usize, nb: usize) -> Tensor<T> {
+    crate::device::cpu_only!("narrow", [x]);
     let all = [x.shape()];
     let (_, p) = split("narrow", x.shape(), nb, &all);
     let dd = norm_dim("narrow", d, p.len(), &all);
@@ -153,6 +161,10 @@ pub fn pad_like<T: Float>(
     like: &Tensor<T>,
     nb: usize,
 ) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        crate::device::cpu_only!("pad_like", [x, like]);
+    }
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (b, p) = split("pad_like", x.shape(), nb, &all);
     let (_, lp) = split("pad_like", like.shape(), nb, &all);
@@ -195,6 +207,7 @@ fn check_indices(op: &str, idx: &[usize], dd: usize, size: usize, all: &[&[usize
 
 /// The entries `idx` of pe dim `d`, in order (torch.index_select).
 pub fn index_select<T: Float>(x: &Tensor<T>, d: isize, idx: &[usize], nb: usize) -> Tensor<T> {
+    crate::device::cpu_only!("index_select", [x]);
     let all = [x.shape()];
     let (_, p) = split("index_select", x.shape(), nb, &all);
     if p.is_empty() {
@@ -226,6 +239,10 @@ pub fn index_add_like<T: Float>(
     like: &Tensor<T>,
     nb: usize,
 ) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        crate::device::cpu_only!("index_add_like", [x, like]);
+    }
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (b, p) = split("index_add_like", x.shape(), nb, &all);
     let (_, lp) = split("index_add_like", like.shape(), nb, &all);
@@ -303,12 +320,14 @@ fn max_along<T: Float>(
 
 /// The max along pe dim `d`, which is removed (torch.amax; NaN propagates).
 pub fn amax<T: Float>(x: &Tensor<T>, d: isize, nb: usize) -> Tensor<T> {
+    crate::device::cpu_only!("amax", [x]);
     max_along("max_dim", x, d, nb, |v| v)
 }
 
 /// [`amax`] with non-finite results replaced by 0: the shift that keeps
 /// `softmax`/`logsumexp` from overflowing (it carries no derivative).
 pub fn max_shift<T: Float>(x: &Tensor<T>, d: isize, nb: usize) -> Tensor<T> {
+    crate::device::cpu_only!("max_shift", [x]);
     max_along("max_shift", x, d, nb, |v| {
         if v.is_finite() { v } else { T::zero() }
     })

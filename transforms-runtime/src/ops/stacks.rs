@@ -18,9 +18,8 @@ pub fn stack_index<T: Float>(stack: &Tensor<T>, it: usize) -> Tensor<T> {
             shape.first().copied().unwrap_or(0)
         );
     }
-    Tensor {
-        data: stack.data.clone().index_axis_move(Axis(0), it),
-    }
+    crate::device::cpu_only!("scan", [stack]);
+    Tensor::from_array(stack.data.clone().index_axis_move(Axis(0), it))
 }
 
 /// The shape every slice broadcasts to (numpy rules), if there is one.
@@ -45,9 +44,7 @@ fn expanded<T: Float>(t: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
         return t.clone();
     }
     match t.data.broadcast(IxDyn(shape)) {
-        Some(view) => Tensor {
-            data: view.to_owned().into_shared(),
-        },
+        Some(view) => Tensor::from_array(view.to_owned().into_shared()),
         None => fail!("scan", [t.shape(), shape], "cannot broadcast a slice"),
     }
 }
@@ -62,6 +59,11 @@ fn expanded<T: Float>(t: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
 ///   outer iterations) are zero-padded along their leading dim; padding is
 ///   never read.
 pub fn stack_all<T: Float>(slices: &[Tensor<T>]) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    {
+        let all: Vec<&Tensor<T>> = slices.iter().collect();
+        crate::device::cpu_only!("scan", slice & all);
+    }
     let Some(first) = slices.first() else {
         return Tensor::from_parts(vec![0], Vec::new());
     };
@@ -120,6 +122,7 @@ pub fn stack_all<T: Float>(slices: &[Tensor<T>]) -> Tensor<T> {
 /// Checks that loop carry `k` keeps its shape, up to size-1 dims (batch
 /// dims of values that are the same for every batch element).
 pub fn check_carry<T: Float>(old: &Tensor<T>, new: &Tensor<T>, k: usize) {
+    crate::device::same_device!("scan", [old, new]);
     let (o, n) = (old.shape(), new.shape());
     let same = o.len() == n.len() && o.iter().zip(n).all(|(a, b)| a == b || *a == 1 || *b == 1);
     if !same {

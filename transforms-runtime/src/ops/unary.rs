@@ -2,6 +2,7 @@
 
 use transforms_kernels::cpu;
 
+use crate::device::on_cuda;
 use crate::elem;
 use crate::float::Float;
 use crate::tensor::Tensor;
@@ -9,6 +10,7 @@ use crate::tensor::Tensor;
 /// Applies `f` elementwise (internal helper shared with the operators).
 #[inline]
 pub(crate) fn map<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T> {
+    crate::device::cpu_only!("elementwise closure", [x]);
     Tensor::from_parts(x.shape().to_vec(), cpu::map(x.as_slice(), f))
 }
 
@@ -16,6 +18,7 @@ macro_rules! unary_ops {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
         pub fn $name<T: Float>(x: &Tensor<T>) -> Tensor<T> {
+            on_cuda!(stringify!($name), [x], |ord| crate::cuda::ops::unary(stringify!($name), ord, x));
             map(x, elem::$name)
         }
     )*};
@@ -62,6 +65,7 @@ macro_rules! scalar_ops {
     ($($(#[$doc:meta])* $name:ident;)*) => {$(
         $(#[$doc])*
         pub fn $name<T: Float>(x: &Tensor<T>, s: T) -> Tensor<T> {
+            on_cuda!(stringify!($name), [x], |ord| crate::cuda::ops::scalar(stringify!($name), ord, x, &[s]));
             map(x, |v| elem::$name(v, s))
         }
     )*};
@@ -80,25 +84,55 @@ scalar_ops! {
 
 /// `min(max(x, lo), hi)` elementwise (torch.clamp).
 pub fn clamp<T: Float>(x: &Tensor<T>, lo: T, hi: T) -> Tensor<T> {
+    on_cuda!("clamp", [x], |ord| crate::cuda::ops::scalar(
+        "clamp",
+        ord,
+        x,
+        &[lo, hi]
+    ));
     map(x, |v| elem::clamp(v, lo, hi))
 }
 
 /// `1` where `lo <= x <= hi`, else `0`: the derivative of [`clamp`].
 pub fn in_range<T: Float>(x: &Tensor<T>, lo: T, hi: T) -> Tensor<T> {
+    on_cuda!("in_range", [x], |ord| crate::cuda::ops::scalar(
+        "in_range",
+        ord,
+        x,
+        &[lo, hi]
+    ));
     map(x, |v| elem::in_range(v, lo, hi))
 }
 
 /// `x^c` elementwise.
 pub fn powf<T: Float>(x: &Tensor<T>, c: T) -> Tensor<T> {
+    on_cuda!("powf", [x], |ord| crate::cuda::ops::scalar(
+        "powf",
+        ord,
+        x,
+        &[c]
+    ));
     map(x, |v| elem::powf(v, c))
 }
 
 /// `x + s` elementwise.
 pub fn add_scalar<T: Float>(x: &Tensor<T>, s: T) -> Tensor<T> {
+    on_cuda!("add_scalar", [x], |ord| crate::cuda::ops::scalar(
+        "add_scalar",
+        ord,
+        x,
+        &[s]
+    ));
     map(x, |v| elem::add_scalar(v, s))
 }
 
 /// `x * s` elementwise.
 pub fn mul_scalar<T: Float>(x: &Tensor<T>, s: T) -> Tensor<T> {
+    on_cuda!("mul_scalar", [x], |ord| crate::cuda::ops::scalar(
+        "mul_scalar",
+        ord,
+        x,
+        &[s]
+    ));
     map(x, |v| elem::mul_scalar(v, s))
 }

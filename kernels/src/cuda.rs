@@ -1,0 +1,113 @@
+//! CUDA C sources of the kernels of the runtime's CUDA backend (feature
+//! `cuda`), embedded in the crate. The backend compiles each module with
+//! NVRTC, once per process and device, for the device's architecture.
+//!
+//! Every kernel exists for `f32` and `f64` (name suffix `_f32` / `_f64`).
+//! The sources are checked by compiling them with NVRTC on the CPU
+//! (`transforms-runtime`'s `cuda_nvrtc` test); running them needs a GPU.
+
+/// Declarations every module starts with: `u64`, `GRID_STRIDE`, `offset_of`
+/// and the per-element functions `t_<op>` (the twins of the runtime's
+/// `elem` module), which fused chains call by name.
+pub const PRELUDE: &str = include_str!("../cuda/prelude.cuh");
+
+/// A kernel module: its name and its body (compiled after [`PRELUDE`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Module {
+    /// The module's name (the file name without `.cu`).
+    pub name: &'static str,
+    /// The CUDA C body.
+    pub body: &'static str,
+}
+
+impl Module {
+    /// The full source: [`PRELUDE`] followed by the body.
+    pub fn source(&self) -> String {
+        [PRELUDE, "\n", self.body].concat()
+    }
+}
+
+/// Contiguous elementwise kernels: `unary_<op>`, `scalar_<op>`, `scalar2_<op>`.
+pub const ELEMENTWISE: Module = Module {
+    name: "elementwise",
+    body: include_str!("../cuda/elementwise.cu"),
+};
+
+/// Broadcasting kernels: `binary_<op>`, `where`, and the strided `copy`.
+pub const BROADCAST: Module = Module {
+    name: "broadcast",
+    body: include_str!("../cuda/broadcast.cu"),
+};
+
+/// Reductions: `sum` over any subset of dims.
+pub const REDUCE: Module = Module {
+    name: "reduce",
+    body: include_str!("../cuda/reduce.cu"),
+};
+
+/// Every embedded module.
+pub const MODULES: [Module; 3] = [ELEMENTWISE, BROADCAST, REDUCE];
+
+/// The name of the kernel of a fused elementwise chain.
+pub const FUSED_KERNEL: &str = "fused";
+
+/// The CUDA C source of a fused elementwise chain of `arity` inputs (1 to 3)
+/// over the element type `ty` (`"float"` or `"double"`): `expr` is a C
+/// expression of type `T` in the inputs `x0`, `x1`, `x2`, calling the
+/// prelude's `t_<op>` functions (for example `"t_tanh(x0) * x1"`).
+///
+/// The kernel is `fused(n, ndim, info, in0, .., y)`, with `info` as in the
+/// broadcasting kernels: output dims, then one stride row per input.
+///
+/// # Panics
+/// If `arity` is not 1, 2 or 3, or `ty` is not `float` or `double`.
+pub fn fused_source(arity: usize, expr: &str, ty: &str) -> String {
+    assert!((1..=3).contains(&arity), "fused chains have 1 to 3 inputs");
+    assert!(
+        ty == "float" || ty == "double",
+        "the element type is float or double"
+    );
+    let params: String = (0..arity).map(|k| format!(", const T* in{k}")).collect();
+    let loads: String = (0..arity)
+        .map(|k| {
+            format!(
+                "        T x{k} = in{k}[offset_of(i, ndim, info, info + {} * ndim)];\n",
+                k + 1
+            )
+        })
+        .collect();
+    format!(
+        "{PRELUDE}\ntypedef {ty} T;\n\
+         extern \"C\" __global__ void {FUSED_KERNEL}(u64 n, int ndim, const u64* info{params}, T* y) {{\n\
+         \x20   GRID_STRIDE(i, n) {{\n{loads}        y[i] = ({expr});\n    }}\n}}\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fused_source_shape() {
+        let s = fused_source(2, "t_tanh(x0) * x1", "float");
+        assert!(s.starts_with(PRELUDE));
+        assert!(s.contains("typedef float T;"));
+        assert!(s.contains(
+            "void fused(u64 n, int ndim, const u64* info, const T* in0, const T* in1, T* y)"
+        ));
+        assert!(s.contains("T x1 = in1[offset_of(i, ndim, info, info + 2 * ndim)];"));
+        assert!(s.contains("y[i] = (t_tanh(x0) * x1);"));
+    }
+
+    #[test]
+    fn every_module_defines_both_element_types() {
+        for m in MODULES {
+            assert!(
+                m.body.contains("f32") && m.body.contains("f64"),
+                "{}",
+                m.name
+            );
+            assert!(m.source().contains("__global__"), "{}", m.name);
+        }
+    }
+}

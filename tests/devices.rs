@@ -1,0 +1,182 @@
+//! The rule and composition checks on every device: each body takes a
+//! `Device`, moves its inputs there, calls the generated functions, brings
+//! the results back and compares them with closed forms or the CPU run
+//! (`test_device!`: a `_cpu` and a `_cuda` test per body; the CUDA one skips
+//! where CUDA is unavailable).
+//!
+//! The bodies are chosen so that their generated code only calls ops the
+//! CUDA backend implements (GEMMs, broadcasting binary ops, reductions and
+//! their transposes, layout ops, the unfused unary ops); fused elementwise
+//! chains and the symbolic Jacobian bases are not on CUDA yet.
+
+mod common;
+
+use common::device::{back, on};
+use transforms::prelude::*;
+use transforms::{Device, Error};
+
+type T64 = Tensor<f64>;
+
+fn close(a: &T64, b: &T64, tol: f64) {
+    assert_eq!(a.shape(), b.shape());
+    assert!(
+        a.max_abs_diff(b) <= tol,
+        "max |a - b| = {}\n{a}\n{b}",
+        a.max_abs_diff(b)
+    );
+}
+
+#[grad(argnums = 1)]
+#[vjp(argnums = (0, 1))]
+fn affine_sum(x: &Tensor<f64>, w: &Tensor<f64>, b: &Tensor<f64>) -> Tensor<f64> {
+    linear(x, w, b).sum()
+}
+
+fn grad_of_linear_sum(dev: Device) {
+    let (x, w, b) = (
+        T64::randn(&[5, 3], 0),
+        T64::randn(&[4, 3], 1),
+        T64::randn(&[4], 2),
+    );
+    let g = back(
+        &affine_sum_grad(&on(&x, dev), &on(&w, dev), &on(&b, dev)),
+        dev,
+    );
+    // d/dw sum(x w^T + b) = 1^T x, the same row for every output.
+    let col = x.sum_dim(0);
+    let expected = T64::stack(&[col.clone(), col.clone(), col.clone(), col], 0);
+    close(&g, &expected, 1e-12);
+}
+test_device!(
+    grad_of_linear_sum,
+    grad_of_linear_sum_cpu,
+    grad_of_linear_sum_cuda
+);
+
+fn vjp_of_linear_sum(dev: Device) {
+    let (x, w, b) = (
+        T64::randn(&[2, 3], 3),
+        T64::randn(&[4, 3], 4),
+        T64::randn(&[4], 5),
+    );
+    let (out, pullback) = affine_sum_vjp(&on(&x, dev), &on(&w, dev), &on(&b, dev));
+    close(&back(&out, dev), &affine_sum(&x, &w, &b), 1e-12);
+    let (gx, gw) = pullback.call(&on(&T64::scalar(2.0), dev));
+    // d/dx = 2 * (sum of the rows of w), per row of x.
+    let wsum = w.sum_dim(0) * 2.0;
+    close(
+        &back(&gx, dev),
+        &T64::stack(&[wsum.clone(), wsum], 0),
+        1e-12,
+    );
+    close(&back(&gw, dev), &(affine_sum_grad(&x, &w, &b) * 2.0), 1e-12);
+}
+test_device!(
+    vjp_of_linear_sum,
+    vjp_of_linear_sum_cpu,
+    vjp_of_linear_sum_cuda
+);
+
+#[jvp(argnums = 1)]
+#[vmap(in_dims = (0, None))]
+fn bilinear(x: &Tensor<f64>, m: &Tensor<f64>) -> Tensor<f64> {
+    x.matmul(m).matmul(x)
+}
+
+fn jvp_of_a_quadratic_form(dev: Device) {
+    let (x, m, t) = (
+        T64::randn(&[3], 6),
+        T64::randn(&[3, 3], 7),
+        T64::randn(&[3, 3], 8),
+    );
+    let (out, tan) = bilinear_jvp(&on(&x, dev), &on(&m, dev), &on(&t, dev));
+    close(&back(&out, dev), &bilinear(&x, &m), 1e-12);
+    // Linear in m: the tangent is the form of the tangent.
+    close(&back(&tan, dev), &bilinear(&x, &t), 1e-12);
+}
+test_device!(
+    jvp_of_a_quadratic_form,
+    jvp_of_a_quadratic_form_cpu,
+    jvp_of_a_quadratic_form_cuda
+);
+
+fn vmap_of_a_quadratic_form(dev: Device) {
+    let (xs, m) = (T64::randn(&[4, 3], 9), T64::randn(&[3, 3], 10));
+    let got = back(&bilinear_vmap(&on(&xs, dev), &on(&m, dev)), dev);
+    let looped: Vec<T64> = xs.unbind(0).iter().map(|x| bilinear(x, &m)).collect();
+    close(&got, &T64::stack(&looped, 0), 1e-12);
+}
+test_device!(
+    vmap_of_a_quadratic_form,
+    vmap_of_a_quadratic_form_cpu,
+    vmap_of_a_quadratic_form_cuda
+);
+
+fn unary_ops_match_the_cpu(dev: Device) {
+    let x = T64::randn(&[2, 5], 11);
+    let p = x.abs() + 0.5;
+    let xd = on(&x, dev);
+    let pd = on(&p, dev);
+    let pairs: [(T64, T64); 8] = [
+        (x.tanh(), xd.tanh()),
+        (x.sigmoid(), xd.sigmoid()),
+        (x.relu(), xd.relu()),
+        (p.ln(), pd.ln()),
+        (p.sqrt(), pd.sqrt()),
+        (x.clamp(-0.5, 0.5), xd.clamp(-0.5, 0.5)),
+        (p.powf(1.5), pd.powf(1.5)),
+        (2.0 - &x, 2.0 - &xd),
+    ];
+    for (cpu, other) in &pairs {
+        close(&back(other, dev), cpu, 1e-12);
+    }
+    close(
+        &back(&maximum(&xd, &pd.t().t()), dev),
+        &maximum(&x, &p),
+        0.0,
+    );
+    close(&back(&xd.sum_dim(-1), dev), &x.sum_dim(-1), 1e-12);
+    close(&back(&xd.mean(), dev), &x.mean(), 1e-12);
+    close(&back(&xd.t(), dev), &x.t(), 0.0);
+    close(&back(&xd.select(1, 3), dev), &x.select(1, 3), 0.0);
+}
+test_device!(
+    unary_ops_match_the_cpu,
+    unary_ops_match_the_cpu_cpu,
+    unary_ops_match_the_cpu_cuda
+);
+
+#[test]
+fn to_cpu_is_the_identity() {
+    let x = T64::randn(&[2, 3], 12);
+    let y = x.to_device(Device::Cpu).unwrap();
+    assert_eq!(y.device(), Device::Cpu);
+    assert_eq!(y.to_vec(), x.to_vec());
+}
+
+#[test]
+fn cuda_unavailable_is_an_error_not_a_panic() {
+    let x = T64::randn(&[2], 13);
+    match x.to_device(Device::Cuda(0)) {
+        Ok(y) => assert_eq!(y.device(), Device::Cuda(0)),
+        Err(e) => {
+            let Error::CudaUnavailable { reason } = &e else {
+                panic!("unexpected error {e:?}");
+            };
+            assert!(
+                e.to_string()
+                    .starts_with("transforms: CUDA is unavailable: ")
+            );
+            if cfg!(feature = "cuda") {
+                assert!(!reason.contains("without the `cuda` feature"), "{reason}");
+            } else {
+                assert_eq!(reason, "transforms was built without the `cuda` feature");
+            }
+        }
+    }
+    // A device that does not exist is never available.
+    assert!(matches!(
+        x.to_device(Device::Cuda(1 << 20)),
+        Err(Error::CudaUnavailable { .. })
+    ));
+}

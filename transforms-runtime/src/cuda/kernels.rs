@@ -1,0 +1,243 @@
+//! NVRTC compilation (once per process, device and module) and kernel
+//! launches.
+
+use std::sync::Arc;
+
+use cudarc::driver::{CudaFunction, CudaModule, CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::nvrtc::{CompileOptions, Ptx, compile_ptx_with_opts};
+use transforms_kernels::cuda::Module;
+
+use super::{Backend, cuda_fail};
+use crate::float::Float;
+
+/// Compiles `source` with NVRTC for `arch` (for example `compute_90`; `None`
+/// for NVRTC's default).
+pub(crate) fn compile(source: &str, arch: Option<&str>) -> Result<Ptx, String> {
+    let mut options = vec!["--std=c++17".to_string()];
+    if let Some(arch) = arch {
+        options.push(format!("--gpu-architecture={arch}"));
+    }
+    compile_ptx_with_opts(
+        source,
+        CompileOptions {
+            options,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| match e {
+        cudarc::nvrtc::CompileError::CompileError { log, .. } => log.to_string_lossy().into_owned(),
+        e => format!("{e:?}"),
+    })
+}
+
+/// Threads per block of the grid-stride kernels.
+const BLOCK: u32 = 256;
+
+/// The launch shape of a grid-stride kernel over `n` items (`n > 0`).
+fn config(n: usize) -> LaunchConfig {
+    let blocks = n.div_ceil(BLOCK as usize).min(1 << 16) as u32;
+    LaunchConfig {
+        grid_dim: (blocks.max(1), 1, 1),
+        block_dim: (BLOCK, 1, 1),
+        shared_mem_bytes: 0,
+    }
+}
+
+impl Backend {
+    /// The module under `key`, compiled from `source()` at first use.
+    fn module(&self, op: &str, key: &str, source: impl FnOnce() -> String) -> Arc<CudaModule> {
+        let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = modules.get(key) {
+            return m.clone();
+        }
+        let ptx = compile(&source(), Some(&self.arch)).unwrap_or_else(|log| {
+            panic!(
+                "transforms: {op}: NVRTC failed to compile the CUDA module `{key}` for {}:\n{log}",
+                self.arch
+            )
+        });
+        let m = self
+            .stream
+            .context()
+            .load_module(ptx)
+            .unwrap_or_else(|e| cuda_fail(op, e));
+        modules.insert(key.to_string(), m.clone());
+        m
+    }
+
+    /// Kernel `name` of an embedded module.
+    pub(crate) fn function(&self, op: &str, module: Module, name: &str) -> CudaFunction {
+        self.module(op, module.name, || module.source())
+            .load_function(name)
+            .unwrap_or_else(|e| cuda_fail(op, e))
+    }
+
+    /// The kernel of a fused chain `expr` of `arity` inputs over `T`.
+    pub(crate) fn fused_function<T: Float>(
+        &self,
+        op: &str,
+        arity: usize,
+        expr: &str,
+    ) -> CudaFunction {
+        let key = format!("fused{arity}:{}:{expr}", T::C_TYPE);
+        let src = || transforms_kernels::cuda::fused_source(arity, expr, T::C_TYPE);
+        self.module(op, &key, src)
+            .load_function(transforms_kernels::cuda::FUSED_KERNEL)
+            .unwrap_or_else(|e| cuda_fail(op, e))
+    }
+
+    /// `f(n, x, scalars.., y)` over contiguous `x` of `n` elements.
+    pub(crate) fn launch_map<T: Float>(
+        &self,
+        op: &str,
+        f: &CudaFunction,
+        x: &CudaSlice<T>,
+        scalars: &[T],
+        n: usize,
+    ) -> CudaSlice<T> {
+        let mut y = self.zeros::<T>(op, n);
+        if n == 0 {
+            return y;
+        }
+        let n64 = n as u64;
+        let mut b = self.stream.launch_builder(f);
+        b.arg(&n64).arg(x);
+        for s in scalars {
+            b.arg(s);
+        }
+        b.arg(&mut y);
+        // SAFETY: the kernels of elementwise.cu take (n, x, scalars.., y)
+        // with x and y of at least n elements.
+        unsafe { b.launch(config(n)) }.unwrap_or_else(|e| cuda_fail(op, e));
+        y
+    }
+
+    /// `f(n, ndim, info, inputs.., y)`: a broadcasting kernel over an output
+    /// of shape `out`, each input read through its stride row.
+    pub(crate) fn launch_strided<T: Float>(
+        &self,
+        op: &str,
+        f: &CudaFunction,
+        out: &[usize],
+        inputs: &[(&CudaSlice<T>, &[usize])],
+    ) -> CudaSlice<T> {
+        let n: usize = out.iter().product();
+        let mut y = self.zeros::<T>(op, n);
+        if n == 0 {
+            return y;
+        }
+        let info = self.info(op, out, inputs.iter().map(|(_, s)| *s));
+        let (n64, ndim) = (n as u64, out.len() as i32);
+        let mut b = self.stream.launch_builder(f);
+        b.arg(&n64).arg(&ndim).arg(&info);
+        for (x, _) in inputs {
+            b.arg(*x);
+        }
+        b.arg(&mut y);
+        // SAFETY: the kernels of broadcast.cu and the fused kernels take
+        // (n, ndim, info, inputs.., y); every stride row stays inside its
+        // input (the shapes broadcast to `out`).
+        unsafe { b.launch(config(n)) }.unwrap_or_else(|e| cuda_fail(op, e));
+        y
+    }
+
+    /// `copy(n, ndim, info, offset, x, y)`: the strided gather.
+    pub(crate) fn launch_copy<T: Float>(
+        &self,
+        op: &str,
+        x: &CudaSlice<T>,
+        out: &[usize],
+        strides: &[usize],
+        offset: usize,
+    ) -> CudaSlice<T> {
+        let f = self.function(
+            op,
+            transforms_kernels::cuda::BROADCAST,
+            &format!("copy_{}", T::SUFFIX),
+        );
+        let n: usize = out.iter().product();
+        let mut y = self.zeros::<T>(op, n);
+        if n == 0 {
+            return y;
+        }
+        let info = self.info(op, out, [strides]);
+        let (n64, ndim, off) = (n as u64, out.len() as i32, offset as u64);
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(&n64)
+            .arg(&ndim)
+            .arg(&info)
+            .arg(&off)
+            .arg(x)
+            .arg(&mut y);
+        // SAFETY: copy_<ty> takes (n, ndim, info, offset, x, y); the caller's
+        // strides and offset stay inside x.
+        unsafe { b.launch(config(n)) }.unwrap_or_else(|e| cuda_fail(op, e));
+        y
+    }
+
+    /// `sum(n_out, nk, nr, info, x, y)`: sums `x` (shape `shape`) over the
+    /// dims where `mask` is set.
+    pub(crate) fn launch_sum<T: Float>(
+        &self,
+        op: &str,
+        x: &CudaSlice<T>,
+        shape: &[usize],
+        mask: &[bool],
+    ) -> CudaSlice<T> {
+        let f = self.function(
+            op,
+            transforms_kernels::cuda::REDUCE,
+            &format!("sum_{}", T::SUFFIX),
+        );
+        let strides = transforms_kernels::cpu::contiguous_strides(shape);
+        let pick = |keep: bool| -> (Vec<u64>, Vec<u64>) {
+            (0..shape.len())
+                .filter(|&d| mask[d] != keep)
+                .map(|d| (shape[d] as u64, strides[d] as u64))
+                .unzip()
+        };
+        let (kd, ks) = pick(true);
+        let (rd, rs) = pick(false);
+        let n_out: usize = kd.iter().product::<u64>() as usize;
+        let mut y = self.zeros::<T>(op, n_out);
+        if n_out == 0 {
+            return y;
+        }
+        let info_host: Vec<u64> = [kd.clone(), ks, rd.clone(), rs].concat();
+        let info = self.upload_info(op, &info_host);
+        let (n64, nk, nr) = (n_out as u64, kd.len() as i32, rd.len() as i32);
+        let mut b = self.stream.launch_builder(&f);
+        b.arg(&n64).arg(&nk).arg(&nr).arg(&info).arg(x).arg(&mut y);
+        // SAFETY: sum_<ty> takes (n_out, nk, nr, info, x, y); the kept and
+        // summed dims partition x's contiguous shape.
+        unsafe { b.launch(config(n_out)) }.unwrap_or_else(|e| cuda_fail(op, e));
+        y
+    }
+
+    /// The `info` array: the dims, then each stride row.
+    fn info<'a>(
+        &self,
+        op: &str,
+        out: &[usize],
+        rows: impl IntoIterator<Item = &'a [usize]>,
+    ) -> CudaSlice<u64> {
+        let mut host: Vec<u64> = out.iter().map(|&d| d as u64).collect();
+        for row in rows {
+            debug_assert_eq!(row.len(), out.len());
+            host.extend(row.iter().map(|&s| s as u64));
+        }
+        self.upload_info(op, &host)
+    }
+
+    fn upload_info(&self, op: &str, host: &[u64]) -> CudaSlice<u64> {
+        if host.is_empty() {
+            return self
+                .stream
+                .alloc_zeros::<u64>(1)
+                .unwrap_or_else(|e| cuda_fail(op, e));
+        }
+        self.stream
+            .clone_htod(host)
+            .unwrap_or_else(|e| cuda_fail(op, e))
+    }
+}
