@@ -114,6 +114,35 @@ fn offset(mut i: usize, shape: &[usize], strides: &[usize]) -> usize {
     off
 }
 
+/// Element offsets by flat index, with the common layouts (contiguous or
+/// a single block) resolved once instead of by division per call.
+enum Offsets<'a> {
+    Zero,
+    Flat,
+    Strided(&'a [usize], &'a [usize]),
+}
+
+impl<'a> Offsets<'a> {
+    fn new(shape: &'a [usize], strides: &'a [usize]) -> Self {
+        if shape.iter().product::<usize>() == 1 {
+            Offsets::Zero
+        } else if *strides == cpu::contiguous_strides(shape) {
+            Offsets::Flat
+        } else {
+            Offsets::Strided(shape, strides)
+        }
+    }
+
+    #[inline]
+    fn at(&self, i: usize) -> usize {
+        match self {
+            Offsets::Zero => 0,
+            Offsets::Flat => i,
+            Offsets::Strided(shape, strides) => offset(i, shape, strides),
+        }
+    }
+}
+
 /// Strides of `small` right-aligned and broadcast into `big` (in elements).
 fn inner_strides(small: &[usize], big: &[usize]) -> Vec<usize> {
     let aligned: Vec<usize> = std::iter::repeat_n(1, big.len() - small.len())
@@ -204,6 +233,7 @@ pub fn diag_matmul<T: Float>(
         .map(|s| s * k * n)
         .collect::<Vec<_>>();
     let u_str = inner_strides(&u.shape()[nb..], lp);
+    let (u_at, b_at) = (Offsets::new(lp, &u_str), Offsets::new(mba, &b_mat));
     let (nl, no): (usize, usize) = (lp.iter().product(), op.iter().product());
     let batch = batch_of("diag_matmul", &[u.shape(), like.shape(), b.shape()], nb);
     let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
@@ -219,8 +249,8 @@ pub fn diag_matmul<T: Float>(
         for i in 0..nl {
             // i = (mb, r, p) over a2 = [mba.., m, k].
             let (mb, r, p) = (i / (m * k), (i / k) % m, i % k);
-            let ui = ub.data[uo + offset(i, lp, &u_str)];
-            let row = bo + offset(mb, mba, &b_mat) + p * bp;
+            let ui = ub.data[uo + u_at.at(i)];
+            let row = bo + b_at.at(mb) + p * bp;
             let dst = (mb * m + r) * n;
             sink.fill(T::zero(), dst);
             if bs == 1 {
@@ -303,6 +333,11 @@ pub fn diag_matmul_ta<T: Float>(
         .map(|s| s * k * n)
         .collect::<Vec<_>>();
     let u_str = inner_strides(&u.shape()[nb..], lp);
+    let (u_at, b_at, a_at) = (
+        Offsets::new(lp, &u_str),
+        Offsets::new(&mbo, &b_mat),
+        Offsets::new(&mbo, &a_mat),
+    );
     let (nl, na): (usize, usize) = (lp.iter().product(), pa.iter().product());
     let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
     let count: usize = batch.iter().product();
@@ -318,9 +353,9 @@ pub fn diag_matmul_ta<T: Float>(
         for i in 0..nl {
             // i = (mb, r, s) over the output [mbo.., m, n].
             let (mb, r, s) = (i / (m * n), (i / n) % m, i % n);
-            let ui = ub.data[uo + offset(i, lp, &u_str)];
-            let col = bo + offset(mb, &mbo, &b_mat) + s * bs;
-            let dst = offset(mb, &mbo, &a_mat) + r * k;
+            let ui = ub.data[uo + u_at.at(i)];
+            let col = bo + b_at.at(mb) + s * bs;
+            let dst = a_at.at(mb) + r * k;
             sink.fill(T::zero(), dst);
             if bp == 1 {
                 sink.extend(bb.data[col..col + k].iter().map(|&x| ui * x));
