@@ -41,8 +41,8 @@ pub fn copy_strided<T: Copy + Send + Sync>(
     let last = cs.len() - 1;
     let (len, s) = (cs[last], st[last]);
     let src_contiguous = (0..last).rev().find(|&d| st[d] == 1 && cs[d] > 1);
-    let tiled = |d: &usize| len > 1 && s > cs[d + 1..].iter().product();
-    if let Some(d) = src_contiguous.filter(tiled) {
+    let tiled = len > 1 && s > 1;
+    if let Some(d) = src_contiguous.filter(|_| tiled) {
         return transpose_tiled(&cs, &st, src, d);
     }
     for_each_offset(&cs[..last], [&st[..last]], |[o]| match s {
