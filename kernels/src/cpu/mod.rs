@@ -13,6 +13,7 @@ mod iter;
 mod par;
 mod reduce;
 mod strided;
+mod transpose;
 
 pub use elementwise::{map, map_inplace, zip, zip_inplace};
 pub use gemm::{GemmOperand, batched_gemm, gemm};

@@ -1,11 +1,8 @@
 //! Strided gathers: broadcasting (stride 0) and permutation copies, and the
 //! broadcasting binary kernel.
 
-use std::mem::MaybeUninit;
-
-use rayon::prelude::*;
-
 use super::iter::{coalesce, for_each_offset, max_offset};
+use super::transpose::transpose_tiled;
 
 fn check_operand(what: &str, shape: &[usize], strides: &[usize], len: usize) {
     assert_eq!(
@@ -26,7 +23,7 @@ fn check_operand(what: &str, shape: &[usize], strides: &[usize], len: usize) {
 ///
 /// # Panics
 /// If the strided view reaches outside `src`.
-pub fn copy_strided<T: Copy + Send + Sync>(
+pub fn copy_strided<T: Copy + Send + Sync + 'static>(
     shape: &[usize],
     src: &[T],
     strides: &[usize],
@@ -51,110 +48,6 @@ pub fn copy_strided<T: Copy + Send + Sync>(
         _ => out.extend(src[o..].iter().step_by(s).take(len).copied()),
     });
     out
-}
-
-/// A permutation copy whose source is contiguous along dim `d` but strided
-/// along the output's last dim by more than the output's stride of `d`:
-/// copied in square tiles through a small buffer, so that every source read
-/// and every output write is a contiguous run of `TILE` elements (walking a
-/// large, cache-aliasing source stride element by element was 3x slower on
-/// a [512, 16384] transpose).
-fn transpose_tiled<T: Copy + Send + Sync>(
-    cs: &[usize],
-    st: &[usize],
-    src: &[T],
-    d: usize,
-) -> Vec<T> {
-    let numel: usize = cs.iter().product();
-    let mut out: Vec<T> = Vec::with_capacity(numel);
-    let dst = &mut out.spare_capacity_mut()[..numel];
-    // Large results are split along the output's leading dim, in whole
-    // tiles when that dim is `d`; each block is a transpose of its own.
-    let row = numel / cs[0];
-    let per = match super::par::blocks(cs[0], numel, 1) {
-        p if d == 0 => p.next_multiple_of(TILE).min(cs[0]),
-        p => p,
-    };
-    let block = |(k, dst): (usize, &mut [MaybeUninit<T>])| {
-        let mut sub = cs.to_vec();
-        sub[0] = dst.len() / row;
-        transpose_into(&sub, st, src, k * per * st[0], d, dst);
-    };
-    if per < cs[0] {
-        dst.par_chunks_mut(per * row).enumerate().for_each(block);
-    } else {
-        block((0, dst));
-    }
-    // SAFETY: the blocks partition the output, and `transpose_into` writes
-    // every element of its block (see there).
-    unsafe { out.set_len(numel) };
-    out
-}
-
-const TILE: usize = 16;
-
-/// Writes all of `dst`, the contiguous output of shape `cs`, from the source
-/// view at offset `base` with strides `st`, in `TILE x TILE` tiles over
-/// (`d`, last).
-fn transpose_into<T: Copy>(
-    cs: &[usize],
-    st: &[usize],
-    src: &[T],
-    base: usize,
-    d: usize,
-    dst: &mut [MaybeUninit<T>],
-) {
-    let last = cs.len() - 1;
-    let ost = super::iter::contiguous_strides(cs);
-    let others: Vec<usize> = (0..last).filter(|&k| k != d).collect();
-    let rest: Vec<usize> = others.iter().map(|&k| cs[k]).collect();
-    let rs: Vec<usize> = others.iter().map(|&k| st[k]).collect();
-    let ro: Vec<usize> = others.iter().map(|&k| ost[k]).collect();
-    let (nd, nl, sl, od) = (cs[d], cs[last], st[last], ost[d]);
-    let mut buf = [[src[base]; TILE]; TILE];
-    // The tiles cover every (rest, i, j) of `cs` once, and
-    // `oo + i * od + j` over them is every index of `dst`: all of it is
-    // written.
-    for_each_offset(&rest, [&rs, &ro], |[so, oo]| {
-        let so = so + base;
-        for i0 in (0..nd).step_by(TILE) {
-            let ni = TILE.min(nd - i0);
-            for j0 in (0..nl).step_by(TILE) {
-                let nj = TILE.min(nl - j0);
-                if ni == TILE && nj == TILE {
-                    // Full tile: fixed trip counts, so the compiler unrolls
-                    // and vectorises the copies.
-                    for (j, col) in (0..TILE).map(|j| (j, so + (j0 + j) * sl + i0)) {
-                        let row: &[T; TILE] = src[col..col + TILE].try_into().expect("tile");
-                        for i in 0..TILE {
-                            buf[i][j] = row[i];
-                        }
-                    }
-                    for (i, b) in buf.iter().enumerate() {
-                        let o = oo + (i0 + i) * od + j0;
-                        let w: &mut [_; TILE] = (&mut dst[o..o + TILE]).try_into().expect("tile");
-                        for (w, &v) in w.iter_mut().zip(b) {
-                            w.write(v);
-                        }
-                    }
-                    continue;
-                }
-                // buf[i][j] = src[i0 + i, j0 + j] (source rows along i).
-                for j in 0..nj {
-                    let row = so + (j0 + j) * sl + i0;
-                    for (b, &v) in buf.iter_mut().zip(&src[row..row + ni]) {
-                        b[j] = v;
-                    }
-                }
-                for (i, b) in buf[..ni].iter().enumerate() {
-                    let o = oo + (i0 + i) * od + j0;
-                    for (w, &v) in dst[o..o + nj].iter_mut().zip(&b[..nj]) {
-                        w.write(v);
-                    }
-                }
-            }
-        }
-    });
 }
 
 /// Broadcasting binary kernel: `out[i] = f(a[i . sa], b[i . sb])` for every
