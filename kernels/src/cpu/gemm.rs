@@ -94,6 +94,9 @@ pub fn batched_gemm<T: Element>(
     let mut chunks = out.chunks_exact_mut(m * n);
     for_each_offset(batch, [a.batch_strides, b.batch_strides], |[oa, ob]| {
         let c = chunks.next().expect("one output block per batch index");
+        if (m == 1 || n == 1) && vector_product(m, k, n, &a, oa, &b, ob, c) {
+            return;
+        }
         if m * n * k <= SMALL_GEMM {
             small_gemm(m, k, n, &a, oa, &b, ob, c);
         } else {
@@ -121,6 +124,71 @@ pub fn batched_gemm<T: Element>(
         }
     });
     out
+}
+
+/// Vector-matrix and matrix-vector products with unit-stride operands, as
+/// dot products or row updates (a GEMM would pack the whole matrix for one
+/// row or column). Returns false, writing nothing, for other layouts.
+#[allow(clippy::too_many_arguments)]
+fn vector_product<T: Element>(
+    m: usize,
+    k: usize,
+    n: usize,
+    a: &GemmOperand<'_, T>,
+    oa: usize,
+    b: &GemmOperand<'_, T>,
+    ob: usize,
+    c: &mut [T],
+) -> bool {
+    if m == 1 && a.col_stride == 1 && b.row_stride == 1 {
+        // c[j] = a . (column j of b), columns contiguous.
+        let x = &a.data[oa..oa + k];
+        for (j, o) in c.iter_mut().enumerate() {
+            let col = ob + j * b.col_stride;
+            *o = dot(x, &b.data[col..col + k]);
+        }
+        return true;
+    }
+    if m == 1 && b.col_stride == 1 {
+        // c += a[p] * (row p of b), rows contiguous.
+        for p in 0..k {
+            let x = a.data[oa + p * a.col_stride];
+            let row = ob + p * b.row_stride;
+            for (o, &y) in c.iter_mut().zip(&b.data[row..row + n]) {
+                *o += x * y;
+            }
+        }
+        return true;
+    }
+    if n == 1 && a.col_stride == 1 && b.row_stride == 1 {
+        // c[i] = (row i of a) . b, rows contiguous.
+        let y = &b.data[ob..ob + k];
+        for (i, o) in c.iter_mut().enumerate() {
+            let row = oa + i * a.row_stride;
+            *o = dot(&a.data[row..row + k], y);
+        }
+        return true;
+    }
+    false
+}
+
+/// `x . y` with eight partial sums, so that the loop vectorises.
+fn dot<T: Element>(x: &[T], y: &[T]) -> T {
+    const L: usize = 8;
+    let mut acc = [T::zero(); L];
+    let (xs, ys) = (x.chunks_exact(L), y.chunks_exact(L));
+    let tail: T = xs
+        .remainder()
+        .iter()
+        .zip(ys.remainder())
+        .map(|(&a, &b)| a * b)
+        .sum();
+    for (a, b) in xs.zip(ys) {
+        for l in 0..L {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    acc.iter().copied().sum::<T>() + tail
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -233,6 +301,34 @@ mod tests {
                 col_stride: 1,
             };
             assert!(close(&batched_gemm(&[], m, k, n, op_a, op_b), &want));
+        }
+    }
+
+    #[test]
+    fn vector_products_in_every_layout_match_naive() {
+        // Row vector times matrix and matrix times column vector, each operand
+        // row-major or transposed (k = 37: a remainder after the 8 lanes).
+        for &(m, k, n) in &[(1, 37, 23), (23, 37, 1), (1, 5, 1), (1, 64, 300)] {
+            let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.11).cos()).collect();
+            let want = naive(m, k, n, |i, p| a[i * k + p], |p, j| b[p * n + j]);
+            let at: Vec<f64> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
+            let bt: Vec<f64> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
+            for (da, ra, ca) in [(&a, k, 1), (&at, 1, m)] {
+                for (db, rb, cb) in [(&b, n, 1), (&bt, 1, k)] {
+                    let op = |data, row_stride, col_stride| GemmOperand {
+                        data,
+                        batch_strides: &[],
+                        row_stride,
+                        col_stride,
+                    };
+                    let got = batched_gemm(&[], m, k, n, op(da, ra, ca), op(db, rb, cb));
+                    assert!(
+                        close(&got, &want),
+                        "{m}x{k}x{n}, strides a ({ra}, {ca}) b ({rb}, {cb})"
+                    );
+                }
+            }
         }
     }
 
