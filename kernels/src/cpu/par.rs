@@ -58,6 +58,23 @@ impl<T: Copy> Sink<'_, T> {
         self.len += written;
     }
 
+    /// Appends `x * s` for every `x` of `src` (a plain loop over two
+    /// slices, which vectorises).
+    ///
+    /// # Panics
+    /// If the chunk overflows.
+    #[inline]
+    pub fn extend_scaled(&mut self, src: &[T], s: T)
+    where
+        T: std::ops::Mul<Output = T>,
+    {
+        let dst = &mut self.buf[self.len..self.len + src.len()];
+        for (w, &x) in dst.iter_mut().zip(src) {
+            w.write(x * s);
+        }
+        self.len += src.len();
+    }
+
     /// Appends `n` copies of `v`.
     #[inline]
     pub fn fill(&mut self, v: T, n: usize) {

@@ -254,7 +254,7 @@ pub fn diag_matmul<T: Float>(
             let dst = (mb * m + r) * n;
             sink.fill(T::zero(), dst);
             if bs == 1 {
-                sink.extend(bb.data[row..row + n].iter().map(|&x| ui * x));
+                sink.extend_scaled(&bb.data[row..row + n], ui);
             } else {
                 sink.extend((0..n).map(|q| ui * bb.data[row + q * bs]));
             }
@@ -358,7 +358,7 @@ pub fn diag_matmul_ta<T: Float>(
             let dst = a_at.at(mb) + r * k;
             sink.fill(T::zero(), dst);
             if bp == 1 {
-                sink.extend(bb.data[col..col + k].iter().map(|&x| ui * x));
+                sink.extend_scaled(&bb.data[col..col + k], ui);
             } else {
                 sink.extend((0..k).map(|p| ui * bb.data[col + p * bp]));
             }
