@@ -332,14 +332,16 @@
 //! scalar ops, broadcasting binary ops and `where_`, sums and means and their
 //! transposes, and layout ops (transpose, broadcast, reshape, select) through
 //! kernels written in CUDA C (`kernels/cuda/*.cu`), compiled with NVRTC for
-//! the device's architecture at first use and cached per process. Not yet on
-//! CUDA: the fused elementwise chains the compiler emits (the runtime takes a
-//! CUDA C form of the chain, `ops::fused*_src`, but the compiler does not
-//! emit one yet), the symbolic Jacobian bases (`diag*`), `cat`/`stack`,
-//! `narrow`, `index_select`, `max_dim`, and loops (`scan`).
+//! the device's architecture at first use and cached per process; and the
+//! fused elementwise chains the compiler emits, which carry their CUDA C form
+//! beside the CPU closure (`ops::fused*_src`) when their scalars are
+//! constants. Not yet on CUDA: chains with a runtime scalar, the symbolic
+//! Jacobian bases (`diag*`), `cat`/`stack`, `narrow`, `index_select`,
+//! `max_dim`, and loops (`scan`).
 //!
 //! **What is verified:** the workspace builds and lints with the feature on a
-//! machine without a GPU, every CUDA source (and sample fused chains) compiles
+//! machine without a GPU, every CUDA source (and every fused chain emitted
+//! for programs that use every elementwise primitive) compiles
 //! with NVRTC to PTX (CI loads libnvrtc from PyPI's `nvidia-cuda-nvrtc`),
 //! and missing libraries give `CudaUnavailable`. **What awaits a GPU run:**
 //! the launches, copies and cuBLAS calls themselves; the per-device tests

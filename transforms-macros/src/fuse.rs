@@ -42,6 +42,12 @@ pub struct Fused<'a> {
 }
 
 impl Fused<'_> {
+    /// The equation at the root of the chain.
+    #[cfg(test)]
+    pub fn root_eqn(&self) -> &Eqn {
+        self.root
+    }
+
     /// The kernel call over the leaves (given as references).
     pub fn call(&self, rt: &TokenStream, args: &[TokenStream]) -> TokenStream {
         let params: Vec<_> = (0..self.leaves.len())
@@ -49,11 +55,48 @@ impl Fused<'_> {
             .collect();
         let body = self.expr(rt, self.root, &params);
         let nb = proc_macro2::Literal::usize_unsuffixed(self.nb as usize);
+        // Beside the CPU closure, the same chain as CUDA C for the GPU path
+        // (`ops::fused*_src`), when every scalar in it is a constant.
+        if let Some(cuda) = self.cuda(self.root) {
+            return match args {
+                [a] => quote!(#rt::ops::fused1_src(#a, |#(#params),*| #body, #cuda)),
+                [a, b] => quote!(#rt::ops::fused2_src(#a, #b, #nb, |#(#params),*| #body, #cuda)),
+                _ => quote!(#rt::ops::fused3_src(#(#args,)* #nb, |#(#params),*| #body, #cuda)),
+            };
+        }
         match args {
             [a] => quote!(#rt::ops::fused1(#a, |#(#params),*| #body)),
             [a, b] => quote!(#rt::ops::fused2(#a, #b, #nb, |#(#params),*| #body)),
             _ => quote!(#rt::ops::fused3(#(#args,)* #nb, |#(#params),*| #body)),
         }
+    }
+
+    /// The chain rooted at `e` as a CUDA C expression over `x0, x1, ..` of
+    /// type `T`, calling the CUDA prelude's `t_<name>` twins of the `elem`
+    /// functions; `None` if a scalar is not a finite constant (it would have
+    /// to be a kernel argument).
+    pub fn cuda(&self, e: &Eqn) -> Option<String> {
+        let mut args = Vec::new();
+        for v in &e.ins {
+            args.push(match self.inner.get(v) {
+                Some(inner) => self.cuda(inner)?,
+                None => format!("x{}", self.leaves.iter().position(|l| l == v)?),
+            });
+        }
+        let call = |name: &str, args: &[String]| format!("t_{name}({})", args.join(", "));
+        Some(match &e.prim {
+            Prim::Unary(u) => call(u.name(), &args),
+            Prim::WithScalar(w) => {
+                let (name, scalars) = w.parts();
+                for s in scalars {
+                    args.push(cuda_scalar(s)?);
+                }
+                call(name, &args)
+            }
+            Prim::Binary(b) => call(b.name(), &args),
+            Prim::Where => call("where", &args),
+            _ => return None,
+        })
     }
 
     fn operand(&self, rt: &TokenStream, v: Var, params: &[syn::Ident]) -> TokenStream {
@@ -91,6 +134,17 @@ impl Fused<'_> {
             }
         }
     }
+}
+
+/// A constant scalar as a CUDA C literal of type `T`.
+fn cuda_scalar(s: &crate::ir::Scalar) -> Option<String> {
+    use crate::ir::Scalar;
+    let v = match s {
+        Scalar::Float(v) => *v,
+        Scalar::Int(v) => *v as f64,
+        _ => return None,
+    };
+    v.is_finite().then(|| format!("T({v:?})"))
 }
 
 /// Partitions `eqns` (in order) into single equations and fused trees.

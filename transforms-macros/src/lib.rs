@@ -22,6 +22,8 @@ mod tview;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cuda;
 
 use proc_macro::TokenStream;
 

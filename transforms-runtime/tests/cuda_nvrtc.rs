@@ -7,7 +7,7 @@
 //! `TRANSFORMS_REQUIRE_NVRTC=1` is set (as in CI), which makes it fail.
 #![cfg(feature = "cuda")]
 
-use transforms_kernels::cuda::{MODULES, fused_source};
+use transforms_kernels::cuda::{MODULES, PRELUDE, fused_source};
 use transforms_runtime::{Error, nvrtc_compile};
 
 /// Virtual architectures to compile for: NVRTC's default, Ampere, Hopper.
@@ -107,5 +107,49 @@ fn a_syntax_error_is_reported_with_the_log() {
         }
         Err(Error::CudaUnavailable { reason }) => println!("skipped: {reason}"),
         other => panic!("expected a compile error, got {other:?}"),
+    }
+}
+
+/// The CUDA C the compiler emits beside its fused CPU closures
+/// (`kernels/cuda/fused_samples.txt`, kept up to date by a test of
+/// transforms-macros): each chain as a real fused kernel of its arity, all
+/// in one NVRTC call per element type (one kernel per chain, named apart).
+#[test]
+fn emitted_fused_chains_compile_with_nvrtc() {
+    let samples = include_str!("../../kernels/cuda/fused_samples.txt");
+    let chains: Vec<(usize, &str)> = samples
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (arity, expr) = l.split_once('\t').expect("arity TAB expression");
+            (arity.parse().expect("arity"), expr)
+        })
+        .collect();
+    assert!(chains.len() > 30, "too few samples: {}", chains.len());
+    for ty in ["float", "double"] {
+        // Each chain's kernel is the real fused kernel, renamed `fused_<k>`
+        // so that all of them fit one module after one prelude.
+        let mut src = String::new();
+        for (k, &(arity, expr)) in chains.iter().enumerate() {
+            let one = fused_source(arity, expr, ty);
+            let rest = one.strip_prefix(PRELUDE).expect("the prelude first");
+            let (typedef, kernel) = rest.split_at(rest.find("extern").expect("a kernel"));
+            if k == 0 {
+                src.push_str(PRELUDE);
+                src.push_str(typedef);
+            }
+            src.push_str(&kernel.replacen(" fused(", &format!(" fused_{k}("), 1));
+        }
+        let Some(ptx) = compile("fused samples", &src, Some("compute_80")) else {
+            println!("skipped: NVRTC is unavailable");
+            return;
+        };
+        for k in 0..chains.len() {
+            assert!(
+                ptx.contains(&format!(".entry fused_{k}(")),
+                "chain {k} missing"
+            );
+        }
+        println!("compiled {} emitted fused chains as {ty}", chains.len());
     }
 }

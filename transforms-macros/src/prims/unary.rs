@@ -190,7 +190,7 @@ pub enum WithScalar {
 }
 
 impl WithScalar {
-    fn parts(&self) -> (&'static str, Vec<&Scalar>) {
+    pub fn parts(&self) -> (&'static str, Vec<&Scalar>) {
         match self {
             WithScalar::AddScalar(s) => ("add_scalar", vec![s]),
             WithScalar::MulScalar(s) => ("mul_scalar", vec![s]),
