@@ -2,7 +2,7 @@
 //! broadcasting binary kernel.
 
 use super::iter::{coalesce, for_each_offset, max_offset};
-use super::transpose::transpose_tiled;
+use super::transpose::{rows_tiled, transpose_tiled};
 
 fn check_operand(what: &str, shape: &[usize], strides: &[usize], len: usize) {
     assert_eq!(
@@ -30,9 +30,8 @@ pub fn copy_strided<T: Copy + Send + Sync + 'static>(
 ) -> Vec<T> {
     check_operand("copy_strided", shape, strides, src.len());
     let numel: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(numel);
     if numel == 0 {
-        return out;
+        return Vec::new();
     }
     let (cs, [st]) = coalesce(shape, [strides]);
     let last = cs.len() - 1;
@@ -42,6 +41,16 @@ pub fn copy_strided<T: Copy + Send + Sync + 'static>(
     if let Some(d) = src_contiguous.filter(|_| tiled) {
         return transpose_tiled(&cs, &st, src, d);
     }
+    // Whole rows, but consecutive rows of the output far apart in the
+    // source while rows along an outer dim `d` sit next to each other: a
+    // transpose of rows.
+    if s == 1 && last >= 2 && st[last - 1] > len {
+        let next = (0..last - 1).rev().find(|&d| st[d] == len && cs[d] > 1);
+        if let Some(d) = next {
+            return rows_tiled(&cs, &st, src, d);
+        }
+    }
+    let mut out = Vec::with_capacity(numel);
     for_each_offset(&cs[..last], [&st[..last]], |[o]| match s {
         1 => out.extend_from_slice(&src[o..o + len]),
         0 => out.extend(std::iter::repeat_n(src[o], len)),
