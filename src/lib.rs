@@ -335,9 +335,10 @@
 //! the device's architecture at first use and cached per process; and the
 //! fused elementwise chains the compiler emits, which carry their CUDA C form
 //! beside the CPU closure (`ops::fused*_src`) when their scalars are
-//! constants. Not yet on CUDA: chains with a runtime scalar, the symbolic
-//! Jacobian bases (`diag*`), `cat`/`stack`, `narrow`, `index_select`,
-//! `max_dim`, and loops (`scan`).
+//! constants; the symbolic Jacobian bases (`diag*`) in their dense form (the
+//! basis, then a cuBLAS product), not as the CPU's row gathers yet. Not yet
+//! on CUDA: chains with a runtime scalar, `cat`/`stack`, `narrow`,
+//! `index_select`, `max_dim`, and loops (`scan`).
 //!
 //! **What is verified:** the workspace builds and lints with the feature on a
 //! machine without a GPU, every CUDA source (and every fused chain emitted

@@ -4,10 +4,11 @@
 //! (`test_device!`: a `_cpu` and a `_cuda` test per body; the CUDA one skips
 //! where CUDA is unavailable).
 //!
-//! The bodies are chosen so that their generated code only calls ops the
-//! CUDA backend implements (GEMMs, broadcasting binary ops, reductions and
-//! their transposes, layout ops, the unfused unary ops); fused elementwise
-//! chains and the symbolic Jacobian bases are not on CUDA yet.
+//! The bodies call ops the CUDA backend implements: GEMMs, broadcasting
+//! binary ops, reductions and their transposes, layout ops, unary ops, the
+//! fused elementwise chains (through their CUDA C form) and the symbolic
+//! Jacobian bases (in their dense form on a GPU): so the tutorial's
+//! `predict` under jacrev, jacfwd, hessian and vmap(jacrev) below.
 
 mod common;
 
@@ -180,3 +181,47 @@ fn cuda_unavailable_is_an_error_not_a_panic() {
         Err(Error::CudaUnavailable { .. })
     ));
 }
+
+/// The tutorial's model, every Jacobian and Hessian of it.
+#[jacrev(argnums = 2)]
+#[jacfwd(argnums = 2)]
+#[hessian(argnums = 2)]
+#[vmap(jacrev(argnums = 2), in_dims = (None, None, 0), name = predict_batch_jacrev)]
+fn predict(w: &Tensor<f64>, b: &Tensor<f64>, x: &Tensor<f64>) -> Tensor<f64> {
+    linear(x, w, b).tanh()
+}
+
+fn jacobians_and_hessian_of_predict(dev: Device) {
+    let (w, b, x) = (
+        T64::randn(&[6, 5], 20),
+        T64::randn(&[6], 21),
+        T64::randn(&[5], 22),
+    );
+    let xs = T64::randn(&[4, 5], 23);
+    let (wd, bd, xd) = (on(&w, dev), on(&b, dev), on(&x, dev));
+    // Closed forms: J = diag(1 - y^2) W, H[o] = -2 y_o (1 - y_o^2) w_o w_o^T.
+    let y = predict(&w, &b, &x);
+    let d1 = y.clone() * y.clone() * -1.0 + 1.0;
+    let jac = w.clone() * d1.unsqueeze(1);
+    close(&back(&predict_jacrev(&wd, &bd, &xd), dev), &jac, 1e-12);
+    close(&back(&predict_jacfwd(&wd, &bd, &xd), dev), &jac, 1e-12);
+    let d2 = (y * d1 * -2.0).unsqueeze(1).unsqueeze(2);
+    let outer = w.unsqueeze(2) * w.unsqueeze(1);
+    close(
+        &back(&predict_hessian(&wd, &bd, &xd), dev),
+        &(outer * d2),
+        1e-12,
+    );
+    // vmap(jacrev) against the per-example Jacobians on the CPU.
+    let batch = back(&predict_batch_jacrev(&wd, &bd, &on(&xs, dev)), dev);
+    for i in 0..4 {
+        let xi = xs.narrow(0, i, 1).reshape(&[5]);
+        let ji = predict_jacrev(&w, &b, &xi);
+        close(&batch.narrow(0, i, 1).reshape(&[6, 5]), &ji, 1e-12);
+    }
+}
+test_device!(
+    jacobians_and_hessian_of_predict,
+    jacobians_and_hessian_of_predict_cpu,
+    jacobians_and_hessian_of_predict_cuda
+);

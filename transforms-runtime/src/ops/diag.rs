@@ -23,12 +23,8 @@ pub fn diag<T: Float>(
     nb: usize,
     keep: u32,
 ) -> Tensor<T> {
-    #[cfg(feature = "cuda")]
-    {
-        let mut all = vec![u, like];
-        all.extend(t);
-        crate::device::cpu_only!("diag", slice & all);
-    }
+    // Dense (basis times scale) on every device: the compiler keeps seeds
+    // symbolic and calls the products below wherever it can.
     let e = basis(like, nb);
     let d = mul(&e, &unsqueeze(u, 0, nb), nb + 1);
     match t {
@@ -48,12 +44,6 @@ pub fn diag_t<T: Float>(
     nb: usize,
     keep: u32,
 ) -> Tensor<T> {
-    #[cfg(feature = "cuda")]
-    {
-        let mut all = vec![ct, like, u_like];
-        all.extend(t);
-        crate::device::cpu_only!("diag_t", slice & all);
-    }
     let all: [&[usize]; 3] = [ct.shape(), like.shape(), u_like.shape()];
     let (_, lp) = split("diag_t", like.shape(), nb, &all);
     let (_, up) = split("diag_t", u_like.shape(), nb, &all);
@@ -67,12 +57,30 @@ pub fn diag_t<T: Float>(
     let x = match t {
         Some(_) => {
             let lead = &ct.shape()[..=nb];
-            broadcast_like(ct, &Tensor::zeros(&[lead, &full[..]].concat()), nb + 1)
+            let target = on_device_of(Tensor::zeros(&[lead, &full[..]].concat()), ct);
+            broadcast_like(ct, &target, nb + 1)
         }
         None => ct.clone(),
     };
     let y = mul(&x, &basis(like, nb), nb + 1);
     sum_to_like(&sum(&y, Some(0), nb), u_like, nb, keep)
+}
+
+/// Whether every operand is on the CPU: the row-gather products below are
+/// CPU kernels; on a GPU the products take their dense form (the basis, then
+/// a cuBLAS product), which every op of it supports.
+fn on_cpu<T: Float>(ts: &[&Tensor<T>]) -> bool {
+    ts.iter().all(|t| t.device() == crate::Device::Cpu)
+}
+
+/// `t` (built on the CPU) on the device of `like`.
+fn on_device_of<T: Float>(t: Tensor<T>, like: &Tensor<T>) -> Tensor<T> {
+    match like.device() {
+        crate::Device::Cpu => t,
+        d => t
+            .to_device(d)
+            .unwrap_or_else(|e| panic!("transforms: diag_t: cannot reach {d}: {e}")),
+    }
 }
 
 /// A keep mask for every batch dim (the seed's target is never batch-reduced
@@ -194,23 +202,19 @@ pub fn diag_matmul<T: Float>(
     nb: usize,
     b_t: bool,
 ) -> Tensor<T> {
-    #[cfg(feature = "cuda")]
-    {
-        let mut all = vec![u, like, b];
-        all.extend(t);
-        crate::device::cpu_only!("diag_matmul", slice & all);
-    }
     let all: [&[usize]; 3] = [u.shape(), like.shape(), b.shape()];
     split("diag_matmul", u.shape(), nb, &all);
     split("diag_matmul", b.shape(), nb, &all);
     let (_, lp) = split("diag_matmul", like.shape(), nb, &all);
     let (read, bp, bs) = read_as(b, nb, b_t);
     let pb = &read[..];
-    let fast = plain(u, like, t, nb) && !lp.is_empty() && !pb.is_empty() && {
-        let (a2, b2) = (promote_left(lp, 0), promote_right(pb, 0));
-        let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
-        a2[a2.len() - 1] == b2[b2.len() - 2] && broadcast_right(mba, mbb).is_some_and(|m| m == mba)
-    };
+    let fast =
+        on_cpu(&[u, like, b]) && plain(u, like, t, nb) && !lp.is_empty() && !pb.is_empty() && {
+            let (a2, b2) = (promote_left(lp, 0), promote_right(pb, 0));
+            let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+            a2[a2.len() - 1] == b2[b2.len() - 2]
+                && broadcast_right(mba, mbb).is_some_and(|m| m == mba)
+        };
     if !fast {
         if b_t {
             return diag_matmul(u, like, t, &super::t(b, nb), nb, false);
@@ -280,12 +284,6 @@ pub fn diag_matmul_ta<T: Float>(
     keep: u32,
     b_t: bool,
 ) -> Tensor<T> {
-    #[cfg(feature = "cuda")]
-    {
-        let mut all = vec![u, like, b, a_like];
-        all.extend(t);
-        crate::device::cpu_only!("diag_matmul_ta", slice & all);
-    }
     let all: [&[usize]; 4] = [u.shape(), like.shape(), b.shape(), a_like.shape()];
     split("diag_matmul_ta", u.shape(), nb, &all);
     split("diag_matmul_ta", b.shape(), nb, &all);
@@ -299,7 +297,8 @@ pub fn diag_matmul_ta<T: Float>(
         .zip(&batch)
         .enumerate()
         .any(|(i, (&a, &b))| a == 1 && b != 1 && keep & (1 << i) == 0);
-    let fast = plain(u, like, t, nb)
+    let fast = on_cpu(&[u, like, b, a_like])
+        && plain(u, like, t, nb)
         && !reduces
         && !pa.is_empty()
         && !pb.is_empty()
