@@ -250,6 +250,15 @@ pub fn diag_matmul<T: Float>(
             offset(j, &batch, &ub.strides),
             offset(j, &batch, &bb.strides),
         );
+        if m == 1 && no == n && bs == 1 && matches!(b_at, Offsets::Zero) {
+            // One matrix, one output row per basis element: row `i` of `b`
+            // scaled (no index arithmetic per row).
+            for i in 0..nl {
+                let row = bo + i * bp;
+                sink.extend_scaled(&bb.data[row..row + n], ub.data[uo + u_at.at(i)]);
+            }
+            return;
+        }
         for i in 0..nl {
             // i = (mb, r, p) over a2 = [mba.., m, k].
             let (mb, r, p) = (i / (m * k), (i / k) % m, i % k);
@@ -349,6 +358,15 @@ pub fn diag_matmul_ta<T: Float>(
             offset(j, &batch, &ub.strides),
             offset(j, &batch, &bb.strides),
         );
+        if m == 1 && na == k && bp == 1 && matches!(b_at, Offsets::Zero) {
+            // One matrix, `a` a single row: column `i` of `b` scaled (no
+            // index arithmetic per row).
+            for i in 0..nl {
+                let col = bo + i * bs;
+                sink.extend_scaled(&bb.data[col..col + k], ub.data[uo + u_at.at(i)]);
+            }
+            return;
+        }
         for i in 0..nl {
             // i = (mb, r, s) over the output [mbo.., m, n].
             let (mb, r, s) = (i / (m * n), (i / n) % m, i % n);
