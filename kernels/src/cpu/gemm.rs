@@ -150,13 +150,31 @@ fn vector_product<T: Element>(
         return true;
     }
     if m == 1 && b.col_stride == 1 {
-        // c += a[p] * (row p of b), rows contiguous.
-        for p in 0..k {
+        // Row updates, rows contiguous, with the partial sums of `dot` (lane
+        // `l` takes the terms p = l mod L of the whole chunks, then the tail
+        // in order): the same bits as the dot product with `t(b)`, so that
+        // one expression computed either way agrees exactly.
+        let whole = k / DOT_LANES * DOT_LANES;
+        let mut lanes = vec![T::zero(); DOT_LANES * n];
+        for p in 0..whole {
             let x = a.data[oa + p * a.col_stride];
             let row = ob + p * b.row_stride;
-            for (o, &y) in c.iter_mut().zip(&b.data[row..row + n]) {
+            let acc = &mut lanes[(p % DOT_LANES) * n..][..n];
+            for (o, &y) in acc.iter_mut().zip(&b.data[row..row + n]) {
                 *o += x * y;
             }
+        }
+        let mut tail = vec![T::zero(); n];
+        for p in whole..k {
+            let x = a.data[oa + p * a.col_stride];
+            let row = ob + p * b.row_stride;
+            for (o, &y) in tail.iter_mut().zip(&b.data[row..row + n]) {
+                *o += x * y;
+            }
+        }
+        for (j, o) in c.iter_mut().enumerate() {
+            let sum: T = (0..DOT_LANES).map(|l| lanes[l * n + j]).sum();
+            *o = sum + tail[j];
         }
         return true;
     }
@@ -172,9 +190,12 @@ fn vector_product<T: Element>(
     false
 }
 
+/// The partial sums of [`dot`].
+const DOT_LANES: usize = 8;
+
 /// `x . y` with eight partial sums, so that the loop vectorises.
 fn dot<T: Element>(x: &[T], y: &[T]) -> T {
-    const L: usize = 8;
+    const L: usize = DOT_LANES;
     let mut acc = [T::zero(); L];
     let (xs, ys) = (x.chunks_exact(L), y.chunks_exact(L));
     let tail: T = xs
@@ -330,6 +351,24 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_vector_product_has_the_same_bits_in_either_layout() {
+        // x @ B (row updates) and x @ t(t(B)) read as columns (dot products).
+        let (k, n) = (517, 19);
+        let x: Vec<f32> = (0..k).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i as f32 * 0.11).cos()).collect();
+        let bt: Vec<f32> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
+        let op = |data, row_stride, col_stride| GemmOperand {
+            data,
+            batch_strides: &[],
+            row_stride,
+            col_stride,
+        };
+        let rows = batched_gemm(&[], 1, k, n, op(&x, k, 1), op(&b, n, 1));
+        let cols = batched_gemm(&[], 1, k, n, op(&x, k, 1), op(&bt, 1, k));
+        assert_eq!(rows, cols);
     }
 
     #[test]
