@@ -183,12 +183,18 @@ pub fn calling(item: &ItemFn, callee: &Ident) -> ItemFn {
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
+/// A hash of `tokens` and a process-wide counter: a suffix for names that
+/// must be unique in the crate.
+fn unique_hash(tokens: &impl ToTokens) -> u64 {
+    let mut h = DefaultHasher::new();
+    tokens.to_token_stream().to_string().hash(&mut h);
+    COUNTER.fetch_add(1, Ordering::Relaxed).hash(&mut h);
+    h.finish()
+}
+
 /// A crate-wide unique macro name for `item`.
 pub fn unique_name(item: &ItemFn) -> Ident {
-    let mut h = DefaultHasher::new();
-    item.to_token_stream().to_string().hash(&mut h);
-    COUNTER.fetch_add(1, Ordering::Relaxed).hash(&mut h);
-    format_ident!("__transforms_{}_{:016x}", item.sig.ident, h.finish())
+    format_ident!("__transforms_{}_{:016x}", item.sig.ident, unique_hash(item))
 }
 
 fn encode_defs(defs: &[Def]) -> TokenStream {
@@ -312,12 +318,12 @@ fn probe_names(path: &Path) -> (Ident, Ident) {
         .segments
         .last()
         .map_or_else(|| format_ident!("function"), |s| s.ident.clone());
-    let mut h = DefaultHasher::new();
-    path.to_token_stream().to_string().hash(&mut h);
-    COUNTER.fetch_add(1, Ordering::Relaxed).hash(&mut h);
     let span = last.span();
     (
-        Ident::new(&format!("__transforms_probe_{:016x}", h.finish()), span),
+        Ident::new(
+            &format!("__transforms_probe_{:016x}", unique_hash(path)),
+            span,
+        ),
         Ident::new(&last.to_string(), span),
     )
 }

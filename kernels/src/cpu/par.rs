@@ -26,16 +26,6 @@ pub struct Sink<'a, T> {
 }
 
 impl<T: Copy> Sink<'_, T> {
-    /// Appends one element.
-    ///
-    /// # Panics
-    /// If the chunk is already full.
-    #[inline]
-    pub fn push(&mut self, v: T) {
-        self.buf[self.len].write(v);
-        self.len += 1;
-    }
-
     /// Appends every element of `it` (as many as its reported length; a
     /// shorter iterator appends fewer, which the chunk check catches).
     ///
@@ -83,16 +73,6 @@ impl<T: Copy> Sink<'_, T> {
         }
         self.len += n;
     }
-
-    /// The elements appended so far, writable in place.
-    #[inline]
-    pub fn filled_mut(&mut self) -> &mut [T] {
-        let init = &mut self.buf[..self.len];
-        // SAFETY: the first `len` elements were written by `push`/`fill`
-        // (`len` only grows after a write), and `MaybeUninit<T>` has `T`'s
-        // layout.
-        unsafe { &mut *(init as *mut [MaybeUninit<T>] as *mut [T]) }
-    }
 }
 
 /// A buffer of `total` elements built in chunks of `chunk` elements (the
@@ -131,14 +111,14 @@ where
     out
 }
 
-/// Splits `0..n` into about one block per thread (at least `min` long) for
-/// results of `elems` elements; a single block when not parallel.
-pub fn blocks(n: usize, elems: usize, min: usize) -> usize {
+/// The length of the blocks `0..n` is split into for results of `elems`
+/// elements: about four per thread, or all of it when not parallel.
+pub fn blocks(n: usize, elems: usize) -> usize {
     if !parallel(elems) {
         return n.max(1);
     }
-    let per = n.div_ceil(rayon::current_num_threads() * 4);
-    per.max(min).min(n).max(1)
+    n.div_ceil(rayon::current_num_threads() * 4)
+        .clamp(1, n.max(1))
 }
 
 #[cfg(test)]
@@ -158,14 +138,5 @@ mod tests {
     #[should_panic(expected = "left short")]
     fn short_chunk_is_caught() {
         build_chunks(8, 4, |_, s: &mut Sink<'_, f32>| s.fill(1.0, 3));
-    }
-
-    #[test]
-    fn filled_mut_accumulates() {
-        let out = build_chunks(6, 3, |r, s| {
-            s.fill(0.0f32, 3);
-            s.filled_mut()[r.start / 3] += 5.0;
-        });
-        assert_eq!(out, vec![5.0, 0.0, 0.0, 0.0, 5.0, 0.0]);
     }
 }

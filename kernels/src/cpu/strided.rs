@@ -37,8 +37,10 @@ pub fn copy_strided<T: Copy + Send + Sync + 'static>(
     let last = cs.len() - 1;
     let (len, s) = (cs[last], st[last]);
     let src_contiguous = (0..last).rev().find(|&d| st[d] == 1 && cs[d] > 1);
-    let tiled = len > 1 && s > 1;
-    if let Some(d) = src_contiguous.filter(|_| tiled) {
+    if len > 1
+        && s > 1
+        && let Some(d) = src_contiguous
+    {
         return transpose_tiled(&cs, &st, src, d);
     }
     // Whole rows, but consecutive rows of the output far apart in the

@@ -26,7 +26,7 @@ pub(super) fn transpose_tiled<T: Copy + Send + Sync + 'static>(
     // Large results are split along the output's leading dim, in whole
     // tiles when that dim is `d`; each block is a transpose of its own.
     let row = numel / cs[0];
-    let per = match super::par::blocks(cs[0], numel, 1) {
+    let per = match super::par::blocks(cs[0], numel) {
         p if d == 0 => p.next_multiple_of(TILE).min(cs[0]),
         p => p,
     };
@@ -61,10 +61,7 @@ fn transpose_into<T: Copy + 'static>(
 ) {
     let last = cs.len() - 1;
     let ost = super::iter::contiguous_strides(cs);
-    let others: Vec<usize> = (0..last).filter(|&k| k != d).collect();
-    let rest: Vec<usize> = others.iter().map(|&k| cs[k]).collect();
-    let rs: Vec<usize> = others.iter().map(|&k| st[k]).collect();
-    let ro: Vec<usize> = others.iter().map(|&k| ost[k]).collect();
+    let [rest, rs, ro] = outer_dims(cs, st, &ost, last, d);
     let (nd, nl, sl, od) = (cs[d], cs[last], st[last], ost[d]);
     let mut buf = [[src[base]; TILE]; TILE];
     let simd = simd::available::<T>();
@@ -118,10 +115,7 @@ pub(super) fn rows_tiled<T: Copy>(cs: &[usize], st: &[usize], src: &[T], d: usiz
     let numel: usize = cs.iter().product();
     let mut out: Vec<T> = Vec::with_capacity(numel);
     let dst = &mut out.spare_capacity_mut()[..numel];
-    let others: Vec<usize> = (0..k).filter(|&q| q != d).collect();
-    let rest: Vec<usize> = others.iter().map(|&q| cs[q]).collect();
-    let rs: Vec<usize> = others.iter().map(|&q| st[q]).collect();
-    let ro: Vec<usize> = others.iter().map(|&q| ost[q]).collect();
+    let [rest, rs, ro] = outer_dims(cs, st, &ost, k, d);
     // Every (rest, a, b) of `cs` is visited once and its whole row of `len`
     // elements written: all of `dst` is.
     for_each_offset(&rest, [&rs, &ro], |[so, oo]| {
@@ -141,6 +135,13 @@ pub(super) fn rows_tiled<T: Copy>(cs: &[usize], st: &[usize], src: &[T], d: usiz
     // SAFETY: all `numel` elements were written (see above).
     unsafe { out.set_len(numel) };
     out
+}
+
+/// The dims before `end` other than `d`, the ones a tiled copy iterates
+/// around its tiles: their sizes, source strides and output strides.
+fn outer_dims(cs: &[usize], st: &[usize], ost: &[usize], end: usize, d: usize) -> [Vec<usize>; 3] {
+    let dims: Vec<usize> = (0..end).filter(|&q| q != d).collect();
+    [cs, st, ost].map(|v| dims.iter().map(|&q| v[q]).collect())
 }
 
 /// A full tile through `buf`: fixed trip counts, so the compiler unrolls
