@@ -12,6 +12,7 @@ mod gemm;
 mod iter;
 mod par;
 mod reduce;
+mod rows;
 mod strided;
 mod transpose;
 

@@ -48,8 +48,8 @@ impl<T: Copy> Sink<'_, T> {
         self.len += written;
     }
 
-    /// Appends `x * s` for every `x` of `src` (a plain loop over two
-    /// slices, which vectorises).
+    /// Appends `x * s` for every `x` of `src` (in fixed vector steps, see
+    /// `rows`).
     ///
     /// # Panics
     /// If the chunk overflows.
@@ -59,9 +59,7 @@ impl<T: Copy> Sink<'_, T> {
         T: std::ops::Mul<Output = T>,
     {
         let dst = &mut self.buf[self.len..self.len + src.len()];
-        for (w, &x) in dst.iter_mut().zip(src) {
-            w.write(x * s);
-        }
+        super::rows::map_row(dst, src, |x| x * s);
         self.len += src.len();
     }
 
