@@ -94,7 +94,34 @@ pub fn batched_gemm<T: Element>(
     let mut chunks = out.chunks_exact_mut(m * n);
     for_each_offset(batch, [a.batch_strides, b.batch_strides], |[oa, ob]| {
         let c = chunks.next().expect("one output block per batch index");
+        if k == 1 {
+            // An outer product (a GEMM would pack both operands for it).
+            if n == 1 {
+                // A scaled column: one loop, no per-row setup.
+                let y = b.data[ob];
+                if a.row_stride == 1 {
+                    for (o, &x) in c.iter_mut().zip(&a.data[oa..oa + m]) {
+                        *o = x * y;
+                    }
+                } else {
+                    for (i, o) in c.iter_mut().enumerate() {
+                        *o = a.data[oa + i * a.row_stride] * y;
+                    }
+                }
+                return;
+            }
+            for (i, row) in c.chunks_exact_mut(n).enumerate() {
+                let x = a.data[oa + i * a.row_stride];
+                for (j, o) in row.iter_mut().enumerate() {
+                    *o = x * b.data[ob + j * b.col_stride];
+                }
+            }
+            return;
+        }
         if (m == 1 || n == 1) && vector_product(m, k, n, &a, oa, &b, ob, c) {
+            return;
+        }
+        if super::sparse_rows::product(m, k, n, &a, oa, &b, ob, c) {
             return;
         }
         if m * n * k <= SMALL_GEMM {
@@ -291,6 +318,32 @@ mod tests {
             && x.iter()
                 .zip(y)
                 .all(|(a, b)| (a - b).abs() < 1e-9 * (1.0 + b.abs()))
+    }
+
+    #[test]
+    fn inner_dim_one_is_an_outer_product() {
+        // A column read with a stride (as a folded batch of rows gives it)
+        // and a strided row; then the m = 65536, n = 1 shape of a Hessian's
+        // per-element scaling.
+        for (m, n, rs) in [(37, 29, 3), (65536, 1, 3), (1000, 1, 1)] {
+            let a: Vec<f64> = (0..m * rs).map(|i| (i % 17) as f64 - 8.5).collect();
+            let b: Vec<f64> = (0..n * 2).map(|i| (i % 5) as f64 * 0.25 - 0.5).collect();
+            let op_a = GemmOperand {
+                data: &a,
+                batch_strides: &[],
+                row_stride: rs,
+                col_stride: 1,
+            };
+            let op_b = GemmOperand {
+                data: &b,
+                batch_strides: &[],
+                row_stride: 1,
+                col_stride: 2,
+            };
+            let got = batched_gemm(&[], m, 1, n, op_a, op_b);
+            let want = naive(m, 1, n, |i, _| a[i * rs], |_, j| b[j * 2]);
+            assert_eq!(got, want, "m = {m}, n = {n}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod iter;
 mod par;
 mod reduce;
 mod rows;
+mod sparse_rows;
 mod strided;
 mod transpose;
 

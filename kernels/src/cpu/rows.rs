@@ -25,9 +25,8 @@ pub fn map_row<T: Copy>(dst: &mut [MaybeUninit<T>], src: &[T], f: impl Fn(T) -> 
         return;
     }
     let step = |dst: &mut [MaybeUninit<T>], at: usize| {
-        let d: &mut [MaybeUninit<T>; LANES] = (&mut dst[at..at + LANES])
-            .try_into()
-            .expect("a full step");
+        let d: &mut [MaybeUninit<T>; LANES] =
+            (&mut dst[at..at + LANES]).try_into().expect("a full step");
         let s: &[T; LANES] = src[at..at + LANES].try_into().expect("a full step");
         for (w, &x) in d.iter_mut().zip(s) {
             w.write(f(x));
