@@ -77,6 +77,39 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 out.extend(quote_spanned!(eqn.span=> let #id = #call;));
                 env.insert(eqn.out, Operand::Owned(id));
             }
+            fuse::Group::Swapped {
+                out: mv,
+                prod,
+                w,
+                refs,
+            } => {
+                let slot = prod.prim.transposable_input();
+                let args: Vec<TokenStream> = prod
+                    .ins
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match w {
+                        Some(w) if Some(i) == slot => operand(env, w),
+                        _ => operand(env, *v),
+                    })
+                    .collect();
+                let refs = refs.map(|v| operand(env, v));
+                let nb = proc_macro2::Literal::usize_unsuffixed(prod.nb as usize);
+                let call = match &prod.prim {
+                    crate::prims::Prim::Diag(d) => {
+                        d.call_swapped(&rt, &args, nb, w.is_some(), [&refs[0], &refs[1]])
+                    }
+                    _ => None,
+                };
+                let call = call.unwrap_or_else(|| {
+                    quote!(::core::compile_error!(
+                        "transforms: internal error: swapped a non-product"
+                    ))
+                });
+                let id = var_ident(mv.out);
+                out.extend(quote_spanned!(mv.span=> let #id = #call;));
+                env.insert(mv.out, Operand::Owned(id));
+            }
             fuse::Group::Fused(f) => {
                 let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
                 let call = f.call(&rt, &args);

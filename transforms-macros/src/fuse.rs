@@ -29,6 +29,57 @@ pub enum Group<'a> {
         eqn: &'a Eqn,
         data: Var,
     },
+    /// `movedim(expand_dim0_like(expand_dim0_like(p, ref_o), ref_k), 0, 1)`
+    /// of a seed product `p` (a Hessian's inner Jacobian, see
+    /// `transforms::jac::hessian`): the product writes the swapped layout
+    /// itself instead of a copy moving the whole result. `w` is `p`'s
+    /// matrix input when read through a transposed view.
+    Swapped {
+        out: &'a Eqn,
+        prod: &'a Eqn,
+        w: Option<Var>,
+        refs: [Var; 2],
+    },
+}
+
+/// The [`Group::Swapped`] rooted at `e`, if `e` is such a move: each
+/// intermediate used once, the batch dims as the Hessian emits them.
+fn swapped<'a>(
+    e: &'a Eqn,
+    by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
+    views: &Views,
+) -> Option<(Group<'a>, [Var; 3])> {
+    use crate::ir::Scalar;
+    use crate::prims::{Diag, Layout, Relayout};
+    if !matches!(
+        e.prim,
+        Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(1)))
+    ) {
+        return None;
+    }
+    let single = |v: Var, prim: &dyn Fn(&Prim) -> bool, nb: u8| {
+        by_out
+            .get(&v)
+            .copied()
+            .filter(|p| prim(&p.prim) && p.nb == nb && uses.get(&v) == Some(&1))
+    };
+    let expand = |p: &Prim| matches!(p, Prim::Relayout(Relayout::ExpandDim0Like));
+    let ta = |p: &Prim| matches!(p, Prim::Diag(Diag::Ta { .. }));
+    let nb = e.nb.checked_add(1)?;
+    let ek = single(*e.ins.first()?, &expand, e.nb)?;
+    let eo = single(ek.ins[0], &expand, nb)?;
+    let prod = single(eo.ins[0], &ta, nb)?;
+    if views.defines(prod) {
+        return None;
+    }
+    let group = Group::Swapped {
+        out: e,
+        prod,
+        w: views.read_by(prod),
+        refs: [eo.ins[1], ek.ins[1]],
+    };
+    Some((group, [ek.out, eo.out, prod.out]))
 }
 
 /// A tree of elementwise equations computed in one pass.
@@ -167,6 +218,13 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
     let mut roots: Vec<Group<'a>> = Vec::new();
     for e in eqns.iter().rev() {
         if folded.get(&e.out).copied().unwrap_or(false) {
+            continue;
+        }
+        if let Some((group, inner)) = swapped(e, &by_out, &uses, &views) {
+            for v in inner {
+                folded.insert(v, true);
+            }
+            roots.push(group);
             continue;
         }
         if views.defines(e) {

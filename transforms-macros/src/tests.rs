@@ -341,3 +341,39 @@ fn the_macro_never_panics() {
         );
     }
 }
+
+/// The emitted statements of `f` after optimisation.
+fn emitted(mut f: Func) -> String {
+    opt::optimize(&mut f.eqns, &mut f.outs);
+    let mut env = std::collections::HashMap::new();
+    for (i, p) in f.params.iter().enumerate() {
+        if let Some(v) = p.var() {
+            let name = quote::format_ident!("p{i}");
+            env.insert(v, crate::codegen::Operand::Ref(quote::quote!(#name)));
+        }
+    }
+    crate::codegen::stmts(&f.eqns, &f.outs, &mut env).to_string()
+}
+
+#[test]
+fn a_hessian_writes_its_layout_in_the_product() {
+    // With one argnum, the inner Jacobian's product writes the Hessian's
+    // layout itself: no movedim copy is left.
+    let h = emitted(jac::hessian(&predict(), &[2], false).unwrap());
+    assert!(h.contains("diag_matmul_ta_swapped"), "{h}");
+    assert!(!h.contains("movedim"), "{h}");
+    // Under vmap too (the user's batch dim leads).
+    let dims = [None, None, Some(0)];
+    let vh = emitted(vmap::vmap(
+        &jac::hessian(&predict(), &[2], false).unwrap(),
+        &dims,
+        0,
+    ));
+    assert!(vh.contains("diag_matmul_ta_swapped"), "{vh}");
+    assert!(!vh.contains("movedim"), "{vh}");
+    // jacfwd(jacrev(..)) keeps jacfwd's layout: its move is a real copy.
+    let inner = jac::jacrev(&predict(), &[2], false).unwrap();
+    let ff = emitted(jac::jacfwd(&inner, &[2], false).unwrap());
+    assert!(!ff.contains("diag_matmul_ta_swapped"), "{ff}");
+    assert!(ff.contains("movedim"), "{ff}");
+}

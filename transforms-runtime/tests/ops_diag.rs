@@ -128,3 +128,110 @@ fn diag_matmul_ta_matches_the_dense_transpose() {
         }
     }
 }
+
+/// The definition `diag_matmul_ta_swapped` folds into one pass.
+#[allow(clippy::too_many_arguments)]
+fn swapped_by_definition(
+    u: &T,
+    like: &T,
+    t: Option<&T>,
+    b: &T,
+    a: &T,
+    nb: usize,
+    keep: u32,
+    b_t: bool,
+    ref_o: &T,
+    ref_k: &T,
+) -> T {
+    let p = ops::diag_matmul_ta(u, like, t, b, a, nb, keep, b_t);
+    let p = ops::expand_dim0_like(&p, ref_o, nb);
+    let p = ops::expand_dim0_like(&p, ref_k, nb - 1);
+    ops::movedim(&p, 0, 1, nb - 1)
+}
+
+#[test]
+fn diag_matmul_ta_swapped_matches_its_definition() {
+    // (u, like = out, b, a_like, nb, ref_o, ref_k): Hessian layouts (the
+    // outer basis as the last batch dim, its size in ref_k's pe dim 0).
+    type Case<'a> = (
+        &'a [usize],
+        &'a [usize],
+        &'a [usize],
+        &'a [usize],
+        usize,
+        &'a [usize],
+        &'a [usize],
+    );
+    let cases: [Case; 5] = [
+        // W4-like: one matrix, `a` a vector (the one-row slabs).
+        (&[5, 3], &[1, 3], &[1, 5, 3], &[1, 5], 1, &[1, 3], &[5]),
+        // W6-like: a user batch before the outer basis.
+        (
+            &[2, 5, 3],
+            &[2, 1, 3],
+            &[1, 1, 5, 3],
+            &[2, 1, 5],
+            2,
+            &[1, 1, 3],
+            &[1, 5],
+        ),
+        // `a` a matrix: zero rows around each scaled column.
+        (
+            &[4, 2, 2],
+            &[1, 2, 2],
+            &[1, 3, 2],
+            &[1, 2, 3],
+            1,
+            &[1, 4],
+            &[4],
+        ),
+        // The outer basis dim of size 1, expanded like ref_k.
+        (&[1, 3], &[1, 3], &[1, 5, 3], &[1, 5], 1, &[1, 3], &[4]),
+        // Batched b.
+        (&[5, 3], &[1, 3], &[5, 4, 3], &[1, 4], 1, &[1, 3], &[5]),
+    ];
+    for (k, (us, ls, bs, as_, nb, os, ks)) in cases.into_iter().enumerate() {
+        let (u, like, b, a) = (
+            T::randn(us, k as u64),
+            T::randn(ls, 30 + k as u64),
+            T::randn(bs, 40 + k as u64),
+            T::zeros(as_),
+        );
+        let (ref_o, ref_k) = (T::zeros(os), T::zeros(ks));
+        for b_t in [false, true] {
+            let b = if b_t { ops::t(&b, nb) } else { b.clone() };
+            let keep = 1;
+            let want =
+                swapped_by_definition(&u, &like, None, &b, &a, nb, keep, b_t, &ref_o, &ref_k);
+            let got =
+                ops::diag_matmul_ta_swapped(&u, &like, None, &b, &a, nb, keep, b_t, &ref_o, &ref_k);
+            assert_eq!(got.shape(), want.shape(), "case {k}, b_t {b_t}");
+            assert_eq!(got.to_vec(), want.to_vec(), "case {k}, b_t {b_t}");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "expand_dim0_like")]
+fn diag_matmul_ta_swapped_reports_a_basis_size_mismatch() {
+    // ref_o says 4 output elements where the product has 3: the same
+    // error as the unfused ops.
+    let (u, like, b, a) = (
+        T::randn(&[5, 3], 1),
+        T::randn(&[1, 3], 2),
+        T::randn(&[1, 5, 3], 3),
+        T::zeros(&[1, 5]),
+    );
+    ops::diag_matmul_ta_swapped(
+        &u,
+        &like,
+        None,
+        &b,
+        &a,
+        1,
+        1,
+        false,
+        &T::zeros(&[1, 4]),
+        &T::zeros(&[5]),
+    );
+}

@@ -200,6 +200,35 @@ impl Diag {
         }
     }
 
+    /// For `Ta`, the call that also expands the basis dim like `ref_o` and
+    /// the last batch dim like `ref_k` and swaps the two, in one pass (see
+    /// `fuse::Group::Swapped`); `None` for the others.
+    pub fn call_swapped(
+        self,
+        rt: &TokenStream,
+        args: &[TokenStream],
+        nb: Literal,
+        b_t: bool,
+        refs: [&TokenStream; 2],
+    ) -> Option<TokenStream> {
+        let Diag::Ta { keep, has_t } = self else {
+            return None;
+        };
+        let (l, t, rest) = layout(has_t);
+        let (u, like, b, a) = (&args[0], &args[l], &args[rest], &args[rest + 1]);
+        let t = match t {
+            Some(i) => {
+                let t = &args[i];
+                quote!(::core::option::Option::Some(#t))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let [ref_o, ref_k] = refs;
+        Some(quote!(#rt::ops::diag_matmul_ta_swapped(
+            #u, #like, #t, #b, #a, #nb, #keep, #b_t, #ref_o, #ref_k
+        )))
+    }
+
     /// The kernel call; with `b_t` the matrix input is passed untransposed
     /// and read as its transpose.
     pub fn call(

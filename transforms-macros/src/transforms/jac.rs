@@ -94,6 +94,12 @@ pub fn grad(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
 
 /// `jacrev(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
 pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
+    jacrev_with(f, argnums, tuple, true)
+}
+
+/// jacrev; without `unflatten` each Jacobian keeps the basis dim flat,
+/// `[numel(out)] ++ in.shape` (for [`hessian`], which unflattens it last).
+fn jacrev_with(f: &Func, argnums: &[usize], tuple: bool, unflatten: bool) -> Result<Func, String> {
     let (mut b, lin) = linearized(f, argnums);
     let mut results = Vec::new();
     for (k, &o) in f.outs.iter().enumerate() {
@@ -107,6 +113,9 @@ pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
             .iter()
             .map(|&c| {
                 let full = close(&mut b, &mut bt, c, flat);
+                if !unflatten {
+                    return full;
+                }
                 b.emit(
                     Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(0))),
                     &[full, o],
@@ -121,17 +130,24 @@ pub fn jacrev(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> 
 
 /// `jacfwd(f, argnums)`: each Jacobian has shape `out.shape ++ in.shape`.
 pub fn jacfwd(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
-    jacfwd_with(f, argnums, tuple, false)
+    jacfwd_with(f, argnums, tuple, None)
 }
 
-/// jacfwd; with `symmetric`, `f` is a Jacobian `out ++ in` of the same
-/// argument (a Hessian's inner jacrev) and the tangent basis dim is placed
-/// before that trailing `in` block instead of after it. Since the Hessian is
-/// symmetric in its two `in` blocks, this is the same result, and moving the
-/// basis dim past `out` copies whole rows where moving it to the end would
-/// be an element-by-element transpose (and for a scalar `out` it is no copy
-/// at all).
-fn jacfwd_with(f: &Func, argnums: &[usize], tuple: bool, symmetric: bool) -> Result<Func, String> {
+/// jacfwd; with `symmetric`, `f` is a Hessian's inner jacrev, each output
+/// a Jacobian `[numel(out)] ++ in` of the same argument, its basis dim
+/// still flat, and `symmetric` holds the `out` tensors to unflatten it
+/// against. The tangent basis dim is then placed right after that flat dim
+/// instead of at the end: since the Hessian is symmetric in its two `in`
+/// blocks, this is the same result, and the move is a swap of two leading
+/// dims, which the emitter folds into the product that computes the
+/// Jacobian's tangent (`diag_matmul_ta_swapped`) instead of copying the
+/// whole result (for a scalar `out` it is no copy at all).
+fn jacfwd_with(
+    f: &Func,
+    argnums: &[usize],
+    tuple: bool,
+    symmetric: Option<&[Var]>,
+) -> Result<Func, String> {
     let mut b = Builder::new(f.next_var);
     b.eqns.extend(f.eqns.iter().cloned());
     let mut results: Vec<Vec<Var>> = vec![Vec::new(); f.outs.len()];
@@ -150,21 +166,27 @@ fn jacfwd_with(f: &Func, argnums: &[usize], tuple: bool, symmetric: bool) -> Res
                 None => b.emit(Prim::Const(Const::ZerosLike), &[o], 0),
             };
             let full = close(&mut b, &mut bt, t, flat);
-            let jac = if symmetric {
-                // [N, out.., in..] -> [N, out.., n] -> [out.., N, n] -> [out.., in.., in..]
-                let rows = b.emit(
-                    Prim::Relayout(Relayout::FlattenLike(Scalar::Int(-1))),
-                    &[full, p],
+            let jac = if let Some(outs) = symmetric {
+                // [N, o, in..] -> [o, N, in..] -> [out.., N, in..]
+                // -> [out.., N, n] -> [out.., in.., n] -> [out.., in.., in..]
+                let moved = b.emit(
+                    Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(1))),
+                    &[full],
                     0,
                 );
-                let moved = b.emit(
-                    Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(-2))),
-                    &[rows],
+                let out_block = b.emit(
+                    Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(0))),
+                    &[moved, outs[k]],
+                    0,
+                );
+                let rows = b.emit(
+                    Prim::Relayout(Relayout::FlattenLike(Scalar::Int(-1))),
+                    &[out_block, p],
                     0,
                 );
                 let first = b.emit(
                     Prim::Relayout(Relayout::UnflattenLike(Scalar::Int(-2))),
-                    &[moved, p],
+                    &[rows, p],
                     0,
                 );
                 b.emit(
@@ -195,12 +217,11 @@ fn jacfwd_with(f: &Func, argnums: &[usize], tuple: bool, symmetric: bool) -> Res
 /// with several, block `(a, b)` is not symmetric by itself, so it is placed
 /// as jacfwd places it.
 pub fn hessian(f: &Func, argnums: &[usize], tuple: bool) -> Result<Func, String> {
-    jacfwd_with(
-        &jacrev(f, argnums, tuple)?,
-        argnums,
-        tuple,
-        argnums.len() == 1,
-    )
+    if argnums.len() == 1 {
+        let inner = jacrev_with(f, argnums, tuple, false)?;
+        return jacfwd_with(&inner, argnums, tuple, Some(&f.outs));
+    }
+    jacfwd_with(&jacrev(f, argnums, tuple)?, argnums, tuple, None)
 }
 
 /// The parts of `vjp(f, argnums)`: the forward program (outputs of `f`

@@ -124,20 +124,20 @@ fn offset(mut i: usize, shape: &[usize], strides: &[usize]) -> usize {
 
 /// Element offsets by flat index, with the common layouts (contiguous or
 /// a single block) resolved once instead of by division per call.
-enum Offsets<'a> {
+enum Offsets {
     Zero,
     Flat,
-    Strided(&'a [usize], &'a [usize]),
+    Strided(Vec<usize>, Vec<usize>),
 }
 
-impl<'a> Offsets<'a> {
-    fn new(shape: &'a [usize], strides: &'a [usize]) -> Self {
+impl Offsets {
+    fn new(shape: &[usize], strides: &[usize]) -> Self {
         if shape.iter().product::<usize>() == 1 {
             Offsets::Zero
         } else if *strides == cpu::contiguous_strides(shape) {
             Offsets::Flat
         } else {
-            Offsets::Strided(shape, strides)
+            Offsets::Strided(shape.to_vec(), strides.to_vec())
         }
     }
 
@@ -293,27 +293,7 @@ pub fn diag_matmul_ta<T: Float>(
     keep: u32,
     b_t: bool,
 ) -> Tensor<T> {
-    let all: [&[usize]; 4] = [u.shape(), like.shape(), b.shape(), a_like.shape()];
-    split("diag_matmul_ta", u.shape(), nb, &all);
-    split("diag_matmul_ta", b.shape(), nb, &all);
-    let (_, lp) = split("diag_matmul_ta", like.shape(), nb, &all);
-    let (ab, pa) = split("diag_matmul_ta", a_like.shape(), nb, &all);
-    let (read, bp, bs) = read_as(b, nb, b_t);
-    let pb = &read[..];
-    let batch = batch_of("diag_matmul_ta", &[u.shape(), like.shape(), b.shape()], nb);
-    let reduces = ab
-        .iter()
-        .zip(&batch)
-        .enumerate()
-        .any(|(i, (&a, &b))| a == 1 && b != 1 && keep & (1 << i) == 0);
-    let fast = on_cpu(&[u, like, b, a_like])
-        && plain(u, like, t, nb)
-        && !reduces
-        && !pa.is_empty()
-        && !pb.is_empty()
-        && promote_left(pa, 0).last() == promote_right(pb, 0).get(promote_right(pb, 0).len() - 2)
-        && out_pe("diag_matmul_ta", &all, pa, pb) == lp;
-    if !fast {
+    let Some(plan) = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t) else {
         if b_t {
             return diag_matmul_ta(u, like, t, &super::t(b, nb), a_like, nb, keep, false);
         }
@@ -325,62 +305,211 @@ pub fn diag_matmul_ta<T: Float>(
             nb + 1,
             keep | (1 << nb),
         );
-    }
-    let (a2, b2) = (promote_left(pa, 0), promote_right(pb, 0));
-    let (m, k, n) = (a2[a2.len() - 2], a2[a2.len() - 1], b2[b2.len() - 1]);
-    let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
-    let Some(mbo) = broadcast_right(mba, mbb) else {
-        fail!("diag_matmul_ta", all, "matrix batch dims do not broadcast");
     };
-    let a_mat = inner_strides(mba, &mbo)
-        .iter()
-        .map(|s| s * m * k)
-        .collect::<Vec<_>>();
-    let b_mat = inner_strides(mbb, &mbo)
-        .iter()
-        .map(|s| s * k * n)
-        .collect::<Vec<_>>();
-    let u_str = inner_strides(&u.shape()[nb..], lp);
-    let (u_at, b_at, a_at) = (
-        Offsets::new(lp, &u_str),
-        Offsets::new(&mbo, &b_mat),
-        Offsets::new(&mbo, &a_mat),
-    );
-    let (nl, na): (usize, usize) = (lp.iter().product(), pa.iter().product());
-    let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
-    let count: usize = batch.iter().product();
-    // Each basis element's result is one scaled column of `b` placed in one
-    // row of `a`'s shape, the rest zeros: appended in order (batch blocks in
-    // parallel when large).
+    let (count, nl, na) = (plan.count, plan.nl, plan.na);
+    // Each basis element's slab appended in order (batch blocks in parallel
+    // when large).
     let out = cpu::build_chunks(count * nl * na, nl * na, |range, sink| {
         let j = range.start / (nl * na);
-        let (uo, bo) = (
-            offset(j, &batch, &ub.strides),
-            offset(j, &batch, &bb.strides),
-        );
-        if m == 1 && na == k && bp == 1 && matches!(b_at, Offsets::Zero) {
-            // One matrix, `a` a single row: column `i` of `b` scaled (no
-            // index arithmetic per row).
-            for i in 0..nl {
-                let col = bo + i * bs;
-                sink.extend_scaled(&bb.data[col..col + k], ub.data[uo + u_at.at(i)]);
-            }
-            return;
-        }
         for i in 0..nl {
-            // i = (mb, r, s) over the output [mbo.., m, n].
-            let (mb, r, s) = (i / (m * n), (i / n) % m, i % n);
-            let ui = ub.data[uo + u_at.at(i)];
-            let col = bo + b_at.at(mb) + s * bs;
-            let dst = a_at.at(mb) + r * k;
-            sink.fill(T::zero(), dst);
-            if bp == 1 {
-                sink.extend_scaled(&bb.data[col..col + k], ui);
-            } else {
-                sink.extend((0..k).map(|p| ui * bb.data[col + p * bp]));
-            }
-            sink.fill(T::zero(), na - dst - k);
+            plan.slab(j, i, sink);
         }
     });
-    Tensor::from_parts([&batch[..], &[nl], pa].concat(), out)
+    Tensor::from_parts([&plan.batch[..], &[nl], plan.pa].concat(), out)
+}
+
+/// [`diag_matmul_ta`] (`nb >= 1`) with its basis dim expanded like `ref_o`
+/// (at `nb`), its last batch dim expanded like `ref_k` (at `nb - 1`), and
+/// the two swapped: `movedim(expand_dim0_like(expand_dim0_like(p, ref_o,
+/// nb), ref_k, nb - 1), 0, 1, nb - 1)`, written in that order directly.
+/// The compiler calls it for a Hessian's inner Jacobian product, whose
+/// outer basis dim would otherwise be moved by a copy of the whole result.
+#[allow(clippy::too_many_arguments)]
+pub fn diag_matmul_ta_swapped<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    b: &Tensor<T>,
+    a_like: &Tensor<T>,
+    nb: usize,
+    keep: u32,
+    b_t: bool,
+    ref_o: &Tensor<T>,
+    ref_k: &Tensor<T>,
+) -> Tensor<T> {
+    let unfused = || {
+        let p = diag_matmul_ta(u, like, t, b, a_like, nb, keep, b_t);
+        let p = super::expand_dim0_like(&p, ref_o, nb);
+        let p = super::expand_dim0_like(&p, ref_k, nb - 1);
+        super::movedim(&p, 0, 1, nb - 1)
+    };
+    if nb == 0 {
+        fail!(
+            "diag_matmul_ta_swapped",
+            [u.shape(), a_like.shape()],
+            "needs a batch dim to swap with the basis dim"
+        );
+    }
+    let Some(plan) = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t) else {
+        return unfused();
+    };
+    let dim0 = |r: &Tensor<T>, at: usize| r.shape().get(at).copied();
+    let kk = plan.batch[nb - 1];
+    // The expansions are no-ops here (the fast path's basis dim is full,
+    // and so is a batch dim the operands carry); anything else (a size-1
+    // dim to broadcast, or a size mismatch to report) goes the unfused way.
+    if dim0(ref_o, nb) != Some(plan.nl) || dim0(ref_k, nb - 1) != Some(kk) {
+        return unfused();
+    }
+    let (nl, na) = (plan.nl, plan.na);
+    let block = nl * kk * na;
+    let out = cpu::build_chunks(plan.count * nl * na, block, |range, sink| {
+        let outer = range.start / block;
+        for i in 0..nl {
+            for q in 0..kk {
+                plan.slab(outer * kk + q, i, sink);
+            }
+        }
+    });
+    let lead = &plan.batch[..nb - 1];
+    Tensor::from_parts([lead, &[nl, kk], plan.pa].concat(), out)
+}
+
+/// The row-gather form of [`diag_matmul_ta`], when it applies: per batch
+/// block `j` and basis element `i`, a slab of `a`'s shape holding one
+/// scaled column of `b` in one row, zeros elsewhere.
+struct TaPlan<'a, T> {
+    batch: Vec<usize>,
+    pa: &'a [usize],
+    count: usize,
+    nl: usize,
+    na: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    bp: usize,
+    bs: usize,
+    u: &'a [T],
+    b: &'a [T],
+    /// Offsets of `u` and `b` per batch block.
+    blocks: Vec<(usize, usize)>,
+    u_at: Offsets,
+    b_at: Offsets,
+    a_at: Offsets,
+    /// One matrix, `a` a single row: slab `i` is column `i` of `b`, scaled.
+    simple: bool,
+}
+
+impl<'a, T: Float> TaPlan<'a, T> {
+    /// `None` when the row-gather form does not apply (off the CPU, a seed
+    /// that is not a plain scaled identity, a batch reduction, shapes that
+    /// are not one matrix product).
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        u: &'a Tensor<T>,
+        like: &'a Tensor<T>,
+        t: Option<&Tensor<T>>,
+        b: &'a Tensor<T>,
+        a_like: &'a Tensor<T>,
+        nb: usize,
+        keep: u32,
+        b_t: bool,
+    ) -> Option<Self> {
+        let all: [&[usize]; 4] = [u.shape(), like.shape(), b.shape(), a_like.shape()];
+        split("diag_matmul_ta", u.shape(), nb, &all);
+        split("diag_matmul_ta", b.shape(), nb, &all);
+        let (_, lp) = split("diag_matmul_ta", like.shape(), nb, &all);
+        let (ab, pa) = split("diag_matmul_ta", a_like.shape(), nb, &all);
+        let (read, bp, bs) = read_as(b, nb, b_t);
+        let pb = &read[..];
+        let batch = batch_of("diag_matmul_ta", &[u.shape(), like.shape(), b.shape()], nb);
+        let reduces = ab
+            .iter()
+            .zip(&batch)
+            .enumerate()
+            .any(|(i, (&a, &b))| a == 1 && b != 1 && keep & (1 << i) == 0);
+        let fast = on_cpu(&[u, like, b, a_like])
+            && plain(u, like, t, nb)
+            && !reduces
+            && !pa.is_empty()
+            && !pb.is_empty()
+            && promote_left(pa, 0).last()
+                == promote_right(pb, 0).get(promote_right(pb, 0).len() - 2)
+            && out_pe("diag_matmul_ta", &all, pa, pb) == lp;
+        if !fast {
+            return None;
+        }
+        let (a2, b2) = (promote_left(pa, 0), promote_right(pb, 0));
+        let (m, k, n) = (a2[a2.len() - 2], a2[a2.len() - 1], b2[b2.len() - 1]);
+        let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+        let Some(mbo) = broadcast_right(mba, mbb) else {
+            fail!("diag_matmul_ta", all, "matrix batch dims do not broadcast");
+        };
+        let a_mat = inner_strides(mba, &mbo)
+            .iter()
+            .map(|s| s * m * k)
+            .collect::<Vec<_>>();
+        let b_mat = inner_strides(mbb, &mbo)
+            .iter()
+            .map(|s| s * k * n)
+            .collect::<Vec<_>>();
+        let u_str = inner_strides(&u.shape()[nb..], lp);
+        let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
+        let count: usize = batch.iter().product();
+        let blocks = (0..count)
+            .map(|j| {
+                (
+                    offset(j, &batch, &ub.strides),
+                    offset(j, &batch, &bb.strides),
+                )
+            })
+            .collect();
+        let na: usize = pa.iter().product();
+        let b_at = Offsets::new(&mbo, &b_mat);
+        let simple = m == 1 && na == k && bp == 1 && matches!(b_at, Offsets::Zero);
+        Some(TaPlan {
+            pa,
+            count,
+            nl: lp.iter().product(),
+            na,
+            m,
+            k,
+            n,
+            bp,
+            bs,
+            u: ub.data,
+            b: bb.data,
+            blocks,
+            u_at: Offsets::new(lp, &u_str),
+            b_at,
+            a_at: Offsets::new(&mbo, &a_mat),
+            simple,
+            batch,
+        })
+    }
+
+    /// Appends the `na` elements of batch block `j`'s slab for basis element `i`.
+    #[inline]
+    fn slab(&self, j: usize, i: usize, sink: &mut cpu::Sink<'_, T>) {
+        let (uo, bo) = self.blocks[j];
+        let ui = self.u[uo + self.u_at.at(i)];
+        let k = self.k;
+        if self.simple {
+            let col = bo + i * self.bs;
+            sink.extend_scaled(&self.b[col..col + k], ui);
+            return;
+        }
+        // i = (mb, r, s) over the output [mbo.., m, n].
+        let (m, n) = (self.m, self.n);
+        let (mb, r, s) = (i / (m * n), (i / n) % m, i % n);
+        let col = bo + self.b_at.at(mb) + s * self.bs;
+        let dst = self.a_at.at(mb) + r * k;
+        sink.fill(T::zero(), dst);
+        if self.bp == 1 {
+            sink.extend_scaled(&self.b[col..col + k], ui);
+        } else {
+            sink.extend((0..k).map(|p| ui * self.b[col + p * self.bp]));
+        }
+        sink.fill(T::zero(), self.na - dst - k);
+    }
 }
