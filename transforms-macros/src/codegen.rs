@@ -83,16 +83,7 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 w,
                 refs,
             } => {
-                let slot = prod.prim.transposable_input();
-                let args: Vec<TokenStream> = prod
-                    .ins
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| match w {
-                        Some(w) if Some(i) == slot => operand(env, w),
-                        _ => operand(env, *v),
-                    })
-                    .collect();
+                let args = product_args(env, prod, w);
                 let refs = refs.map(|v| operand(env, v));
                 let nb = proc_macro2::Literal::usize_unsuffixed(prod.nb as usize);
                 let call = match &prod.prim {
@@ -110,6 +101,20 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 out.extend(quote_spanned!(mv.span=> let #id = #call;));
                 env.insert(mv.out, Operand::Owned(id));
             }
+            fuse::Group::MovedLast {
+                out: mv,
+                fused,
+                dm,
+                w,
+                bl,
+                slot,
+                reference,
+            } => {
+                let call = moved_last(env, &rt, &fused, dm, w, bl, slot, reference);
+                let id = var_ident(mv.out);
+                out.extend(quote_spanned!(mv.span=> let #id = #call;));
+                env.insert(mv.out, Operand::Owned(id));
+            }
             fuse::Group::Fused(f) => {
                 let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
                 let call = f.call(&rt, &args);
@@ -120,6 +125,59 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
         }
     }
     out
+}
+
+/// The arguments of product `e`, its matrix input read from `w` (a
+/// transposed view's data) when given.
+fn product_args(env: &HashMap<Var, Operand>, e: &Eqn, w: Option<Var>) -> Vec<TokenStream> {
+    let matrix = e.prim.transposable_input();
+    e.ins
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match w {
+            Some(w) if Some(i) == matrix => operand(env, w),
+            _ => operand(env, *v),
+        })
+        .collect()
+}
+
+/// The call for a [`fuse::Group::MovedLast`].
+#[allow(clippy::too_many_arguments)]
+fn moved_last(
+    env: &HashMap<Var, Operand>,
+    rt: &TokenStream,
+    fused: &fuse::Fused<'_>,
+    dm: &Eqn,
+    w: Option<Var>,
+    bl: Option<Var>,
+    slot: usize,
+    reference: Var,
+) -> TokenStream {
+    let args = product_args(env, dm, w);
+    let nb = proc_macro2::Literal::usize_unsuffixed(dm.nb as usize);
+    let bl = bl.map(|v| operand(env, v));
+    let operands = match &dm.prim {
+        crate::prims::Prim::Diag(d) => d.mm_operands(&args, nb, w.is_some(), bl.as_ref()),
+        _ => None,
+    };
+    let Some(operands) = operands else {
+        return quote!(::core::compile_error!(
+            "transforms: internal error: moved a non-product"
+        ));
+    };
+    let others = fused
+        .leaves
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != slot)
+        .map(|(_, v)| operand(env, *v));
+    let r = operand(env, reference);
+    let cuda = match fused.cuda_src() {
+        Some(src) => quote!(::core::option::Option::Some(#src)),
+        None => quote!(::core::option::Option::None),
+    };
+    let f = fused.split_closure(rt, slot);
+    quote!(#rt::ops::diag_matmul_map_last(#rt::ops::#operands, #slot, [#(#others),*], #r, #cuda, #f))
 }
 
 /// A borrow (`&Tensor`) of `v`'s value.

@@ -40,46 +40,20 @@ pub enum Group<'a> {
         w: Option<Var>,
         refs: [Var; 2],
     },
-}
-
-/// The [`Group::Swapped`] rooted at `e`, if `e` is such a move: each
-/// intermediate used once, the batch dims as the Hessian emits them.
-fn swapped<'a>(
-    e: &'a Eqn,
-    by_out: &HashMap<Var, &'a Eqn>,
-    uses: &HashMap<Var, usize>,
-    views: &Views,
-) -> Option<(Group<'a>, [Var; 3])> {
-    use crate::ir::Scalar;
-    use crate::prims::{Diag, Layout, Relayout};
-    if !matches!(
-        e.prim,
-        Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(1)))
-    ) {
-        return None;
-    }
-    let single = |v: Var, prim: &dyn Fn(&Prim) -> bool, nb: u8| {
-        by_out
-            .get(&v)
-            .copied()
-            .filter(|p| prim(&p.prim) && p.nb == nb && uses.get(&v) == Some(&1))
-    };
-    let expand = |p: &Prim| matches!(p, Prim::Relayout(Relayout::ExpandDim0Like));
-    let ta = |p: &Prim| matches!(p, Prim::Diag(Diag::Ta { .. }));
-    let nb = e.nb.checked_add(1)?;
-    let ek = single(*e.ins.first()?, &expand, e.nb)?;
-    let eo = single(ek.ins[0], &expand, nb)?;
-    let prod = single(eo.ins[0], &ta, nb)?;
-    if views.defines(prod) {
-        return None;
-    }
-    let group = Group::Swapped {
-        out: e,
-        prod,
-        w: views.read_by(prod),
-        refs: [eo.ins[1], ek.ins[1]],
-    };
-    Some((group, [ek.out, eo.out, prod.out]))
+    /// `movedim(expand_dim0_like(chain(.., p, ..), reference), 0, -1)`
+    /// with `p` a seed product (in leaf `slot` of the elementwise chain,
+    /// broadcast like `bl` first if that is given): jacfwd's Jacobian of a
+    /// layer, written transposed in one pass (`ops::diag_matmul_map_last`).
+    /// `w` is `dm`'s matrix input when read through a transposed view.
+    MovedLast {
+        out: &'a Eqn,
+        fused: Fused<'a>,
+        dm: &'a Eqn,
+        w: Option<Var>,
+        bl: Option<Var>,
+        slot: usize,
+        reference: Var,
+    },
 }
 
 /// A tree of elementwise equations computed in one pass.
@@ -87,9 +61,9 @@ pub struct Fused<'a> {
     pub leaves: Vec<Var>,
     pub out: Var,
     pub span: Span,
-    nb: u8,
-    root: &'a Eqn,
-    inner: HashMap<Var, &'a Eqn>,
+    pub(crate) nb: u8,
+    pub(crate) root: &'a Eqn,
+    pub(crate) inner: HashMap<Var, &'a Eqn>,
 }
 
 impl Fused<'_> {
@@ -120,6 +94,29 @@ impl Fused<'_> {
             [a, b] => quote!(#rt::ops::fused2(#a, #b, #nb, |#(#params),*| #body)),
             _ => quote!(#rt::ops::fused3(#(#args,)* #nb, |#(#params),*| #body)),
         }
+    }
+
+    /// The chain as a closure taking leaf `slot`'s value first and the
+    /// others' as one array, `|x1, [x0, x2]: [_; 2]| ..`.
+    pub fn split_closure(&self, rt: &TokenStream, slot: usize) -> TokenStream {
+        let params: Vec<_> = (0..self.leaves.len())
+            .map(|i| format_ident!("x{}", i))
+            .collect();
+        let body = self.expr(rt, self.root, &params);
+        let first = &params[slot];
+        let rest: Vec<_> = params
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != slot)
+            .map(|(_, p)| p)
+            .collect();
+        let n = proc_macro2::Literal::usize_unsuffixed(rest.len());
+        quote!(|#first, [#(#rest),*]: [_; #n]| #body)
+    }
+
+    /// The chain's CUDA C (see [`Fused::cuda`]) from its root.
+    pub fn cuda_src(&self) -> Option<String> {
+        self.cuda(self.root)
     }
 
     /// The chain rooted at `e` as a CUDA C expression over `x0, x1, ..` of
@@ -220,7 +217,14 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         if folded.get(&e.out).copied().unwrap_or(false) {
             continue;
         }
-        if let Some((group, inner)) = swapped(e, &by_out, &uses, &views) {
+        if let Some((group, inner)) = crate::layout_folds::moved_last(e, &by_out, &uses, &views) {
+            for v in inner {
+                folded.insert(v, true);
+            }
+            roots.push(group);
+            continue;
+        }
+        if let Some((group, inner)) = crate::layout_folds::swapped(e, &by_out, &uses, &views) {
             for v in inner {
                 folded.insert(v, true);
             }
@@ -268,7 +272,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
 /// Adds to `inner` the producers of `e`'s inputs that can be folded, keeping
 /// the number of leaves within [`MAX_LEAVES`] with `reserve` slots kept for
 /// inputs of enclosing equations not yet visited.
-fn collect<'a>(
+pub(crate) fn collect<'a>(
     e: &'a Eqn,
     nb: u8,
     reserve: usize,

@@ -13,6 +13,7 @@ mod expand;
 mod fuse;
 mod handoff;
 mod ir;
+mod layout_folds;
 mod lower;
 mod opt;
 mod prims;

@@ -377,3 +377,21 @@ fn a_hessian_writes_its_layout_in_the_product() {
     assert!(!ff.contains("diag_matmul_ta_swapped"), "{ff}");
     assert!(ff.contains("movedim"), "{ff}");
 }
+
+#[test]
+fn a_layer_jacfwd_is_written_transposed_in_one_pass() {
+    // jacfwd of a layer and its activation: the seed product, the
+    // elementwise chain and the final move are one call.
+    let f = emitted(jac::jacfwd(&predict(), &[2], false).unwrap());
+    assert!(f.contains("diag_matmul_map_last"), "{f}");
+    assert!(!f.contains("movedim"), "{f}");
+    assert!(!f.contains("diag_matmul ("), "{f}");
+    // Under vmap too (the kernel takes the separate ops' path there).
+    let dims = [None, None, Some(0)];
+    let v = emitted(vmap::vmap(
+        &jac::jacfwd(&predict(), &[2], false).unwrap(),
+        &dims,
+        0,
+    ));
+    assert!(v.contains("diag_matmul_map_last"), "{v}");
+}

@@ -235,3 +235,94 @@ fn diag_matmul_ta_swapped_reports_a_basis_size_mismatch() {
         &T::zeros(&[5]),
     );
 }
+
+/// The separate ops `diag_matmul_map_last` stands for, with the chain
+/// `f(p, others) = p * o0 + o1` (or fewer operands).
+fn map_last_by_definition(dm: &ops::DiagMm<'_, f64>, slot: usize, others: &[&T], r: &T) -> T {
+    let p = ops::diag_matmul(dm.u, dm.like, dm.t, dm.b, dm.nb, dm.b_t);
+    let p = match dm.bl {
+        Some(bl) => ops::broadcast_like(&p, bl, dm.nb + 1),
+        None => p,
+    };
+    let mut ts: Vec<&T> = others.to_vec();
+    ts.insert(slot, &p);
+    let nb = dm.nb + 1;
+    let y = match ts.as_slice() {
+        [a] => ops::fused1(a, |x| x * 3.0),
+        [a, b] if slot == 0 => ops::fused2(a, b, nb, |p, o| p * o),
+        [a, b] => ops::fused2(a, b, nb, |o, p| p * o),
+        [a, b, c] => ops::fused3(a, b, c, nb, |x, y, z| {
+            let v = [x, y, z];
+            let o: Vec<f64> = (0..3).filter(|&i| i != slot).map(|i| v[i]).collect();
+            v[slot] * o[0] + o[1]
+        }),
+        _ => unreachable!(),
+    };
+    let y = ops::expand_dim0_like(&y, r, dm.nb);
+    ops::movedim(&y, 0, -1, dm.nb)
+}
+
+#[test]
+fn diag_matmul_map_last_matches_the_separate_ops() {
+    let (k, n) = (5, 7);
+    let x = T::randn(&[k], 1);
+    let w = T::randn(&[n, k], 2); // read transposed: a layer's weight
+    let wt = ops::t(&w, 0); // the same matrix as [k, n]
+    let shared = T::randn(&[1, n], 3);
+    let shared2 = T::randn(&[1, n], 4);
+    let full = T::randn(&[k, n], 5); // not shared along the basis: the separate ops
+    let r = T::zeros(&[k]);
+    let u_k = T::randn(&[k], 6);
+    let u_1 = T::randn(&[1], 7);
+    let bl = T::zeros(&[1, n]);
+    for (case, (u, b, b_t, bl)) in [
+        (&u_k, &w, true, Some(&bl)),
+        (&u_1, &w, true, None),
+        (&u_k, &wt, false, None),
+        (&u_1, &wt, false, Some(&bl)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dm = || ops::DiagMm {
+            u,
+            like: &x,
+            t: None,
+            b,
+            nb: 0,
+            b_t,
+            bl,
+        };
+        let check = |got: T, slot: usize, others: &[&T]| {
+            let want = map_last_by_definition(&dm(), slot, others, &r);
+            assert_eq!(got.shape(), want.shape(), "case {case}, slot {slot}");
+            assert_eq!(got.to_vec(), want.to_vec(), "case {case}, slot {slot}");
+        };
+        check(
+            ops::diag_matmul_map_last(dm(), 0, [], &r, None, |p, []| p * 3.0),
+            0,
+            &[],
+        );
+        check(
+            ops::diag_matmul_map_last(dm(), 0, [&shared], &r, None, |p, [o]| p * o),
+            0,
+            &[&shared],
+        );
+        check(
+            ops::diag_matmul_map_last(dm(), 1, [&shared], &r, None, |p, [o]| p * o),
+            1,
+            &[&shared],
+        );
+        for slot in 0..3 {
+            let f = |p: f64, [o0, o1]: [f64; 2]| p * o0 + o1;
+            let got = ops::diag_matmul_map_last(dm(), slot, [&shared, &shared2], &r, None, f);
+            check(got, slot, &[&shared, &shared2]);
+        }
+        // An operand that differs along the basis dim: the separate ops.
+        check(
+            ops::diag_matmul_map_last(dm(), 0, [&full], &r, None, |p, [o]| p * o),
+            0,
+            &[&full],
+        );
+    }
+}

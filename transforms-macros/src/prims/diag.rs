@@ -229,6 +229,30 @@ impl Diag {
         )))
     }
 
+    /// For `Mm`, the `ops::DiagMm` operands of the product (`bl`: the
+    /// tensor its result is then broadcast like, if any); `None` for the
+    /// others.
+    pub fn mm_operands(
+        self,
+        args: &[TokenStream],
+        nb: Literal,
+        b_t: bool,
+        bl: Option<&TokenStream>,
+    ) -> Option<TokenStream> {
+        let Diag::Mm { has_t } = self else {
+            return None;
+        };
+        let (l, t, rest) = layout(has_t);
+        let (u, like, b) = (&args[0], &args[l], &args[rest]);
+        let some = |x: Option<&TokenStream>| match x {
+            Some(x) => quote!(::core::option::Option::Some(#x)),
+            None => quote!(::core::option::Option::None),
+        };
+        let t = some(t.map(|i| &args[i]));
+        let bl = some(bl);
+        Some(quote!(DiagMm { u: #u, like: #like, t: #t, b: #b, nb: #nb, b_t: #b_t, bl: #bl }))
+    }
+
     /// The kernel call; with `b_t` the matrix input is passed untransposed
     /// and read as its transpose.
     pub fn call(

@@ -1,0 +1,126 @@
+//! Layout folds at emission: the final layout moves that `jacfwd` and
+//! `hessian` emit, folded into the seed products that compute the moved
+//! values, so that no pass copies a whole Jacobian or Hessian to move a dim
+//! (see `fuse::Group::{Swapped, MovedLast}` and the runtime's
+//! `diag_matmul_ta_swapped` / `diag_matmul_map_last`).
+
+use std::collections::HashMap;
+
+use crate::fuse::{Fused, Group, collect};
+use crate::ir::{Eqn, Scalar, Var};
+use crate::prims::{Diag, Layout, Prim, Relayout};
+use crate::tview::Views;
+
+/// Whether `e` is `movedim(x, 0, to)`.
+fn is_movedim(e: &Eqn, to: i64) -> bool {
+    matches!(&e.prim, Prim::Layout(Layout::Movedim(Scalar::Int(0), Scalar::Int(t))) if *t == to)
+}
+
+/// The equation defining `v` if it is a `prim` at `nb` batch dims and `v`
+/// has no other use.
+fn single_use<'a>(
+    by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
+    v: Var,
+    prim: &dyn Fn(&Prim) -> bool,
+    nb: u8,
+) -> Option<&'a Eqn> {
+    by_out
+        .get(&v)
+        .copied()
+        .filter(|p| prim(&p.prim) && p.nb == nb && uses.get(&v) == Some(&1))
+}
+
+/// The [`Group::MovedLast`] rooted at `e`, if `e` is jacfwd's final move
+/// of an elementwise chain over one seed product: with the vars it folds.
+pub(crate) fn moved_last<'a>(
+    e: &'a Eqn,
+    by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
+    views: &Views,
+) -> Option<(Group<'a>, Vec<Var>)> {
+    if !is_movedim(e, -1) {
+        return None;
+    }
+    let single =
+        |v: Var, prim: &dyn Fn(&Prim) -> bool, nb: u8| single_use(by_out, uses, v, prim, nb);
+    let nb = e.nb.checked_add(1)?;
+    let expand = single(
+        *e.ins.first()?,
+        &|p| matches!(p, Prim::Relayout(Relayout::ExpandDim0Like)),
+        e.nb,
+    )?;
+    let root = single(expand.ins[0], &|p| p.is_elementwise(), nb)?;
+    let mut inner: HashMap<Var, &Eqn> = HashMap::new();
+    let mut leaves: Vec<Var> = Vec::new();
+    collect(root, nb, 0, by_out, uses, &mut inner, &mut leaves);
+    // The one leaf that is a seed product (possibly broadcast first).
+    let product = |leaf: Var| {
+        let mm = |p: &Prim| matches!(p, Prim::Diag(Diag::Mm { .. }));
+        let broadcast = |p: &Prim| matches!(p, Prim::Relayout(Relayout::BroadcastLike));
+        match single(leaf, &broadcast, nb) {
+            Some(bl) => single(bl.ins[0], &mm, e.nb).map(|dm| (dm, Some(bl))),
+            None => single(leaf, &mm, e.nb).map(|dm| (dm, None)),
+        }
+    };
+    let mut found = leaves
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &l)| Some((i, product(l)?)));
+    let (slot, (dm, bl)) = found.next()?;
+    if found.next().is_some() || views.defines(dm) {
+        return None;
+    }
+    let mut folded = vec![expand.out, root.out, dm.out];
+    folded.extend(inner.keys().copied());
+    folded.extend(bl.map(|b| b.out));
+    let fused = Fused {
+        leaves,
+        out: root.out,
+        span: root.span,
+        nb,
+        root,
+        inner,
+    };
+    let group = Group::MovedLast {
+        out: e,
+        fused,
+        dm,
+        w: views.read_by(dm),
+        bl: bl.map(|b| b.ins[1]),
+        slot,
+        reference: expand.ins[1],
+    };
+    Some((group, folded))
+}
+
+/// The [`Group::Swapped`] rooted at `e`, if `e` is such a move: each
+/// intermediate used once, the batch dims as the Hessian emits them.
+pub(crate) fn swapped<'a>(
+    e: &'a Eqn,
+    by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
+    views: &Views,
+) -> Option<(Group<'a>, [Var; 3])> {
+    if !is_movedim(e, 1) {
+        return None;
+    }
+    let single =
+        |v: Var, prim: &dyn Fn(&Prim) -> bool, nb: u8| single_use(by_out, uses, v, prim, nb);
+    let expand = |p: &Prim| matches!(p, Prim::Relayout(Relayout::ExpandDim0Like));
+    let ta = |p: &Prim| matches!(p, Prim::Diag(Diag::Ta { .. }));
+    let nb = e.nb.checked_add(1)?;
+    let ek = single(*e.ins.first()?, &expand, e.nb)?;
+    let eo = single(ek.ins[0], &expand, nb)?;
+    let prod = single(eo.ins[0], &ta, nb)?;
+    if views.defines(prod) {
+        return None;
+    }
+    let group = Group::Swapped {
+        out: e,
+        prod,
+        w: views.read_by(prod),
+        refs: [eo.ins[1], ek.ins[1]],
+    };
+    Some((group, [ek.out, eo.out, prod.out]))
+}
