@@ -30,6 +30,46 @@ pub enum Device {
     Cuda(usize),
 }
 
+impl Device {
+    /// Waits until the work queued on this device has finished (nothing to
+    /// wait for on the CPU). CUDA ops return when their work is queued, so
+    /// time GPU calls up to a `synchronize`.
+    ///
+    /// # Errors
+    /// [`Error::CudaUnavailable`] for a CUDA device that cannot be reached
+    /// (or without the `cuda` feature), [`Error::Cuda`] if the wait fails.
+    ///
+    /// ```
+    /// use transforms_runtime::Device;
+    ///
+    /// assert!(Device::Cpu.synchronize().is_ok());
+    /// ```
+    pub fn synchronize(self) -> Result<(), Error> {
+        match self {
+            Device::Cpu => Ok(()),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(i) => crate::cuda::backend(i)?.synchronize(),
+            #[cfg(not(feature = "cuda"))]
+            Device::Cuda(_) => Err(no_cuda()),
+        }
+    }
+
+    /// Device memory in use on a CUDA device, in bytes, as the driver
+    /// reports it (all of the device's users); `None` on the CPU.
+    ///
+    /// # Errors
+    /// As [`synchronize`](Device::synchronize).
+    pub fn memory_in_use(self) -> Result<Option<usize>, Error> {
+        match self {
+            Device::Cpu => Ok(None),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(i) => crate::cuda::backend(i)?.memory_in_use().map(Some),
+            #[cfg(not(feature = "cuda"))]
+            Device::Cuda(_) => Err(no_cuda()),
+        }
+    }
+}
+
 impl fmt::Display for Device {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -79,10 +119,16 @@ impl<T: Float> Tensor<T> {
         #[cfg(not(feature = "cuda"))]
         {
             let _ = device;
-            Err(Error::CudaUnavailable {
-                reason: "transforms was built without the `cuda` feature".into(),
-            })
+            Err(no_cuda())
         }
+    }
+}
+
+/// The error for a CUDA device in a build without the `cuda` feature.
+#[cfg(not(feature = "cuda"))]
+fn no_cuda() -> Error {
+    Error::CudaUnavailable {
+        reason: "transforms was built without the `cuda` feature".into(),
     }
 }
 

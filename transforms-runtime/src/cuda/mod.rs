@@ -258,6 +258,27 @@ pub(crate) fn cuda_fail(op: &str, e: impl std::fmt::Debug) -> ! {
 }
 
 impl Backend {
+    /// Waits for the work queued on this device's stream.
+    pub(crate) fn synchronize(&self) -> Result<(), Error> {
+        self.stream.synchronize().map_err(|e| Error::Cuda {
+            op: "synchronize",
+            message: format!("cuda:{}: {e:?}", self.ordinal),
+        })
+    }
+
+    /// Device memory in use, in bytes (total minus free, all processes).
+    pub(crate) fn memory_in_use(&self) -> Result<usize, Error> {
+        let (free, total) = self
+            .stream
+            .context()
+            .mem_get_info()
+            .map_err(|e| Error::Cuda {
+                op: "memory_in_use",
+                message: format!("cuda:{}: {e:?}", self.ordinal),
+            })?;
+        Ok(total - free)
+    }
+
     /// A new tensor of `shape` on this device from a device buffer.
     pub(crate) fn tensor<T: Float>(&self, shape: Vec<usize>, buf: CudaSlice<T>) -> Tensor<T> {
         CudaData {
