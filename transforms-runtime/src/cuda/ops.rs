@@ -104,6 +104,37 @@ pub(crate) fn binary<T: Float>(
     be.tensor(out, y)
 }
 
+/// `y = a * b` over `out`, each operand read through its own element
+/// strides (a gather with a scale: the structured Jacobian-seed products as
+/// one launch). Panics, before launching, if a stride row reaches outside
+/// its operand.
+pub(crate) fn strided_mul<T: Float>(
+    op: &str,
+    ord: usize,
+    out: Vec<usize>,
+    a: (&Tensor<T>, &[usize]),
+    b: (&Tensor<T>, &[usize]),
+) -> Tensor<T> {
+    for (t, st) in [a, b] {
+        let reach: usize = out
+            .iter()
+            .zip(st)
+            .map(|(&d, &s)| d.saturating_sub(1) * s)
+            .sum();
+        if out.contains(&0) || st.len() != out.len() || reach >= t.numel().max(1) {
+            fail!(
+                op,
+                [t.shape(), &out[..]],
+                "a strided read outside its operand"
+            );
+        }
+    }
+    let be = backend_of(op, ord);
+    let f = be.function(op, BROADCAST, &format!("binary_mul_{}", T::SUFFIX));
+    let y = be.launch_strided(op, &f, &out, &[(buf(a.0), a.1), (buf(b.0), b.1)]);
+    be.tensor(out, y)
+}
+
 /// `torch.where(c != 0, a, b)` with broadcasting.
 pub(crate) fn where_<T: Float>(
     ord: usize,

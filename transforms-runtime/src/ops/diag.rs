@@ -96,20 +96,23 @@ struct Batched<'a, T> {
 }
 
 fn batched<'a, T: Float>(x: &'a Tensor<T>, batch: &[usize], nb: usize) -> Batched<'a, T> {
-    let pe: usize = x.shape()[nb..].iter().product();
-    let strides = broadcast_strides(&x.shape()[..nb])
-        .iter()
-        .map(|s| s * pe)
-        .collect::<Vec<_>>();
-    let strides = if batch.is_empty() {
-        Vec::new()
-    } else {
-        strides
-    };
     Batched {
         data: x.as_slice(),
-        strides,
+        strides: batch_strides(x, batch, nb),
     }
+}
+
+/// The element strides of `x`'s batch dims within the broadcast `batch`
+/// (0 where `x` has size 1).
+fn batch_strides<T: Float>(x: &Tensor<T>, batch: &[usize], nb: usize) -> Vec<usize> {
+    if batch.is_empty() {
+        return Vec::new();
+    }
+    let pe: usize = x.shape()[nb..].iter().product();
+    broadcast_strides(&x.shape()[..nb])
+        .iter()
+        .map(|s| s * pe)
+        .collect()
 }
 
 /// Flat index -> per-dim offset through `strides` (dims of size 1 broadcast).
@@ -293,7 +296,12 @@ pub fn diag_matmul_ta<T: Float>(
     keep: u32,
     b_t: bool,
 ) -> Tensor<T> {
-    let Some(plan) = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t) else {
+    crate::device::same_device!("diag_matmul_ta", [u, like, b, a_like]);
+    let plan = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t);
+    if let Some(out) = plan.as_ref().and_then(|p| p.on_device(p.batch.len(), u, b)) {
+        return out;
+    }
+    let Some(plan) = plan.filter(|p| p.cpu) else {
         if b_t {
             return diag_matmul_ta(u, like, t, &super::t(b, nb), a_like, nb, keep, false);
         }
@@ -350,6 +358,7 @@ pub fn diag_matmul_ta_swapped<T: Float>(
             "needs a batch dim to swap with the basis dim"
         );
     }
+    crate::device::same_device!("diag_matmul_ta_swapped", [u, like, b, a_like, ref_o, ref_k]);
     let Some(plan) = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t) else {
         return unfused();
     };
@@ -359,6 +368,12 @@ pub fn diag_matmul_ta_swapped<T: Float>(
     // and so is a batch dim the operands carry); anything else (a size-1
     // dim to broadcast, or a size mismatch to report) goes the unfused way.
     if dim0(ref_o, nb) != Some(plan.nl) || dim0(ref_k, nb - 1) != Some(kk) {
+        return unfused();
+    }
+    if let Some(out) = plan.on_device(nb - 1, u, b) {
+        return out;
+    }
+    if !plan.cpu {
         return unfused();
     }
     let (nl, na) = (plan.nl, plan.na);
@@ -373,6 +388,15 @@ pub fn diag_matmul_ta_swapped<T: Float>(
     });
     let lead = &plan.batch[..nb - 1];
     Tensor::from_parts([lead, &[nl, kk], plan.pa].concat(), out)
+}
+
+/// Strides of the operands of a [`TaPlan`] (see `TaPlan::as_product`).
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+struct Strided {
+    lp: Vec<usize>,
+    u_batch: Vec<usize>,
+    u_inner: Vec<usize>,
+    b_batch: Vec<usize>,
 }
 
 /// The row-gather form of [`diag_matmul_ta`], when it applies: per batch
@@ -391,8 +415,14 @@ struct TaPlan<'a, T> {
     bs: usize,
     u: &'a [T],
     b: &'a [T],
-    /// Offsets of `u` and `b` per batch block.
+    /// Offsets of `u` and `b` per batch block (on the CPU).
     blocks: Vec<(usize, usize)>,
+    /// Whether every operand is on the CPU (`u`, `b` and `blocks` are
+    /// empty otherwise).
+    cpu: bool,
+    /// The operands' strides, for the strided form of the simple case.
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    strided: Strided,
     u_at: Offsets,
     b_at: Offsets,
     a_at: Offsets,
@@ -428,8 +458,7 @@ impl<'a, T: Float> TaPlan<'a, T> {
             .zip(&batch)
             .enumerate()
             .any(|(i, (&a, &b))| a == 1 && b != 1 && keep & (1 << i) == 0);
-        let fast = on_cpu(&[u, like, b, a_like])
-            && plain(u, like, t, nb)
+        let fast = plain(u, like, t, nb)
             && !reduces
             && !pa.is_empty()
             && !pb.is_empty()
@@ -454,16 +483,16 @@ impl<'a, T: Float> TaPlan<'a, T> {
             .map(|s| s * k * n)
             .collect::<Vec<_>>();
         let u_str = inner_strides(&u.shape()[nb..], lp);
-        let (ub, bb) = (batched(u, &batch, nb), batched(b, &batch, nb));
+        let (us, bst) = (batch_strides(u, &batch, nb), batch_strides(b, &batch, nb));
         let count: usize = batch.iter().product();
-        let blocks = (0..count)
-            .map(|j| {
-                (
-                    offset(j, &batch, &ub.strides),
-                    offset(j, &batch, &bb.strides),
-                )
-            })
-            .collect();
+        let cpu = on_cpu(&[u, like, b, a_like]);
+        let blocks = if cpu {
+            (0..count)
+                .map(|j| (offset(j, &batch, &us), offset(j, &batch, &bst)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         let na: usize = pa.iter().product();
         let b_at = Offsets::new(&mbo, &b_mat);
         let simple = m == 1 && na == k && bp == 1 && matches!(b_at, Offsets::Zero);
@@ -477,15 +506,68 @@ impl<'a, T: Float> TaPlan<'a, T> {
             n,
             bp,
             bs,
-            u: ub.data,
-            b: bb.data,
+            u: if cpu { u.as_slice() } else { &[] },
+            b: if cpu { b.as_slice() } else { &[] },
             blocks,
+            cpu,
+            strided: Strided {
+                lp: lp.to_vec(),
+                u_batch: us,
+                u_inner: u_str.clone(),
+                b_batch: bst,
+            },
             u_at: Offsets::new(lp, &u_str),
             b_at,
             a_at: Offsets::new(&mbo, &a_mat),
             simple,
             batch,
         })
+    }
+
+    /// The simple case (one matrix, `a` a single row) as one elementwise
+    /// product over the dims `batch ++ like's pe ++ [k]`: the shape and the
+    /// element strides of `u` and `b` over it, with the basis dims placed
+    /// at batch position `at` (`batch.len()`: after the batch dims). `None`
+    /// outside the simple case.
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    fn as_product(&self, at: usize) -> Option<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+        if !self.simple {
+            return None;
+        }
+        let st = &self.strided;
+        let rows: Vec<usize> = cpu::contiguous_strides(&st.lp)
+            .iter()
+            .map(|s| s * self.bs)
+            .collect();
+        let place = |batch: &[usize], basis: &[usize], last: usize| {
+            [&batch[..at], basis, &batch[at..], &[last]].concat()
+        };
+        let shape = place(&self.batch, &st.lp, self.k);
+        let su = place(&st.u_batch, &st.u_inner, 0);
+        let sb = place(&st.b_batch, &rows, self.bp);
+        Some((shape, su, sb))
+    }
+
+    /// The simple case on a CUDA device: one strided product launch (the
+    /// seed stays a gather on the GPU too), shaped `batch ++ [nl] ++ pa`
+    /// with the basis dim at batch position `at`. `None` on the CPU, off
+    /// the simple case, or without the `cuda` feature.
+    fn on_device(&self, at: usize, u: &Tensor<T>, b: &Tensor<T>) -> Option<Tensor<T>> {
+        #[cfg(feature = "cuda")]
+        if let (false, crate::Device::Cuda(ord)) = (self.cpu, u.device()) {
+            let (shape, su, sb) = self.as_product(at)?;
+            let y = crate::cuda::ops::strided_mul("diag_matmul_ta", ord, shape, (u, &su), (b, &sb));
+            return Some(y.into_reshaped(&self.product_shape(at)));
+        }
+        let _ = (at, u, b);
+        None
+    }
+
+    /// The result's shape with the basis dim at batch position `at`.
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    fn product_shape(&self, at: usize) -> Vec<usize> {
+        let batch = &self.batch;
+        [&batch[..at], &[self.nl], &batch[at..], self.pa].concat()
     }
 
     /// Appends the `na` elements of batch block `j`'s slab for basis element `i`.
@@ -511,5 +593,58 @@ impl<'a, T: Float> TaPlan<'a, T> {
             sink.extend((0..k).map(|p| ui * self.b[col + p * self.bp]));
         }
         sink.fill(T::zero(), self.na - dst - k);
+    }
+}
+
+#[cfg(test)]
+mod strided_tests {
+    //! The strided form (what a CUDA device launches) checked on the CPU
+    //! against the slab writer, in both layouts.
+    use super::*;
+
+    fn strided_on_cpu<T: Float>(
+        plan: &TaPlan<'_, T>,
+        at: usize,
+        u: &Tensor<T>,
+        b: &Tensor<T>,
+    ) -> Vec<T> {
+        let (shape, su, sb) = plan.as_product(at).expect("the simple case");
+        cpu::zip_strided(&shape, u.as_slice(), &su, b.as_slice(), &sb, |x, y| y * x)
+    }
+
+    #[test]
+    fn the_strided_form_matches_the_slabs() {
+        // (u, like, b, a_like, nb): b read transposed (a layer's weight).
+        type Case<'a> = (&'a [usize], &'a [usize], &'a [usize], &'a [usize], usize);
+        let cases: [Case; 4] = [
+            (&[5, 3], &[1, 3], &[1, 3, 4], &[1, 4], 1),
+            (&[2, 5, 3], &[2, 1, 3], &[1, 1, 3, 4], &[2, 1, 4], 2),
+            (&[2, 5, 6], &[1, 1, 6], &[1, 1, 6, 4], &[1, 1, 4], 2),
+            (&[2, 5, 1], &[2, 1, 3], &[2, 1, 3, 4], &[2, 1, 4], 2),
+        ];
+        for (k, (us, ls, bs, as_, nb)) in cases.into_iter().enumerate() {
+            let (u, like) = (Tensor::<f64>::randn(us, k as u64), Tensor::randn(ls, 9));
+            let (b, a) = (Tensor::randn(bs, 11 + k as u64), Tensor::zeros(as_));
+            let keep = (1 << nb) - 1; // as a Hessian's product keeps its batch
+            let plan = TaPlan::new(&u, &like, None, &b, &a, nb, keep, true).expect("a plan");
+            assert!(plan.simple, "case {k}");
+            let want = diag_matmul_ta(&u, &like, None, &b, &a, nb, keep, true);
+            assert_eq!(strided_on_cpu(&plan, nb, &u, &b), want.to_vec(), "case {k}");
+            let (ro, rk) = (
+                Tensor::zeros(&[plan.batch[..nb].to_vec(), vec![plan.nl]].concat()),
+                Tensor::zeros(&plan.batch[..nb]),
+            );
+            let swapped = diag_matmul_ta_swapped(&u, &like, None, &b, &a, nb, keep, true, &ro, &rk);
+            assert_eq!(
+                strided_on_cpu(&plan, nb - 1, &u, &b),
+                swapped.to_vec(),
+                "case {k} swapped"
+            );
+            assert_eq!(
+                plan.product_shape(nb - 1),
+                swapped.shape(),
+                "case {k} swapped"
+            );
+        }
     }
 }
