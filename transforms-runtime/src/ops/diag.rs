@@ -209,6 +209,14 @@ pub fn diag_matmul<T: Float>(
     split("diag_matmul", u.shape(), nb, &all);
     split("diag_matmul", b.shape(), nb, &all);
     let (_, lp) = split("diag_matmul", like.shape(), nb, &all);
+    crate::device::same_device!("diag_matmul", [u, like, b]);
+    #[cfg(feature = "cuda")]
+    if let (crate::Device::Cuda(ord), Some((shape, su, sb))) =
+        (u.device(), mm_as_product(u, like, t, b, nb, b_t))
+    {
+        // The gather on the GPU too: one strided product launch.
+        return crate::cuda::ops::strided_mul("diag_matmul", ord, shape, (u, &su), (b, &sb));
+    }
     let (read, bp, bs) = read_as(b, nb, b_t);
     let pb = &read[..];
     let fast =
@@ -278,6 +286,38 @@ pub fn diag_matmul<T: Float>(
         }
     });
     Tensor::from_parts([&batch[..], &[nl], &op[..]].concat(), out)
+}
+
+/// [`diag_matmul`]'s common case (a plain seed over a vector, one matrix:
+/// a layer's jacfwd) as one elementwise product over `batch ++ [k, n]`:
+/// the shape and the element strides of `u` and `b` over it. `None` for
+/// other shapes.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+fn mm_as_product<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    b: &Tensor<T>,
+    nb: usize,
+    b_t: bool,
+) -> Option<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+    let lp = &like.shape()[nb..];
+    let (read, rows, cols) = read_as(b, nb, b_t);
+    let (&[k], &[kb, n]) = (lp, &read[..]) else {
+        return None;
+    };
+    if !plain(u, like, t, nb) || k != kb {
+        return None;
+    }
+    let batch = batch_of("diag_matmul", &[u.shape(), like.shape(), b.shape()], nb);
+    let su = [
+        batch_strides(u, &batch, nb),
+        inner_strides(&u.shape()[nb..], lp),
+        vec![0],
+    ]
+    .concat();
+    let sb = [batch_strides(b, &batch, nb), vec![rows, cols]].concat();
+    Some(([&batch[..], &[k, n]].concat(), su, sb))
 }
 
 /// `matmul_ta(diag(u, like, t), b, a_like)` with the basis dim as a batch
@@ -610,6 +650,28 @@ mod strided_tests {
     ) -> Vec<T> {
         let (shape, su, sb) = plan.as_product(at).expect("the simple case");
         cpu::zip_strided(&shape, u.as_slice(), &su, b.as_slice(), &sb, |x, y| y * x)
+    }
+
+    #[test]
+    fn the_strided_forward_product_matches_the_rows() {
+        // (u, like, b stored, nb, b_t)
+        type Case<'a> = (&'a [usize], &'a [usize], &'a [usize], usize, bool);
+        let cases: [Case; 4] = [
+            (&[3], &[3], &[3, 5], 0, false),
+            (&[1], &[3], &[5, 3], 0, true),
+            (&[2, 3], &[2, 3], &[1, 3, 5], 1, false),
+            (&[2, 1], &[1, 3], &[2, 5, 3], 1, true),
+        ];
+        for (k, (us, ls, bs, nb, b_t)) in cases.into_iter().enumerate() {
+            let (u, like) = (Tensor::<f64>::randn(us, k as u64), Tensor::randn(ls, 9));
+            let b = Tensor::randn(bs, 11 + k as u64);
+            let (shape, su, sb) =
+                mm_as_product(&u, &like, None, &b, nb, b_t).expect("the common case");
+            let got = cpu::zip_strided(&shape, u.as_slice(), &su, b.as_slice(), &sb, |x, y| y * x);
+            let want = diag_matmul(&u, &like, None, &b, nb, b_t);
+            assert_eq!(shape, want.shape(), "case {k}");
+            assert_eq!(got, want.to_vec(), "case {k}");
+        }
     }
 
     #[test]
