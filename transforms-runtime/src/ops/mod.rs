@@ -12,6 +12,7 @@ mod chunks;
 mod constants;
 mod diag;
 mod diag_last;
+mod diag_ta;
 mod matmul;
 mod reduce;
 mod shape_ops;
@@ -23,8 +24,9 @@ pub use binary::{add, div, ge, gt, le, lt, maximum, minimum, mul, sub};
 pub use broadcast::{assert_batch, broadcast_like, expand_dim0_like, sum_to_like};
 pub use chunks::{basis_rows, chunk_batch_len, chunk_rows, concat_chunks, total_numel};
 pub use constants::{basis, grad_seed, zeros_like};
-pub use diag::{diag, diag_matmul, diag_matmul_ta, diag_matmul_ta_swapped, diag_t};
+pub use diag::{diag, diag_matmul, diag_t};
 pub use diag_last::{DiagMm, diag_matmul_map_last};
+pub use diag_ta::{diag_matmul_ta, diag_matmul_ta_swapped};
 pub use matmul::{matmul, matmul_t, matmul_ta, matmul_tb};
 pub use reduce::{mean, mean_t, sum, sum_t};
 pub use shape_ops::{

@@ -1,0 +1,385 @@
+//! The seed product in reverse mode: `matmul_ta(diag(u, like, t), b,
+//! a_like)` (the transpose of a product with a Jacobian's basis), written
+//! as per-basis slabs of `a`'s shape on the CPU, as one strided product on
+//! a CUDA device in the common case, and in the Hessian's swapped layout
+//! (`diag_matmul_ta_swapped`).
+
+use super::diag::{
+    Offsets, batch_of, batch_strides, diag, inner_strides, keep_all, offset, on_cpu, plain, read_as,
+};
+use super::matmul::{out_pe, promote_left, promote_right};
+use super::{matmul_ta, unsqueeze};
+use transforms_kernels::cpu;
+
+use crate::float::Float;
+use crate::shape::{broadcast_right, fail, split};
+use crate::tensor::Tensor;
+
+/// `matmul_ta(diag(u, like, t), b, a_like)` with the basis dim as a batch
+/// dim: row `i` of the seed is `u_i e_i`, so each result is one scaled
+/// column of `b` placed in one row of `a`'s shape. Bit `i` of `keep` keeps
+/// batch dim `i` where `a_like` has size 1 (as in `matmul_ta`). With `b_t`
+/// the operand is `t(b)`, read without copying.
+#[allow(clippy::too_many_arguments)]
+pub fn diag_matmul_ta<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    b: &Tensor<T>,
+    a_like: &Tensor<T>,
+    nb: usize,
+    keep: u32,
+    b_t: bool,
+) -> Tensor<T> {
+    crate::device::same_device!("diag_matmul_ta", [u, like, b, a_like]);
+    let plan = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t);
+    if let Some(out) = plan.as_ref().and_then(|p| p.on_device(p.batch.len(), u, b)) {
+        return out;
+    }
+    let Some(plan) = plan.filter(|p| p.cpu) else {
+        if b_t {
+            return diag_matmul_ta(u, like, t, &super::t(b, nb), a_like, nb, keep, false);
+        }
+        let c = diag(u, like, t, nb, keep_all(nb));
+        return matmul_ta(
+            &c,
+            &unsqueeze(b, 0, nb),
+            &unsqueeze(a_like, 0, nb),
+            nb + 1,
+            keep | (1 << nb),
+        );
+    };
+    let (count, nl, na) = (plan.count, plan.nl, plan.na);
+    // Each basis element's slab appended in order (batch blocks in parallel
+    // when large).
+    let out = cpu::build_chunks(count * nl * na, nl * na, |range, sink| {
+        let j = range.start / (nl * na);
+        for i in 0..nl {
+            plan.slab(j, i, sink);
+        }
+    });
+    Tensor::from_parts([&plan.batch[..], &[nl], plan.pa].concat(), out)
+}
+
+/// [`diag_matmul_ta`] (`nb >= 1`) with its basis dim expanded like `ref_o`
+/// (at `nb`), its last batch dim expanded like `ref_k` (at `nb - 1`), and
+/// the two swapped: `movedim(expand_dim0_like(expand_dim0_like(p, ref_o,
+/// nb), ref_k, nb - 1), 0, 1, nb - 1)`, written in that order directly.
+/// The compiler calls it for a Hessian's inner Jacobian product, whose
+/// outer basis dim would otherwise be moved by a copy of the whole result.
+#[allow(clippy::too_many_arguments)]
+pub fn diag_matmul_ta_swapped<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    b: &Tensor<T>,
+    a_like: &Tensor<T>,
+    nb: usize,
+    keep: u32,
+    b_t: bool,
+    ref_o: &Tensor<T>,
+    ref_k: &Tensor<T>,
+) -> Tensor<T> {
+    let unfused = || {
+        let p = diag_matmul_ta(u, like, t, b, a_like, nb, keep, b_t);
+        let p = super::expand_dim0_like(&p, ref_o, nb);
+        let p = super::expand_dim0_like(&p, ref_k, nb - 1);
+        super::movedim(&p, 0, 1, nb - 1)
+    };
+    if nb == 0 {
+        fail!(
+            "diag_matmul_ta_swapped",
+            [u.shape(), a_like.shape()],
+            "needs a batch dim to swap with the basis dim"
+        );
+    }
+    crate::device::same_device!("diag_matmul_ta_swapped", [u, like, b, a_like, ref_o, ref_k]);
+    let Some(plan) = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t) else {
+        return unfused();
+    };
+    let dim0 = |r: &Tensor<T>, at: usize| r.shape().get(at).copied();
+    let kk = plan.batch[nb - 1];
+    // The expansions are no-ops here (the fast path's basis dim is full,
+    // and so is a batch dim the operands carry); anything else (a size-1
+    // dim to broadcast, or a size mismatch to report) goes the unfused way.
+    if dim0(ref_o, nb) != Some(plan.nl) || dim0(ref_k, nb - 1) != Some(kk) {
+        return unfused();
+    }
+    if let Some(out) = plan.on_device(nb - 1, u, b) {
+        return out;
+    }
+    if !plan.cpu {
+        return unfused();
+    }
+    let (nl, na) = (plan.nl, plan.na);
+    let block = nl * kk * na;
+    let out = cpu::build_chunks(plan.count * nl * na, block, |range, sink| {
+        let outer = range.start / block;
+        for i in 0..nl {
+            for q in 0..kk {
+                plan.slab(outer * kk + q, i, sink);
+            }
+        }
+    });
+    let lead = &plan.batch[..nb - 1];
+    Tensor::from_parts([lead, &[nl, kk], plan.pa].concat(), out)
+}
+
+/// Strides of the operands of a [`TaPlan`] (see `TaPlan::as_product`).
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+struct Strided {
+    lp: Vec<usize>,
+    u_batch: Vec<usize>,
+    u_inner: Vec<usize>,
+    b_batch: Vec<usize>,
+}
+
+/// The row-gather form of [`diag_matmul_ta`], when it applies: per batch
+/// block `j` and basis element `i`, a slab of `a`'s shape holding one
+/// scaled column of `b` in one row, zeros elsewhere.
+struct TaPlan<'a, T> {
+    batch: Vec<usize>,
+    pa: &'a [usize],
+    count: usize,
+    nl: usize,
+    na: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    bp: usize,
+    bs: usize,
+    u: &'a [T],
+    b: &'a [T],
+    /// Offsets of `u` and `b` per batch block (on the CPU).
+    blocks: Vec<(usize, usize)>,
+    /// Whether every operand is on the CPU (`u`, `b` and `blocks` are
+    /// empty otherwise).
+    cpu: bool,
+    /// The operands' strides, for the strided form of the simple case.
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    strided: Strided,
+    u_at: Offsets,
+    b_at: Offsets,
+    a_at: Offsets,
+    /// One matrix, `a` a single row: slab `i` is column `i` of `b`, scaled.
+    simple: bool,
+}
+
+impl<'a, T: Float> TaPlan<'a, T> {
+    /// `None` when the row-gather form does not apply (off the CPU, a seed
+    /// that is not a plain scaled identity, a batch reduction, shapes that
+    /// are not one matrix product).
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        u: &'a Tensor<T>,
+        like: &'a Tensor<T>,
+        t: Option<&Tensor<T>>,
+        b: &'a Tensor<T>,
+        a_like: &'a Tensor<T>,
+        nb: usize,
+        keep: u32,
+        b_t: bool,
+    ) -> Option<Self> {
+        let all: [&[usize]; 4] = [u.shape(), like.shape(), b.shape(), a_like.shape()];
+        split("diag_matmul_ta", u.shape(), nb, &all);
+        split("diag_matmul_ta", b.shape(), nb, &all);
+        let (_, lp) = split("diag_matmul_ta", like.shape(), nb, &all);
+        let (ab, pa) = split("diag_matmul_ta", a_like.shape(), nb, &all);
+        let (read, bp, bs) = read_as(b, nb, b_t);
+        let pb = &read[..];
+        let batch = batch_of("diag_matmul_ta", &[u.shape(), like.shape(), b.shape()], nb);
+        let reduces = ab
+            .iter()
+            .zip(&batch)
+            .enumerate()
+            .any(|(i, (&a, &b))| a == 1 && b != 1 && keep & (1 << i) == 0);
+        let fast = plain(u, like, t, nb)
+            && !reduces
+            && !pa.is_empty()
+            && !pb.is_empty()
+            && promote_left(pa, 0).last()
+                == promote_right(pb, 0).get(promote_right(pb, 0).len() - 2)
+            && out_pe("diag_matmul_ta", &all, pa, pb) == lp;
+        if !fast {
+            return None;
+        }
+        let (a2, b2) = (promote_left(pa, 0), promote_right(pb, 0));
+        let (m, k, n) = (a2[a2.len() - 2], a2[a2.len() - 1], b2[b2.len() - 1]);
+        let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
+        let Some(mbo) = broadcast_right(mba, mbb) else {
+            fail!("diag_matmul_ta", all, "matrix batch dims do not broadcast");
+        };
+        let a_mat = inner_strides(mba, &mbo)
+            .iter()
+            .map(|s| s * m * k)
+            .collect::<Vec<_>>();
+        let b_mat = inner_strides(mbb, &mbo)
+            .iter()
+            .map(|s| s * k * n)
+            .collect::<Vec<_>>();
+        let u_str = inner_strides(&u.shape()[nb..], lp);
+        let (us, bst) = (batch_strides(u, &batch, nb), batch_strides(b, &batch, nb));
+        let count: usize = batch.iter().product();
+        let cpu = on_cpu(&[u, like, b, a_like]);
+        let blocks = if cpu {
+            (0..count)
+                .map(|j| (offset(j, &batch, &us), offset(j, &batch, &bst)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let na: usize = pa.iter().product();
+        let b_at = Offsets::new(&mbo, &b_mat);
+        let simple = m == 1 && na == k && bp == 1 && matches!(b_at, Offsets::Zero);
+        Some(TaPlan {
+            pa,
+            count,
+            nl: lp.iter().product(),
+            na,
+            m,
+            k,
+            n,
+            bp,
+            bs,
+            u: if cpu { u.as_slice() } else { &[] },
+            b: if cpu { b.as_slice() } else { &[] },
+            blocks,
+            cpu,
+            strided: Strided {
+                lp: lp.to_vec(),
+                u_batch: us,
+                u_inner: u_str.clone(),
+                b_batch: bst,
+            },
+            u_at: Offsets::new(lp, &u_str),
+            b_at,
+            a_at: Offsets::new(&mbo, &a_mat),
+            simple,
+            batch,
+        })
+    }
+
+    /// The simple case (one matrix, `a` a single row) as one elementwise
+    /// product over the dims `batch ++ like's pe ++ [k]`: the shape and the
+    /// element strides of `u` and `b` over it, with the basis dims placed
+    /// at batch position `at` (`batch.len()`: after the batch dims). `None`
+    /// outside the simple case.
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    fn as_product(&self, at: usize) -> Option<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+        if !self.simple {
+            return None;
+        }
+        let st = &self.strided;
+        let rows: Vec<usize> = cpu::contiguous_strides(&st.lp)
+            .iter()
+            .map(|s| s * self.bs)
+            .collect();
+        let place = |batch: &[usize], basis: &[usize], last: usize| {
+            [&batch[..at], basis, &batch[at..], &[last]].concat()
+        };
+        let shape = place(&self.batch, &st.lp, self.k);
+        let su = place(&st.u_batch, &st.u_inner, 0);
+        let sb = place(&st.b_batch, &rows, self.bp);
+        Some((shape, su, sb))
+    }
+
+    /// The simple case on a CUDA device: one strided product launch (the
+    /// seed stays a gather on the GPU too), shaped `batch ++ [nl] ++ pa`
+    /// with the basis dim at batch position `at`. `None` on the CPU, off
+    /// the simple case, or without the `cuda` feature.
+    fn on_device(&self, at: usize, u: &Tensor<T>, b: &Tensor<T>) -> Option<Tensor<T>> {
+        #[cfg(feature = "cuda")]
+        if let (false, crate::Device::Cuda(ord)) = (self.cpu, u.device()) {
+            let (shape, su, sb) = self.as_product(at)?;
+            let y = crate::cuda::ops::strided_mul("diag_matmul_ta", ord, shape, (u, &su), (b, &sb));
+            return Some(y.into_reshaped(&self.product_shape(at)));
+        }
+        let _ = (at, u, b);
+        None
+    }
+
+    /// The result's shape with the basis dim at batch position `at`.
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    fn product_shape(&self, at: usize) -> Vec<usize> {
+        let batch = &self.batch;
+        [&batch[..at], &[self.nl], &batch[at..], self.pa].concat()
+    }
+
+    /// Appends the `na` elements of batch block `j`'s slab for basis element `i`.
+    #[inline]
+    fn slab(&self, j: usize, i: usize, sink: &mut cpu::Sink<'_, T>) {
+        let (uo, bo) = self.blocks[j];
+        let ui = self.u[uo + self.u_at.at(i)];
+        let k = self.k;
+        if self.simple {
+            let col = bo + i * self.bs;
+            sink.extend_scaled(&self.b[col..col + k], ui);
+            return;
+        }
+        // i = (mb, r, s) over the output [mbo.., m, n].
+        let (m, n) = (self.m, self.n);
+        let (mb, r, s) = (i / (m * n), (i / n) % m, i % n);
+        let col = bo + self.b_at.at(mb) + s * self.bs;
+        let dst = self.a_at.at(mb) + r * k;
+        sink.fill(T::zero(), dst);
+        if self.bp == 1 {
+            sink.extend_scaled(&self.b[col..col + k], ui);
+        } else {
+            sink.extend((0..k).map(|p| ui * self.b[col + p * self.bp]));
+        }
+        sink.fill(T::zero(), self.na - dst - k);
+    }
+}
+
+#[cfg(test)]
+mod strided_tests {
+    //! The strided form (what a CUDA device launches) checked on the CPU
+    //! against the slab writer, in both layouts.
+    use super::*;
+
+    fn strided_on_cpu<T: Float>(
+        plan: &TaPlan<'_, T>,
+        at: usize,
+        u: &Tensor<T>,
+        b: &Tensor<T>,
+    ) -> Vec<T> {
+        let (shape, su, sb) = plan.as_product(at).expect("the simple case");
+        cpu::zip_strided(&shape, u.as_slice(), &su, b.as_slice(), &sb, |x, y| y * x)
+    }
+
+    #[test]
+    fn the_strided_form_matches_the_slabs() {
+        // (u, like, b, a_like, nb): b read transposed (a layer's weight).
+        type Case<'a> = (&'a [usize], &'a [usize], &'a [usize], &'a [usize], usize);
+        let cases: [Case; 4] = [
+            (&[5, 3], &[1, 3], &[1, 3, 4], &[1, 4], 1),
+            (&[2, 5, 3], &[2, 1, 3], &[1, 1, 3, 4], &[2, 1, 4], 2),
+            (&[2, 5, 6], &[1, 1, 6], &[1, 1, 6, 4], &[1, 1, 4], 2),
+            (&[2, 5, 1], &[2, 1, 3], &[2, 1, 3, 4], &[2, 1, 4], 2),
+        ];
+        for (k, (us, ls, bs, as_, nb)) in cases.into_iter().enumerate() {
+            let (u, like) = (Tensor::<f64>::randn(us, k as u64), Tensor::randn(ls, 9));
+            let (b, a) = (Tensor::randn(bs, 11 + k as u64), Tensor::zeros(as_));
+            let keep = (1 << nb) - 1; // as a Hessian's product keeps its batch
+            let plan = TaPlan::new(&u, &like, None, &b, &a, nb, keep, true).expect("a plan");
+            assert!(plan.simple, "case {k}");
+            let want = diag_matmul_ta(&u, &like, None, &b, &a, nb, keep, true);
+            assert_eq!(strided_on_cpu(&plan, nb, &u, &b), want.to_vec(), "case {k}");
+            let (ro, rk) = (
+                Tensor::zeros(&[plan.batch[..nb].to_vec(), vec![plan.nl]].concat()),
+                Tensor::zeros(&plan.batch[..nb]),
+            );
+            let swapped = diag_matmul_ta_swapped(&u, &like, None, &b, &a, nb, keep, true, &ro, &rk);
+            assert_eq!(
+                strided_on_cpu(&plan, nb - 1, &u, &b),
+                swapped.to_vec(),
+                "case {k} swapped"
+            );
+            assert_eq!(
+                plan.product_shape(nb - 1),
+                swapped.shape(),
+                "case {k} swapped"
+            );
+        }
+    }
+}
