@@ -288,6 +288,16 @@ mod outputs {
         (p.sin(), (x.sum() * y).exp())
     }
 
+    /// A Hessian laid out by symmetry in the product that computes it: a
+    /// matrix input, a matrix-valued and a scalar output.
+    #[hessian(argnums = 0)]
+    #[hessian(argnums = (0,), name = layer_hessian_tuple)]
+    #[jacfwd(jacrev(argnums = 0), argnums = 0, name = layer_fwd_rev)]
+    pub fn layer(x: &Tensor<f64>, w: &Tensor<f64>) -> (Tensor<f64>, Tensor<f64>) {
+        let y = linear(x, w, &w.sum_dim(1)).tanh();
+        (y.clone() * 2.0, (x * x).sum() + y.sum())
+    }
+
     #[jacrev]
     #[hessian(argnums = 0)]
     pub fn scaled(x: &Tensor<f64>, s: f64, k: usize) -> Tensor<f64> {
@@ -334,6 +344,33 @@ fn several_outputs() {
         close("vmap out 0", &va.select(1, k), &a, 1e-12);
         close("vmap out 1", &vb.select(1, k), &b, 1e-12);
     }
+}
+
+#[test]
+fn hessians_in_their_own_layout() {
+    use outputs::*;
+    let (x, w) = (T64::randn(&[3, 4], 30), T64::randn(&[5, 4], 31));
+    let (h0, h1) = layer_hessian(&x, &w);
+    let (f0, f1) = layer_fwd_rev(&x, &w);
+    assert_eq!(h0.shape(), &[3, 5, 3, 4, 3, 4]);
+    assert_eq!(h1.shape(), &[3, 4, 3, 4]);
+    close("hessian == jacfwd(jacrev) (out 0)", &h0, &f0, 1e-12);
+    close("hessian == jacfwd(jacrev) (out 1)", &h1, &f1, 1e-12);
+    let (((t0,),), ((t1,),)) = layer_hessian_tuple(&x, &w);
+    close("tuple argnums (out 0)", &t0, &h0, 0.0);
+    close("tuple argnums (out 1)", &t1, &h1, 0.0);
+    // The scalar output's Hessian: 2 I (from x.x) plus the tanh part.
+    let i = T64::eye(12).reshape(&[3, 4, 3, 4]);
+    let tanh_part = &h1 - &(i * 2.0);
+    let swapped = tanh_part.transpose(0, 2).transpose(1, 3);
+    close("symmetric", &tanh_part, &swapped, 1e-12);
+    // f0's Hessian is symmetric in its two input blocks too.
+    close(
+        "symmetric (out 0)",
+        &h0,
+        &h0.transpose(2, 4).transpose(3, 5),
+        1e-12,
+    );
 }
 
 #[test]
