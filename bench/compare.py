@@ -196,24 +196,30 @@ class Jax:
         return lambda: compiled(*args).block_until_ready()
 
 
-def measure(system, target_s, only):
+def measure(system, target_s, only, make=None, workloads=WORKLOADS):
+    """Times `workloads` (those whose names contain one of `only`, or all)
+    on `make()` (default: the `system` class here), one line each, plus
+    `<name>:peak_bytes` where the system reports a peak."""
     try:
-        ft = {"torch": Torch, "jax": Jax}[system]()
+        ft = make() if make else {"torch": Torch, "jax": Jax}[system]()
     except Exception as e:  # an import failure is reported, not fatal
         print(f"# {system} unavailable: {type(e).__name__}: {e}", flush=True)
         return
     print(f"# {ft.version}", flush=True)
-    for name, make in WORKLOADS:
+    for name, build in workloads:
         if only and not any(s in name for s in only):
             continue
         try:
-            fn, args, shape = make(ft)
+            fn, args, shape = build(ft)
             call = ft.prepare(fn, args)
             got = tuple(call().shape)
             assert got == shape, f"result shape {got}, expected {shape}"
+            peak = ft.peak_bytes(call) if hasattr(ft, "peak_bytes") else None
             us, n = median_us(call, target_s)
             print(f"# {n} calls", flush=True)
             print(f"{name} {us:.3f}", flush=True)
+            if peak is not None:
+                print(f"{name}:peak_bytes {peak}", flush=True)
         except Exception as e:
             print(f"# {name} failed: {type(e).__name__}: {e}", flush=True)
 

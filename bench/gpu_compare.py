@@ -79,28 +79,8 @@ class JaxGpu(compare.Jax):
 
 
 def measure(system, device, target_s, only):
-    try:
-        ft = {"torch": TorchGpu, "jax": JaxGpu}[system](device)
-    except Exception as e:  # an import failure is reported, not fatal
-        print(f"# {system} unavailable: {type(e).__name__}: {e}", flush=True)
-        return
-    print(f"# {ft.version}", flush=True)
-    for name, make in compare.WORKLOADS + LARGE:
-        if only and not any(s in name for s in only):
-            continue
-        try:
-            fn, args, shape = make(ft)
-            call = ft.prepare(fn, args)
-            got = tuple(call().shape)
-            assert got == shape, f"result shape {got}, expected {shape}"
-            peak = ft.peak_bytes(call)
-            us, n = compare.median_us(call, target_s)
-            print(f"# {n} calls", flush=True)
-            print(f"{name} {us:.3f}", flush=True)
-            if peak is not None:
-                print(f"{name}:peak_bytes {peak}", flush=True)
-        except Exception as e:
-            print(f"# {name} failed: {type(e).__name__}: {e}", flush=True)
+    make = lambda: {"torch": TorchGpu, "jax": JaxGpu}[system](device)  # noqa: E731
+    compare.measure(system, target_s, only, make, compare.WORKLOADS + LARGE)
 
 
 def report(ours_path, torch_path, jax_path):
