@@ -125,20 +125,13 @@ pub fn diag_matmul_ta_swapped<T: Float>(
     Tensor::from_parts([lead, &[nl, kk], plan.pa].concat(), out)
 }
 
-/// Strides of the operands of a [`TaPlan`] (see `TaPlan::as_product`).
-#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-struct Strided {
-    lp: Vec<usize>,
-    u_batch: Vec<usize>,
-    u_inner: Vec<usize>,
-    b_batch: Vec<usize>,
-}
-
 /// The row-gather form of [`diag_matmul_ta`], when it applies: per batch
 /// block `j` and basis element `i`, a slab of `a`'s shape holding one
 /// scaled column of `b` in one row, zeros elsewhere.
 struct TaPlan<'a, T> {
     batch: Vec<usize>,
+    /// `like`'s pe shape (the basis) and `a_like`'s.
+    lp: &'a [usize],
     pa: &'a [usize],
     count: usize,
     nl: usize,
@@ -155,9 +148,6 @@ struct TaPlan<'a, T> {
     /// Whether every operand is on the CPU (`u`, `b` and `blocks` are
     /// empty otherwise).
     cpu: bool,
-    /// The operands' strides, for the strided form of the simple case.
-    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-    strided: Strided,
     u_at: Offsets,
     b_at: Offsets,
     a_at: Offsets,
@@ -218,10 +208,10 @@ impl<'a, T: Float> TaPlan<'a, T> {
             .map(|s| s * k * n)
             .collect::<Vec<_>>();
         let u_str = inner_strides(&u.shape()[nb..], lp);
-        let (us, bst) = (batch_strides(u, &batch, nb), batch_strides(b, &batch, nb));
         let count: usize = batch.iter().product();
         let cpu = on_cpu(&[u, like, b, a_like]);
         let blocks = if cpu {
+            let (us, bst) = (batch_strides(u, &batch, nb), batch_strides(b, &batch, nb));
             (0..count)
                 .map(|j| (offset(j, &batch, &us), offset(j, &batch, &bst)))
                 .collect()
@@ -232,6 +222,7 @@ impl<'a, T: Float> TaPlan<'a, T> {
         let b_at = Offsets::new(&mbo, &b_mat);
         let simple = m == 1 && na == k && bp == 1 && matches!(b_at, Offsets::Zero);
         Some(TaPlan {
+            lp,
             pa,
             count,
             nl: lp.iter().product(),
@@ -245,12 +236,6 @@ impl<'a, T: Float> TaPlan<'a, T> {
             b: if cpu { b.as_slice() } else { &[] },
             blocks,
             cpu,
-            strided: Strided {
-                lp: lp.to_vec(),
-                u_batch: us,
-                u_inner: u_str.clone(),
-                b_batch: bst,
-            },
             u_at: Offsets::new(lp, &u_str),
             b_at,
             a_at: Offsets::new(&mbo, &a_mat),
@@ -260,26 +245,32 @@ impl<'a, T: Float> TaPlan<'a, T> {
     }
 
     /// The simple case (one matrix, `a` a single row) as one elementwise
-    /// product over the dims `batch ++ like's pe ++ [k]`: the shape and the
-    /// element strides of `u` and `b` over it, with the basis dims placed
-    /// at batch position `at` (`batch.len()`: after the batch dims). `None`
-    /// outside the simple case.
+    /// product of the plan's `u` and `b` over the dims `batch ++ like's pe
+    /// ++ [k]`: the shape and the element strides of `u` and `b` over it,
+    /// with the basis dims placed at batch position `at` (`batch.len()`:
+    /// after the batch dims). `None` outside the simple case.
     #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
-    fn as_product(&self, at: usize) -> Option<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+    fn as_product(
+        &self,
+        at: usize,
+        u: &Tensor<T>,
+        b: &Tensor<T>,
+    ) -> Option<(Vec<usize>, Vec<usize>, Vec<usize>)> {
         if !self.simple {
             return None;
         }
-        let st = &self.strided;
-        let rows: Vec<usize> = cpu::contiguous_strides(&st.lp)
+        let nb = self.batch.len();
+        let rows: Vec<usize> = cpu::contiguous_strides(self.lp)
             .iter()
             .map(|s| s * self.bs)
             .collect();
         let place = |batch: &[usize], basis: &[usize], last: usize| {
             [&batch[..at], basis, &batch[at..], &[last]].concat()
         };
-        let shape = place(&self.batch, &st.lp, self.k);
-        let su = place(&st.u_batch, &st.u_inner, 0);
-        let sb = place(&st.b_batch, &rows, self.bp);
+        let shape = place(&self.batch, self.lp, self.k);
+        let u_inner = inner_strides(&u.shape()[nb..], self.lp);
+        let su = place(&batch_strides(u, &self.batch, nb), &u_inner, 0);
+        let sb = place(&batch_strides(b, &self.batch, nb), &rows, self.bp);
         Some((shape, su, sb))
     }
 
@@ -290,7 +281,7 @@ impl<'a, T: Float> TaPlan<'a, T> {
     fn on_device(&self, at: usize, u: &Tensor<T>, b: &Tensor<T>) -> Option<Tensor<T>> {
         #[cfg(feature = "cuda")]
         if let (false, crate::Device::Cuda(ord)) = (self.cpu, u.device()) {
-            let (shape, su, sb) = self.as_product(at)?;
+            let (shape, su, sb) = self.as_product(at, u, b)?;
             let y = crate::cuda::ops::strided_mul("diag_matmul_ta", ord, shape, (u, &su), (b, &sb));
             return Some(y.into_reshaped(&self.product_shape(at)));
         }
@@ -343,7 +334,7 @@ mod strided_tests {
         u: &Tensor<T>,
         b: &Tensor<T>,
     ) -> Vec<T> {
-        let (shape, su, sb) = plan.as_product(at).expect("the simple case");
+        let (shape, su, sb) = plan.as_product(at, u, b).expect("the simple case");
         cpu::zip_strided(&shape, u.as_slice(), &su, b.as_slice(), &sb, |x, y| y * x)
     }
 
