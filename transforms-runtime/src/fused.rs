@@ -130,14 +130,11 @@ fn ternary<T: Float>(
         .iter()
         .map(|(bt, p)| broadcast_strides(&aligned(bt, p, pe.len())))
         .collect();
-    let (x, y, z) = (a.as_slice(), b.as_slice(), c.as_slice());
-    let mut data = Vec::with_capacity(out_shape.iter().product());
-    cpu::for_each_offset(
+    let data = cpu::zip3_strided(
         &out_shape,
+        [a.as_slice(), b.as_slice(), c.as_slice()],
         [&strides[0], &strides[1], &strides[2]],
-        |[i, j, k]| {
-            data.push(f(x[i], y[j], z[k]));
-        },
+        f,
     );
     Tensor::from_parts(out_shape, data)
 }

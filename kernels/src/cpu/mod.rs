@@ -22,4 +22,4 @@ pub use gemm::{GemmOperand, batched_gemm, gemm};
 pub use iter::{contiguous_strides, for_each_offset};
 pub use par::{PAR_MIN_ELEMS, Sink, blocks, build_chunks, parallel};
 pub use reduce::{sum_axes, sum_slice};
-pub use strided::{copy_strided, zip_strided};
+pub use strided::{copy_strided, zip_strided, zip3_strided};

@@ -63,6 +63,26 @@ impl<T: Copy> Sink<'_, T> {
         self.len += src.len();
     }
 
+    /// Appends one scaled copy of `row` per element of `scales`, in order:
+    /// the outer product `scales ⊗ row`, row by row.
+    ///
+    /// # Panics
+    /// If the chunk overflows.
+    #[inline]
+    pub fn extend_outer(&mut self, row: &[T], scales: &[T])
+    where
+        T: std::ops::Mul<Output = T>,
+    {
+        let n = row.len() * scales.len();
+        let dst = &mut self.buf[self.len..self.len + n];
+        if n > 0 {
+            for (d, &s) in dst.chunks_exact_mut(row.len()).zip(scales) {
+                super::rows::map_row(d, row, |x| x * s);
+            }
+        }
+        self.len += n;
+    }
+
     /// Appends `n` copies of `v`.
     #[inline]
     pub fn fill(&mut self, v: T, n: usize) {

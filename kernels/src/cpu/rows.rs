@@ -28,8 +28,12 @@ pub fn map_row<T: Copy>(dst: &mut [MaybeUninit<T>], src: &[T], f: impl Fn(T) -> 
         let d: &mut [MaybeUninit<T>; LANES] =
             (&mut dst[at..at + LANES]).try_into().expect("a full step");
         let s: &[T; LANES] = src[at..at + LANES].try_into().expect("a full step");
-        for (w, &x) in d.iter_mut().zip(s) {
-            w.write(f(x));
+        // All loads, then all stores: with no store between two loads the
+        // step is one vector load, multiply and store even where the
+        // compiler cannot prove `dst` and `src` apart.
+        let v: [T; LANES] = std::array::from_fn(|i| f(s[i]));
+        for (w, x) in d.iter_mut().zip(v) {
+            w.write(x);
         }
     };
     let full = n - n % LANES;

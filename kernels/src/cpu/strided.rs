@@ -106,6 +106,93 @@ pub fn zip_strided<T: Copy, F: Fn(T, T) -> T>(
     out
 }
 
+/// Elements per piece of an inner run in [`zip3_strided`]: operands that are
+/// not contiguous along the run are gathered into rows of this length.
+const ZIP3_PIECE: usize = 256;
+
+/// Broadcasting ternary kernel: `out[i] = f(a[i . sa], b[i . sb], c[i . sc])`
+/// for every multi-index `i` of `shape`, written contiguously. The space is
+/// coalesced first; along the innermost run an operand with unit stride is
+/// read in place and any other (a broadcast, a transposed read) is gathered
+/// into a short row, so the combining loop always runs over three slices.
+///
+/// # Panics
+/// If a strided view reaches outside its buffer.
+pub fn zip3_strided<T: Copy, F: Fn(T, T, T) -> T>(
+    shape: &[usize],
+    [a, b, c]: [&[T]; 3],
+    [sa, sb, sc]: [&[usize]; 3],
+    f: F,
+) -> Vec<T> {
+    check_operand("zip3_strided", shape, sa, a.len());
+    check_operand("zip3_strided", shape, sb, b.len());
+    check_operand("zip3_strided", shape, sc, c.len());
+    let numel: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(numel);
+    if numel == 0 {
+        return out;
+    }
+    let (cs, [ta, tb, tc]) = coalesce(shape, [sa, sb, sc]);
+    let last = cs.len() - 1;
+    let len = cs[last];
+    let inner = [ta[last], tb[last], tc[last]];
+    let srcs = [a, b, c];
+    // Every operand holds an element here (numel > 0 and checked bounds).
+    let mut scratch: [Vec<T>; 3] = std::array::from_fn(|k| {
+        if inner[k] == 1 {
+            Vec::new()
+        } else {
+            vec![srcs[k][0]; len.min(ZIP3_PIECE)]
+        }
+    });
+    for_each_offset(
+        &cs[..last],
+        [&ta[..last], &tb[..last], &tc[..last]],
+        |offs| {
+            let mut start = 0;
+            while start < len {
+                let n = (len - start).min(ZIP3_PIECE);
+                let [ra, rb, rc] = row_pieces(srcs, offs, inner, start, n, &mut scratch);
+                out.extend(ra.iter().zip(rb).zip(rc).map(|((&x, &y), &z)| f(x, y, z)));
+                start += n;
+            }
+        },
+    );
+    out
+}
+
+/// The `n` elements from position `start` of each operand's inner run (at
+/// offset `offs[k]`, stride `inner[k]`): a slice of the operand when its
+/// stride is 1, otherwise gathered into `scratch[k]`.
+fn row_pieces<'a, T: Copy>(
+    srcs: [&'a [T]; 3],
+    offs: [usize; 3],
+    inner: [usize; 3],
+    start: usize,
+    n: usize,
+    scratch: &'a mut [Vec<T>; 3],
+) -> [&'a [T]; 3] {
+    let mut rows: [&[T]; 3] = [&[]; 3];
+    for (k, sc) in scratch.iter_mut().enumerate() {
+        let (src, s) = (srcs[k], inner[k]);
+        let o = offs[k] + start * s;
+        rows[k] = match s {
+            1 => &src[o..o + n],
+            0 => {
+                sc[..n].fill(src[o]);
+                &sc[..n]
+            }
+            _ => {
+                for (d, x) in sc[..n].iter_mut().zip(src[o..].iter().step_by(s)) {
+                    *d = *x;
+                }
+                &sc[..n]
+            }
+        };
+    }
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +248,51 @@ mod tests {
         let b = [100.0f32, 200.0, 300.0, 400.0];
         let out = zip_strided(&[2, 2], &a, &[1, 2], &b, &[2, 1], |x, y| x + y);
         assert_eq!(out, vec![100.0, 202.0, 301.0, 403.0]);
+    }
+
+    #[test]
+    fn zip3_matches_index_arithmetic_for_every_kind_of_run() {
+        // out[i, j, k] over [2, 3, 300] (an inner run longer than a piece):
+        // a contiguous, b broadcast along k, c transposed (stride 6 along k).
+        let (n0, n1, n2) = (2, 3, 300);
+        let a: Vec<f64> = (0..n0 * n1 * n2).map(|x| x as f64).collect();
+        let b: Vec<f64> = (0..n0 * n1).map(|x| 1000.0 + x as f64).collect();
+        let c: Vec<f64> = (0..n2 * n0 * n1).map(|x| -(x as f64) * 0.5).collect();
+        let (sa, sb, sc) = ([n1 * n2, n2, 1], [n1, 1, 0], [n1, 1, n0 * n1]);
+        let f = |x: f64, y: f64, z: f64| x * 3.0 + y - z * z;
+        let out = zip3_strided(&[n0, n1, n2], [&a, &b, &c], [&sa, &sb, &sc], f);
+        let mut k = 0;
+        for i in 0..n0 {
+            for j in 0..n1 {
+                for l in 0..n2 {
+                    let at = |s: &[usize; 3]| i * s[0] + j * s[1] + l * s[2];
+                    assert_eq!(
+                        out[k],
+                        f(a[at(&sa)], b[at(&sb)], c[at(&sc)]),
+                        "[{i},{j},{l}]"
+                    );
+                    k += 1;
+                }
+            }
+        }
+        assert_eq!(k, out.len());
+        // A 0-dim space is one element; an empty one none.
+        assert_eq!(
+            zip3_strided(&[], [&[2.0], &[3.0], &[4.0]], [&[], &[], &[]], f),
+            vec![f(2.0, 3.0, 4.0)]
+        );
+        assert!(zip3_strided(&[0, 2], [&a, &b, &c], [&[2, 1], &[0, 1], &[0, 1]], f).is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "zip3_strided: strides address past the end")]
+    fn zip3_rejects_a_view_past_the_end() {
+        zip3_strided(
+            &[2, 2],
+            [&[1.0f32; 4], &[1.0; 4], &[1.0; 3]],
+            [&[2, 1], &[2, 1], &[2, 1]],
+            |x, _, _| x,
+        );
     }
 
     #[test]

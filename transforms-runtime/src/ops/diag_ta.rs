@@ -113,8 +113,29 @@ pub fn diag_matmul_ta_swapped<T: Float>(
     }
     let (nl, na) = (plan.nl, plan.na);
     let block = nl * kk * na;
+    // One row of `b` for all `kk` blocks of an outer index (a weight shared
+    // along the swapped dim): each basis element's `kk` slabs are then the
+    // outer product of `kk` scales with that row.
+    let shared = plan.simple
+        && plan
+            .blocks
+            .chunks(kk.max(1))
+            .all(|c| c.iter().all(|&(_, bo)| bo == c[0].1));
     let out = cpu::build_chunks(plan.count * nl * na, block, |range, sink| {
         let outer = range.start / block;
+        let blocks = &plan.blocks[outer * kk..(outer + 1) * kk];
+        if shared {
+            let mut scales = vec![T::zero(); kk];
+            for i in 0..nl {
+                let ui = plan.u_at.at(i);
+                for (s, &(uo, _)) in scales.iter_mut().zip(blocks) {
+                    *s = plan.u[uo + ui];
+                }
+                let col = blocks[0].1 + i * plan.bs;
+                sink.extend_outer(&plan.b[col..col + plan.k], &scales);
+            }
+            return;
+        }
         for i in 0..nl {
             for q in 0..kk {
                 plan.slab(outer * kk + q, i, sink);
