@@ -395,6 +395,64 @@ fn scalar_parameters_are_constants() {
 }
 
 #[test]
+fn identity_seeds_scaled_by_a_broadcast_factor() {
+    // `x * s` with `s` smaller than `x`: the identity seed's scale becomes
+    // `s` itself (no product with ones), a diagonal that broadcasts into
+    // `x`'s shape, both when closed directly and through a nonlinearity.
+    mod p {
+        use transforms::prelude::*;
+
+        #[jacrev(argnums = 0)]
+        #[jacfwd(argnums = 0)]
+        #[vmap(jacrev(argnums = 0), in_dims = (0, None), name = scale_batch_jacrev)]
+        pub fn scale(x: &Tensor<f64>, s: &Tensor<f64>) -> Tensor<f64> {
+            x * s
+        }
+
+        #[jacrev(argnums = 0)]
+        #[hessian(argnums = 0)]
+        pub fn scale_tanh(x: &Tensor<f64>, s: &Tensor<f64>) -> Tensor<f64> {
+            (x * s).tanh()
+        }
+    }
+    let x = input(&[3, 4], 40, false);
+    let t = T64::randn(&[3, 4], 41);
+    for s_shape in [&[4][..], &[1], &[1, 4]] {
+        let s = input(s_shape, 42, true);
+        let jr = p::scale_jacrev(&x, &s);
+        close("x*s jacrev vs jacfwd", &jr, &p::scale_jacfwd(&x, &s), 1e-12);
+        close(
+            "x*s jacrev vs fd",
+            &jac_vec(&jr, &[3, 4], &t),
+            &fd(|x| p::scale(x, &s), &x, &t),
+            1e-7,
+        );
+        let jb = p::scale_batch_jacrev(&x, &s);
+        for b in 0..3isize {
+            let xb = x.narrow(0, b, 1).reshape(&[4]);
+            let jbb = jb.narrow(0, b, 1).reshape(&[4, 4]);
+            // (with `s` [1, 4] each example's output is [1, 4])
+            let want = p::scale_jacrev(&xb, &s).reshape(&[4, 4]);
+            close("vmap(jacrev) vs a loop", &jbb, &want, 1e-12);
+        }
+        let jt = p::scale_tanh_jacrev(&x, &s);
+        close(
+            "tanh(x*s) jacrev vs fd",
+            &jac_vec(&jt, &[3, 4], &t),
+            &fd(|x| p::scale_tanh(x, &s), &x, &t),
+            1e-7,
+        );
+        let h = p::scale_tanh_hessian(&x, &s);
+        close(
+            "tanh(x*s) hessian vs fd of jacrev",
+            &jac_vec(&h, &[3, 4, 3, 4], &t),
+            &fd(|x| p::scale_tanh_jacrev(x, &s), &x, &t),
+            1e-6,
+        );
+    }
+}
+
+#[test]
 fn tutorial_sum_trick() {
     mod p {
         use transforms::prelude::*;

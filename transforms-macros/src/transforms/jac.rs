@@ -72,6 +72,7 @@ fn identity_seed(b: &mut Builder, x: Var) -> (Var, Batched, Var) {
                 u: ones,
                 like: x,
                 t: None,
+                unit: true,
             },
         ),
         flat,

@@ -22,6 +22,9 @@ pub struct Seed {
     pub u: Var,
     pub like: Var,
     pub t: Option<Var>,
+    /// `u` is all ones (a plain identity basis): a product with `y` scales
+    /// the seed by `y` itself, with no multiplication by ones emitted.
+    pub unit: bool,
 }
 
 impl Seed {
@@ -117,10 +120,17 @@ impl Batched {
             return false;
         }
         let scale = |b: &mut Builder, s: Seed, prim: Prim, other: Option<Var>| {
-            let mut ins = vec![s.u];
-            ins.extend(other);
+            let u = match (s.unit, &prim, other) {
+                (true, Prim::Binary(Binary::Mul), Some(y)) => y,
+                _ => {
+                    let mut ins = vec![s.u];
+                    ins.extend(other);
+                    b.emit(prim, &ins, 0)
+                }
+            };
             Seed {
-                u: b.emit(prim, &ins, 0),
+                u,
+                unit: false,
                 ..s
             }
         };
@@ -142,7 +152,11 @@ impl Batched {
                 if x.like == y.like && x.t == y.t =>
             {
                 let u = b.emit(eqn.prim.clone(), &[x.u, y.u], 0);
-                Seed { u, ..*x }
+                Seed {
+                    u,
+                    unit: false,
+                    ..*x
+                }
             }
             (Prim::Relayout(Relayout::SumToLike(_)), [Some(s), None]) => Seed {
                 t: Some(eqn.ins[1]),
