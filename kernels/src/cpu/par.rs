@@ -73,14 +73,31 @@ impl<T: Copy> Sink<'_, T> {
     where
         T: std::ops::Mul<Output = T>,
     {
-        let n = row.len() * scales.len();
-        let dst = &mut self.buf[self.len..self.len + n];
-        if n > 0 {
-            for (d, &s) in dst.chunks_exact_mut(row.len()).zip(scales) {
-                super::rows::map_row(d, row, |x| x * s);
-            }
-        }
+        let dst = self.next(row.len() * scales.len());
+        super::rows::outer_rows(dst, row, scales);
+    }
+
+    /// Appends `scales.len()` rows of `k`: row `r` is `src[r * stride..]
+    /// [..k]` scaled by `scales[r]`.
+    ///
+    /// # Panics
+    /// If the chunk overflows or `src` is too short.
+    #[inline]
+    pub fn extend_scaled_rows(&mut self, src: &[T], stride: usize, k: usize, scales: &[T])
+    where
+        T: std::ops::Mul<Output = T>,
+    {
+        let dst = self.next(k * scales.len());
+        super::rows::scaled_rows(dst, src, stride, k, scales);
+    }
+
+    /// The next `n` elements of the chunk, counted as appended (the caller
+    /// writes every one of them).
+    #[inline]
+    fn next(&mut self, n: usize) -> &mut [MaybeUninit<T>] {
+        let at = self.len;
         self.len += n;
+        &mut self.buf[at..at + n]
     }
 
     /// Appends `n` copies of `v`.

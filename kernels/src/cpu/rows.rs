@@ -24,10 +24,9 @@ pub fn map_row<T: Copy>(dst: &mut [MaybeUninit<T>], src: &[T], f: impl Fn(T) -> 
         }
         return;
     }
-    let step = |dst: &mut [MaybeUninit<T>], at: usize| {
-        let d: &mut [MaybeUninit<T>; LANES] =
-            (&mut dst[at..at + LANES]).try_into().expect("a full step");
-        let s: &[T; LANES] = src[at..at + LANES].try_into().expect("a full step");
+    let step = |d: &mut [MaybeUninit<T>], s: &[T]| {
+        let d: &mut [MaybeUninit<T>; LANES] = d.try_into().expect("a full step");
+        let s: &[T; LANES] = s.try_into().expect("a full step");
         // All loads, then all stores: with no store between two loads the
         // step is one vector load, multiply and store even where the
         // compiler cannot prove `dst` and `src` apart.
@@ -36,19 +35,83 @@ pub fn map_row<T: Copy>(dst: &mut [MaybeUninit<T>], src: &[T], f: impl Fn(T) -> 
             w.write(x);
         }
     };
-    let full = n - n % LANES;
-    for at in (0..full).step_by(LANES) {
-        step(dst, at);
+    // Exact chunks: no bounds check inside the loop.
+    for (d, s) in dst.chunks_exact_mut(LANES).zip(src.chunks_exact(LANES)) {
+        step(d, s);
     }
-    if full < n {
+    if n % LANES != 0 {
         // Overlaps the previous step: those elements get the same values.
-        step(dst, n - LANES);
+        step(&mut dst[n - LANES..], &src[n - LANES..]);
     }
+}
+
+/// `dst` as rows of `k`: row `r` is `src[r * stride..][..k]` scaled by
+/// `scales[r]`, for every `r < scales.len()`. A function of its own (not
+/// inlined into its caller), so that its slices are known not to overlap
+/// and the rows go straight through the 8-wide steps: per-row overhead is
+/// what short rows cost.
+///
+/// # Panics
+/// If `dst` is not `scales.len()` rows of `k`, or `src` is too short.
+#[inline(never)]
+pub fn scaled_rows<T: Copy + std::ops::Mul<Output = T>>(
+    dst: &mut [MaybeUninit<T>],
+    src: &[T],
+    stride: usize,
+    k: usize,
+    scales: &[T],
+) {
+    assert_eq!(
+        dst.len(),
+        k * scales.len(),
+        "transforms-kernels: scaled_rows: rows do not fill the destination"
+    );
+    if k == 0 {
+        return;
+    }
+    for (r, (d, &s)) in dst.chunks_exact_mut(k).zip(scales).enumerate() {
+        map_row(d, &src[r * stride..r * stride + k], |x| x * s);
+    }
+}
+
+/// `dst` as rows of `row.len()`: row `r` is `row` scaled by `scales[r]`
+/// (the outer product `scales ⊗ row`). Not inlined, as [`scaled_rows`].
+///
+/// # Panics
+/// If `dst` is not `scales.len()` rows of `row.len()`.
+#[inline(never)]
+pub fn outer_rows<T: Copy + std::ops::Mul<Output = T>>(
+    dst: &mut [MaybeUninit<T>],
+    row: &[T],
+    scales: &[T],
+) {
+    scaled_rows(dst, row, 0, row.len(), scales);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scaled_and_outer_rows_match_index_arithmetic() {
+        let src: Vec<f64> = (0..40).map(|i| f64::from(i) * 0.5 - 3.0).collect();
+        let scales = [2.0, -1.0, 0.25];
+        for k in [0, 3, 8, 11] {
+            let mut dst = vec![MaybeUninit::new(f64::NAN); 3 * k];
+            scaled_rows(&mut dst, &src, 9, k, &scales);
+            // SAFETY: initialised at creation.
+            let got: Vec<f64> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
+            let want: Vec<f64> = (0..3 * k)
+                .map(|e| src[(e / k) * 9 + e % k] * scales[e / k])
+                .collect();
+            assert_eq!(got, want, "k = {k}");
+            outer_rows(&mut dst, &src[..k], &scales);
+            // SAFETY: as above.
+            let got: Vec<f64> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
+            let want: Vec<f64> = (0..3 * k).map(|e| src[e % k] * scales[e / k]).collect();
+            assert_eq!(got, want, "outer, k = {k}");
+        }
+    }
 
     #[test]
     fn every_length_is_mapped_exactly() {

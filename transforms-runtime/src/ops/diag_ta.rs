@@ -54,6 +54,19 @@ pub fn diag_matmul_ta<T: Float>(
     // when large).
     let out = cpu::build_chunks(count * nl * na, nl * na, |range, sink| {
         let j = range.start / (nl * na);
+        if plan.simple {
+            // Each slab one row: `b`'s rows in order, scaled by `u`.
+            let (uo, bo) = plan.blocks[j];
+            let gathered: Vec<T>;
+            let scales = if matches!(plan.u_at, Offsets::Flat) {
+                &plan.u[uo..uo + nl]
+            } else {
+                gathered = (0..nl).map(|i| plan.u[uo + plan.u_at.at(i)]).collect();
+                &gathered
+            };
+            sink.extend_scaled_rows(&plan.b[bo..], plan.bs, plan.k, scales);
+            return;
+        }
         for i in 0..nl {
             plan.slab(j, i, sink);
         }
