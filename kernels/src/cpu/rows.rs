@@ -39,7 +39,7 @@ pub fn map_row<T: Copy>(dst: &mut [MaybeUninit<T>], src: &[T], f: impl Fn(T) -> 
     for (d, s) in dst.chunks_exact_mut(LANES).zip(src.chunks_exact(LANES)) {
         step(d, s);
     }
-    if n % LANES != 0 {
+    if !n.is_multiple_of(LANES) {
         // Overlaps the previous step: those elements get the same values.
         step(&mut dst[n - LANES..], &src[n - LANES..]);
     }
