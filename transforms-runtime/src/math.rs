@@ -8,8 +8,9 @@
 /// `expm1(y) = 2^k (1 + expm1(r)) - 1`.
 #[inline(always)]
 fn expm1_pos(y: f32) -> f32 {
-    const LN2: f32 = std::f32::consts::LN_2;
-    let k = (y / LN2 + 0.5).floor();
+    // Any integer near y / ln 2 will do (the reduction below is exact for
+    // it), so a product instead of a division.
+    let k = (y * std::f32::consts::LOG2_E + 0.5).floor();
     // Two-part ln 2 keeps the reduction exact to f32 precision.
     let r = (y - k * 0.693_145_75) - k * 1.428_606_8e-6;
     let p = r
@@ -19,7 +20,11 @@ fn expm1_pos(y: f32) -> f32 {
                     + r * (1.0 / 24.0
                         + r * (1.0 / 120.0
                             + r * (1.0 / 720.0 + r * (1.0 / 5040.0 + r * (1.0 / 40320.0))))))));
-    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
+    // 2^k from the bits of k + 2^23 + 127, whose low mantissa bits hold
+    // k + 127 exactly (0 <= k <= 29 here): shifted into the exponent
+    // field. Unlike `k as i32` (a saturating conversion, one scalar
+    // instruction per lane) this stays in vector registers.
+    let scale = f32::from_bits((k + 8_388_735.0).to_bits() << 23);
     scale * p + (scale - 1.0)
 }
 
