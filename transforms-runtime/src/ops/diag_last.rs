@@ -138,12 +138,16 @@ fn one_pass<T: Float, const M: usize>(
         u => u.to_vec(),
     };
     let others: [&[T]; M] = others.map(|x| x.as_slice());
-    let out = cpu::build_chunks(n * k, k, |range, sink| {
-        let i = range.start / k;
-        let row = &b[i * k..(i + 1) * k];
-        // The other operands are the same along the row.
-        let o: [T; M] = std::array::from_fn(|q| others[q][i]);
-        sink.extend(row.iter().zip(&u).map(|(&x, &s)| f(s * x, o)));
+    // Chunks of whole rows, a few thousand elements each: one row per
+    // chunk costs more in chunk handling than the row itself.
+    let rows = (4096 / k.max(1)).max(1);
+    let out = cpu::build_chunks(n * k, rows * k, |range, sink| {
+        for i in range.start / k..range.end / k {
+            let row = &b[i * k..(i + 1) * k];
+            // The other operands are the same along the row.
+            let o: [T; M] = std::array::from_fn(|q| others[q][i]);
+            sink.extend(row.iter().zip(&u).map(|(&x, &s)| f(s * x, o)));
+        }
     });
     Some(Tensor::from_parts(vec![n, k], out))
 }
