@@ -1,5 +1,6 @@
 //! Matrix products backed by the `matrixmultiply` crate.
 
+use super::dots::LANES;
 use super::iter::{contiguous_strides, for_each_offset, max_offset};
 use crate::Element;
 
@@ -169,11 +170,7 @@ fn vector_product<T: Element>(
 ) -> bool {
     if m == 1 && a.col_stride == 1 && b.row_stride == 1 {
         // c[j] = a . (column j of b), columns contiguous.
-        let x = &a.data[oa..oa + k];
-        for (j, o) in c.iter_mut().enumerate() {
-            let col = ob + j * b.col_stride;
-            *o = dot(x, &b.data[col..col + k]);
-        }
+        super::dots::dots(&a.data[oa..oa + k], &b.data[ob..], b.col_stride, c);
         return true;
     }
     if m == 1 && b.col_stride == 1 {
@@ -181,12 +178,12 @@ fn vector_product<T: Element>(
         // `l` takes the terms p = l mod L of the whole chunks, then the tail
         // in order): the same bits as the dot product with `t(b)`, so that
         // one expression computed either way agrees exactly.
-        let whole = k / DOT_LANES * DOT_LANES;
-        let mut lanes = vec![T::zero(); DOT_LANES * n];
+        let whole = k / LANES * LANES;
+        let mut lanes = vec![T::zero(); LANES * n];
         for p in 0..whole {
             let x = a.data[oa + p * a.col_stride];
             let row = ob + p * b.row_stride;
-            let acc = &mut lanes[(p % DOT_LANES) * n..][..n];
+            let acc = &mut lanes[(p % LANES) * n..][..n];
             for (o, &y) in acc.iter_mut().zip(&b.data[row..row + n]) {
                 *o += x * y;
             }
@@ -200,43 +197,17 @@ fn vector_product<T: Element>(
             }
         }
         for (j, o) in c.iter_mut().enumerate() {
-            let sum: T = (0..DOT_LANES).map(|l| lanes[l * n + j]).sum();
+            let sum: T = (0..LANES).map(|l| lanes[l * n + j]).sum();
             *o = sum + tail[j];
         }
         return true;
     }
     if n == 1 && a.col_stride == 1 && b.row_stride == 1 {
         // c[i] = (row i of a) . b, rows contiguous.
-        let y = &b.data[ob..ob + k];
-        for (i, o) in c.iter_mut().enumerate() {
-            let row = oa + i * a.row_stride;
-            *o = dot(&a.data[row..row + k], y);
-        }
+        super::dots::dots(&b.data[ob..ob + k], &a.data[oa..], a.row_stride, c);
         return true;
     }
     false
-}
-
-/// The partial sums of [`dot`].
-const DOT_LANES: usize = 8;
-
-/// `x . y` with eight partial sums, so that the loop vectorises.
-fn dot<T: Element>(x: &[T], y: &[T]) -> T {
-    const L: usize = DOT_LANES;
-    let mut acc = [T::zero(); L];
-    let (xs, ys) = (x.chunks_exact(L), y.chunks_exact(L));
-    let tail: T = xs
-        .remainder()
-        .iter()
-        .zip(ys.remainder())
-        .map(|(&a, &b)| a * b)
-        .sum();
-    for (a, b) in xs.zip(ys) {
-        for l in 0..L {
-            acc[l] += a[l] * b[l];
-        }
-    }
-    acc.iter().copied().sum::<T>() + tail
 }
 
 #[allow(clippy::too_many_arguments)]

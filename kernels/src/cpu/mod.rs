@@ -3,10 +3,12 @@
 //! Shapes are `&[usize]`, strides are in elements. A stride of 0 broadcasts a
 //! dimension; permuted strides transpose. All outputs are freshly allocated
 //! contiguous row-major buffers. Kernels never use `unsafe` indexing except for
-//! the GEMM call, whose operands are bounds-checked first; results are built
+//! the GEMM call and the AVX dot products (`dots`), whose operands are
+//! bounds-checked first; results are built
 //! in place through `par::build_chunks` (in parallel when large) and the tiled
 //! transpose, each with its initialisation argument beside it.
 
+mod dots;
 mod elementwise;
 mod gemm;
 mod iter;

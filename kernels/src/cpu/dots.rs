@@ -1,0 +1,191 @@
+//! Many dot products of one vector: `out[j] = x . rows[j * stride..][..k]`
+//! (a matrix-vector product with the matrix's rows contiguous). Each is the
+//! GEMM module's `dot`, bit for bit: eight partial sums over the whole
+//! chunks of eight, added in lane order, then the tail's products summed in
+//! order. On x86-64 with AVX, `f32` rows go eight at a time: their partial
+//! sums are eight vectors, and one 8 x 8 transpose turns the eight
+//! horizontal sums (the cost of a short dot product) into seven vector adds
+//! in the same order.
+
+use std::any::TypeId;
+
+use crate::Element;
+
+/// The partial sums of [`dot`].
+pub(super) const LANES: usize = 8;
+
+/// `x . y` with eight partial sums, so that the loop vectorises.
+pub(super) fn dot<T: Element>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::zero(); LANES];
+    let (xs, ys) = (x.chunks_exact(LANES), y.chunks_exact(LANES));
+    let tail = tail_sum(xs.remainder(), ys.remainder());
+    for (a, b) in xs.zip(ys) {
+        for l in 0..LANES {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    acc.iter().copied().sum::<T>() + tail
+}
+
+/// The products of the elements past the whole chunks, summed in order.
+#[inline]
+fn tail_sum<T: Element>(x: &[T], y: &[T]) -> T {
+    x.iter().zip(y).map(|(&a, &b)| a * b).sum()
+}
+
+/// `out[j] = dot(x, rows[j * stride..][..x.len()])` for every `j`.
+///
+/// # Panics
+/// If `rows` is too short for the last row.
+pub(super) fn dots<T: Element>(x: &[T], rows: &[T], stride: usize, out: &mut [T]) {
+    let k = x.len();
+    if let Some(last) = out.len().checked_sub(1) {
+        assert!(
+            last * stride + k <= rows.len(),
+            "transforms-kernels: dots: rows reach past the end of their buffer"
+        );
+    }
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if TypeId::of::<T>() == TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: T is f32 (same layout, checked above), and AVX is present.
+        // Rows `j < out.len()` lie inside `rows` (asserted above).
+        unsafe {
+            let cast = |s: &[T]| std::slice::from_raw_parts(s.as_ptr().cast::<f32>(), s.len());
+            let out32 = std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<f32>(), out.len());
+            done = avx::dots8(cast(x), cast(rows), stride, out32);
+        }
+    }
+    for (j, o) in out.iter_mut().enumerate().skip(done) {
+        *o = dot(x, &rows[j * stride..j * stride + k]);
+    }
+    let _ = TypeId::of::<T>;
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use std::arch::x86_64::*;
+
+    use super::{LANES, tail_sum};
+
+    /// The rows of `out` in whole groups of eight; returns how many rows
+    /// it wrote.
+    ///
+    /// # Safety
+    /// AVX must be available, and `rows[j * stride..][..x.len()]` in bounds
+    /// for every `j < out.len()`.
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn dots8(x: &[f32], rows: &[f32], stride: usize, out: &mut [f32]) -> usize {
+        let k = x.len();
+        let whole = k / LANES * LANES;
+        let groups = out.len() / 8;
+        for g in 0..groups {
+            let j0 = g * 8;
+            let base: [*const f32; 8] =
+                std::array::from_fn(|r| unsafe { rows.as_ptr().add((j0 + r) * stride) });
+            let mut acc = [_mm256_setzero_ps(); 8];
+            for c in (0..whole).step_by(LANES) {
+                // SAFETY: c + 8 <= whole <= k, inside x and each row.
+                unsafe {
+                    let xv = _mm256_loadu_ps(x.as_ptr().add(c));
+                    for r in 0..8 {
+                        let w = _mm256_loadu_ps(base[r].add(c));
+                        acc[r] = _mm256_add_ps(acc[r], _mm256_mul_ps(xv, w));
+                    }
+                }
+            }
+            let t = transpose(acc);
+            let mut s = t[0];
+            for tl in &t[1..] {
+                s = _mm256_add_ps(s, *tl);
+            }
+            let tails: [f32; 8] = std::array::from_fn(|r| {
+                // SAFETY: row j0 + r is in bounds for k elements.
+                let row = unsafe { std::slice::from_raw_parts(base[r], k) };
+                tail_sum(&x[whole..], &row[whole..])
+            });
+            // SAFETY: j0 + 8 <= out.len(); `tails` holds eight floats.
+            unsafe {
+                let res = _mm256_add_ps(s, _mm256_loadu_ps(tails.as_ptr()));
+                _mm256_storeu_ps(out.as_mut_ptr().add(j0), res);
+            }
+        }
+        groups * 8
+    }
+
+    /// The 8 x 8 transpose: lane `r` of result `l` is lane `l` of `a[r]`.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    fn transpose(a: [__m256; 8]) -> [__m256; 8] {
+        let t0 = _mm256_unpacklo_ps(a[0], a[1]);
+        let t1 = _mm256_unpackhi_ps(a[0], a[1]);
+        let t2 = _mm256_unpacklo_ps(a[2], a[3]);
+        let t3 = _mm256_unpackhi_ps(a[2], a[3]);
+        let t4 = _mm256_unpacklo_ps(a[4], a[5]);
+        let t5 = _mm256_unpackhi_ps(a[4], a[5]);
+        let t6 = _mm256_unpacklo_ps(a[6], a[7]);
+        let t7 = _mm256_unpackhi_ps(a[6], a[7]);
+        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+        [
+            _mm256_permute2f128_ps::<0x20>(u0, u4),
+            _mm256_permute2f128_ps::<0x20>(u1, u5),
+            _mm256_permute2f128_ps::<0x20>(u2, u6),
+            _mm256_permute2f128_ps::<0x20>(u3, u7),
+            _mm256_permute2f128_ps::<0x31>(u0, u4),
+            _mm256_permute2f128_ps::<0x31>(u1, u5),
+            _mm256_permute2f128_ps::<0x31>(u2, u6),
+            _mm256_permute2f128_ps::<0x31>(u3, u7),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_has_the_bits_of_its_own_dot_product() {
+        // Lengths around the lane count (tails of 0..7, no whole chunk),
+        // row counts around the group of eight, padded rows (stride > k),
+        // and values of mixed magnitude so that the summation order shows.
+        for k in [0, 1, 5, 8, 13, 31, 32, 33, 64, 517] {
+            for n in [0, 1, 7, 8, 9, 16, 23] {
+                let stride = k + 3;
+                let x: Vec<f32> = (0..k)
+                    .map(|i| (i as f32 * 0.37).sin() * 10f32.powi(i as i32 % 7 - 3))
+                    .collect();
+                let rows: Vec<f32> = (0..n * stride).map(|i| (i as f32 * 0.11).cos()).collect();
+                let mut out = vec![f32::NAN; n];
+                dots(&x, &rows, stride, &mut out);
+                for (j, &o) in out.iter().enumerate() {
+                    let want = dot(&x, &rows[j * stride..j * stride + k]);
+                    assert_eq!(o.to_bits(), want.to_bits(), "k {k} n {n} row {j}");
+                }
+                let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+                let rows64: Vec<f64> = rows.iter().map(|&v| f64::from(v)).collect();
+                let mut out64 = vec![f64::NAN; n];
+                dots(&x64, &rows64, stride, &mut out64);
+                for (j, &o) in out64.iter().enumerate() {
+                    assert_eq!(
+                        o,
+                        dot(&x64, &rows64[j * stride..j * stride + k]),
+                        "f64 k {k} n {n} row {j}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "rows reach past the end")]
+    fn rows_past_the_end_are_rejected() {
+        dots(&[1.0f32; 4], &[1.0; 10], 4, &mut [0.0; 3]);
+    }
+}
