@@ -270,10 +270,14 @@ pub fn diag_matmul<T: Float>(
         if m == 1 && no == n && bs == 1 && matches!(b_at, Offsets::Zero) {
             // One matrix, one output row per basis element: row `i` of `b`
             // scaled (no index arithmetic per row).
-            for i in 0..nl {
-                let row = bo + i * bp;
-                sink.extend_scaled(&bb.data[row..row + n], ub.data[uo + u_at.at(i)]);
-            }
+            let gathered: Vec<T>;
+            let scales = if matches!(u_at, Offsets::Flat) {
+                &ub.data[uo..uo + nl]
+            } else {
+                gathered = (0..nl).map(|i| ub.data[uo + u_at.at(i)]).collect();
+                &gathered
+            };
+            sink.extend_scaled_rows(&bb.data[bo..], bp, n, scales);
             return;
         }
         for i in 0..nl {
