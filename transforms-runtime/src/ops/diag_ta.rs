@@ -134,18 +134,28 @@ pub fn diag_matmul_ta_swapped<T: Float>(
             .blocks
             .chunks(kk.max(1))
             .all(|c| c.iter().all(|&(_, bo)| bo == c[0].1));
+    // The scales of basis element `i` under outer index `o` are `u` at `i`
+    // in each of the `kk` blocks: `u` read as `[lead.., like's pe.., kk]`,
+    // gathered once by the tiled strided copy, so that each outer product
+    // takes its `kk` scales from one contiguous run.
+    let scales = if shared {
+        let us = batch_strides(u, &plan.batch, nb);
+        let u_str = inner_strides(&u.shape()[nb..], plan.lp);
+        let lead = &plan.batch[..nb - 1];
+        let shape = [lead, plan.lp, &[kk]].concat();
+        let strides = [&us[..nb - 1], &u_str, &us[nb - 1..]].concat();
+        cpu::copy_strided(&shape, u.as_slice(), &strides)
+    } else {
+        Vec::new()
+    };
     let out = cpu::build_chunks(plan.count * nl * na, block, |range, sink| {
         let outer = range.start / block;
         let blocks = &plan.blocks[outer * kk..(outer + 1) * kk];
         if shared {
-            let mut scales = vec![T::zero(); kk];
-            for i in 0..nl {
-                let ui = plan.u_at.at(i);
-                for (s, &(uo, _)) in scales.iter_mut().zip(blocks) {
-                    *s = plan.u[uo + ui];
-                }
+            let mine = &scales[outer * nl * kk..(outer + 1) * nl * kk];
+            for (i, s) in mine.chunks_exact(kk.max(1)).enumerate().take(nl) {
                 let col = blocks[0].1 + i * plan.bs;
-                sink.extend_outer(&plan.b[col..col + plan.k], &scales);
+                sink.extend_outer(&plan.b[col..col + plan.k], s);
             }
             return;
         }
