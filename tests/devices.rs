@@ -8,7 +8,8 @@
 //! binary ops, reductions and their transposes, layout ops, unary ops, the
 //! fused elementwise chains (through their CUDA C form) and the symbolic
 //! Jacobian bases (in their dense form on a GPU): so the tutorial's
-//! `predict` under jacrev, jacfwd, hessian and vmap(jacrev) below.
+//! `predict` under jacrev, jacfwd, hessian and vmap(jacrev) below; and
+//! `narrow`, `index_select` and `cat` with their transposes.
 
 mod common;
 
@@ -224,4 +225,53 @@ test_device!(
     jacobians_and_hessian_of_predict,
     jacobians_and_hessian_of_predict_cpu,
     jacobians_and_hessian_of_predict_cuda
+);
+
+/// Slices, selections and concatenation, whose reverse mode pads, scatters
+/// with a repeated index and cuts the concatenation apart.
+#[jacrev(argnums = 0)]
+#[vmap(jacrev(argnums = 0), in_dims = (0,), name = slicing_batch_jacrev)]
+fn slicing(x: &Tensor<f64>) -> Tensor<f64> {
+    let kept = x.narrow(-1, 1, 3);
+    let picked = x.index_select(-1, &[4, 0, 4]).tanh();
+    cat(&[&kept, &picked], -1) * 2.0
+}
+
+fn slices_and_their_transposes(dev: Device) {
+    let x = T64::randn(&[5], 40);
+    let xs = T64::randn(&[3, 5], 41);
+    let y = back(&slicing(&on(&x, dev)), dev);
+    close(&y, &slicing(&x), 1e-12);
+    // stack (a concatenation of unsqueezed tensors on a GPU).
+    for d in [0, 1, -1] {
+        let (a, b) = (on(&x, dev), on(&(x.clone() * 2.0), dev));
+        let st = back(&T64::stack(&[a, b], d), dev);
+        close(&st, &T64::stack(&[x.clone(), x.clone() * 2.0], d), 0.0);
+    }
+    // Closed form: rows 0..3 pick x[1..4]; rows 3..6 are tanh' at x[4], x[0], x[4].
+    let xv = x.to_vec();
+    let mut jac = vec![0.0; 6 * 5];
+    for r in 0..3 {
+        jac[r * 5 + r + 1] = 2.0;
+    }
+    for (r, j) in [(3, 4), (4, 0), (5, 4)] {
+        jac[r * 5 + j] = 2.0 * (1.0 - xv[j].tanh().powi(2));
+    }
+    let jac = T64::from_shape_vec(&[6, 5], jac).unwrap();
+    close(&back(&slicing_jacrev(&on(&x, dev)), dev), &jac, 1e-12);
+    // Batched: the blocks have an outer dim.
+    let batch = back(&slicing_batch_jacrev(&on(&xs, dev)), dev);
+    for i in 0..3 {
+        let xi = xs.narrow(0, i, 1).reshape(&[5]);
+        close(
+            &batch.narrow(0, i, 1).reshape(&[6, 5]),
+            &slicing_jacrev(&xi),
+            1e-12,
+        );
+    }
+}
+test_device!(
+    slices_and_their_transposes,
+    slices_and_their_transposes_cpu,
+    slices_and_their_transposes_cuda
 );

@@ -45,8 +45,15 @@ pub const REDUCE: Module = Module {
     body: include_str!("../cuda/reduce.cu"),
 };
 
+/// Ops along one dim: `place` (padding, concatenation), `gather`
+/// (index_select) and `index_add` (its adjoint).
+pub const SLICES: Module = Module {
+    name: "slices",
+    body: include_str!("../cuda/slices.cu"),
+};
+
 /// Every embedded module.
-pub const MODULES: [Module; 3] = [ELEMENTWISE, BROADCAST, REDUCE];
+pub const MODULES: [Module; 4] = [ELEMENTWISE, BROADCAST, REDUCE, SLICES];
 
 /// The name of the kernel of a fused elementwise chain.
 pub const FUSED_KERNEL: &str = "fused";

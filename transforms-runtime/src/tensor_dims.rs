@@ -78,12 +78,21 @@ impl<T: Float> Tensor<T> {
                 "all tensors must have the same shape"
             );
         }
+        let d = norm_dim("stack", dim, shape.len() + 1, &[shape]);
         #[cfg(feature = "cuda")]
         {
+            // On a CUDA device: each tensor with a new dim of size 1 at `d`,
+            // concatenated along it.
             let all: Vec<&Tensor<T>> = ts.iter().collect();
-            crate::device::cpu_only!("stack", slice & all);
+            if crate::device::cuda_ordinal("stack", &all).is_some() {
+                let parts: Vec<Tensor<T>> = ts
+                    .iter()
+                    .map(|t| crate::ops::unsqueeze(t, d as isize, 0))
+                    .collect();
+                let refs: Vec<&Tensor<T>> = parts.iter().collect();
+                return crate::ops::cat(&refs, d as isize, 0);
+            }
         }
-        let d = norm_dim("stack", dim, shape.len() + 1, &[shape]);
         let inner: usize = shape[d..].iter().product();
         let outer: usize = shape[..d].iter().product();
         let mut data = Vec::with_capacity(inner * outer * ts.len());

@@ -73,6 +73,16 @@ fn kernel_entries_of_every_op() {
     for k in ["binary_add_f32", "binary_le_f64", "where_f32", "copy_f64"] {
         assert!(ptx.contains(&format!(".entry {k}(")), "missing {k}");
     }
+    let sl = MODULES.iter().find(|m| m.name == "slices").unwrap();
+    let ptx = compile(sl.name, &sl.source(), None).unwrap();
+    for k in ["place", "gather", "index_add"] {
+        for ty in ["f32", "f64"] {
+            assert!(
+                ptx.contains(&format!(".entry {k}_{ty}(")),
+                "missing {k}_{ty}"
+            );
+        }
+    }
 }
 
 #[test]

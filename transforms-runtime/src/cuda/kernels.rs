@@ -34,7 +34,7 @@ pub(crate) fn compile(source: &str, arch: Option<&str>) -> Result<Ptx, String> {
 const BLOCK: u32 = 256;
 
 /// The launch shape of a grid-stride kernel over `n` items (`n > 0`).
-fn config(n: usize) -> LaunchConfig {
+pub(super) fn config(n: usize) -> LaunchConfig {
     let blocks = n.div_ceil(BLOCK as usize).min(1 << 16) as u32;
     LaunchConfig {
         grid_dim: (blocks.max(1), 1, 1),

@@ -29,6 +29,7 @@ use crate::tensor::Tensor;
 
 mod kernels;
 pub(crate) mod ops;
+pub(crate) mod slices;
 
 /// Element types of CUDA tensors (`f32` and `f64`): the kernel name suffix,
 /// the C type, and the cuBLAS GEMM of the type.

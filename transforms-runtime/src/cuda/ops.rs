@@ -13,7 +13,7 @@ use crate::float::Float;
 use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
 use crate::tensor::Tensor;
 
-fn buf<T: Float>(t: &Tensor<T>) -> &CudaSlice<T> {
+pub(super) fn buf<T: Float>(t: &Tensor<T>) -> &CudaSlice<T> {
     t.cuda.as_ref().expect("checked to be a CUDA tensor").buf()
 }
 

@@ -16,7 +16,7 @@ mod diag_ta;
 mod matmul;
 mod reduce;
 mod shape_ops;
-mod slices;
+pub(crate) mod slices;
 mod stacks;
 mod unary;
 

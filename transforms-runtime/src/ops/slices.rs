@@ -5,8 +5,6 @@
 
 use std::borrow::Cow;
 
-use transforms_kernels::cpu;
-
 use crate::float::Float;
 use crate::shape::{aligned, broadcast_left, broadcast_strides, fail, norm_dim, split};
 use crate::tensor::Tensor;
@@ -18,6 +16,45 @@ fn blocks(shape: &[usize], a: usize) -> (usize, usize, usize) {
     (outer, shape[a], inner)
 }
 
+/// The blocks `[outer, size, inner]` of a contiguous tensor around one dim
+/// (what the CUDA kernels of these ops take).
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) struct Blocks {
+    pub outer: usize,
+    pub size: usize,
+    pub inner: usize,
+}
+
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+impl Blocks {
+    fn of(shape: &[usize], a: usize) -> Self {
+        let (outer, size, inner) = blocks(shape, a);
+        Blocks { outer, size, inner }
+    }
+}
+
+/// The positions `k` of `idx` grouped by target (`idx[k] < size`), each
+/// group in increasing `k`: group `r` is `ks[starts[r]..starts[r + 1]]`.
+/// How the CUDA scatter-add adds repeated indices in the CPU's order.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub(crate) fn by_target(idx: &[usize], size: usize) -> (Vec<usize>, Vec<usize>) {
+    let mut starts = vec![0usize; size + 1];
+    for &i in idx {
+        starts[i + 1] += 1;
+    }
+    for r in 0..size {
+        starts[r + 1] += starts[r];
+    }
+    let mut next = starts.clone();
+    let mut ks = vec![0usize; idx.len()];
+    for (k, &i) in idx.iter().enumerate() {
+        ks[next[i]] = k;
+        next[i] += 1;
+    }
+    (starts, ks)
+}
+
 /// `x` with its batch dims broadcast to `batch` (a copy only when needed).
 fn with_batch<'a, T: Float>(x: &'a Tensor<T>, batch: &[usize], nb: usize) -> Cow<'a, Tensor<T>> {
     if &x.shape()[..nb] == batch {
@@ -26,16 +63,14 @@ fn with_batch<'a, T: Float>(x: &'a Tensor<T>, batch: &[usize], nb: usize) -> Cow
     let pe = &x.shape()[nb..];
     let shape = [batch, pe].concat();
     let strides = broadcast_strides(&aligned(&x.shape()[..nb], pe, pe.len()));
-    Cow::Owned(Tensor::from_parts(
-        shape.clone(),
-        cpu::copy_strided(&shape, x.as_slice(), &strides),
-    ))
+    Cow::Owned(super::broadcast::gather("cat", x, shape, &strides))
 }
 
 /// Concatenates the tensors along pe dim `d` (torch.cat). The pe shapes
 /// must agree except along `d`; batch dims broadcast.
 pub fn cat<T: Float>(xs: &[&Tensor<T>], d: isize, nb: usize) -> Tensor<T> {
-    crate::device::cpu_only!("cat", slice xs);
+    #[cfg(feature = "cuda")]
+    let on_cuda = crate::device::cuda_ordinal("cat", xs).is_some();
     let all: Vec<&[usize]> = xs.iter().map(|x| x.shape()).collect();
     let Some(first) = xs.first() else {
         panic!("transforms: cat: expected at least one tensor, got none");
@@ -67,6 +102,19 @@ pub fn cat<T: Float>(xs: &[&Tensor<T>], d: isize, nb: usize) -> Tensor<T> {
     let a = nb + dd;
     let mut shape = [&batch[..], p0].concat();
     shape[a] = size;
+    #[cfg(feature = "cuda")]
+    if on_cuda {
+        let mut start = 0;
+        let parts: Vec<(&Tensor<T>, usize)> = full
+            .iter()
+            .map(|x| {
+                let at = start;
+                start += x.shape()[a];
+                (x.as_ref(), at)
+            })
+            .collect();
+        return crate::cuda::slices::cat("cat", &parts, Blocks::of(&shape, a), shape);
+    }
     let (outer, _, inner) = blocks(&shape, a);
     let mut data = Vec::with_capacity(shape.iter().product());
     for o in 0..outer {
@@ -91,7 +139,8 @@ pub fn cat_slice<T: Float>(
     {
         let mut all = vec![x];
         all.extend_from_slice(likes);
-        crate::device::cpu_only!("cat_slice", slice & all);
+        // Mixed devices fail here; on a CUDA device the slice is `narrow`'s.
+        let _ = crate::device::cuda_ordinal("cat_slice", &all);
     }
     let mut all: Vec<&[usize]> = vec![x.shape()];
     all.extend(likes.iter().map(|l| l.shape()));
@@ -135,11 +184,15 @@ fn span(op: &str, d: usize, start: isize, len: usize, size: usize, all: &[&[usiz
 /// The slice `start..start + len` of pe dim `d` (torch.narrow; a negative
 /// `start` counts from the end).
 pub fn narrow<T: Float>(x: &Tensor<T>, d: isize, start: isize, len: usize, nb: usize) -> Tensor<T> {
-    crate::device::cpu_only!("narrow", [x]);
     let all = [x.shape()];
     let (_, p) = split("narrow", x.shape(), nb, &all);
     let dd = norm_dim("narrow", d, p.len(), &all);
     let s = span("narrow", dd, start, len, p[dd], &all);
+    crate::device::on_cuda!("narrow", [x], |_ord| {
+        let mut shape = x.shape().to_vec();
+        shape[nb + dd] = len;
+        crate::cuda::slices::narrow("narrow", x, Blocks::of(x.shape(), nb + dd), s, len, shape)
+    });
     let (outer, size, inner) = blocks(x.shape(), nb + dd);
     let src = x.as_slice();
     let mut data = Vec::with_capacity(outer * len * inner);
@@ -161,10 +214,7 @@ pub fn pad_like<T: Float>(
     like: &Tensor<T>,
     nb: usize,
 ) -> Tensor<T> {
-    #[cfg(feature = "cuda")]
-    {
-        crate::device::cpu_only!("pad_like", [x, like]);
-    }
+    crate::device::same_device!("pad_like", [x, like]);
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (b, p) = split("pad_like", x.shape(), nb, &all);
     let (_, lp) = split("pad_like", like.shape(), nb, &all);
@@ -180,6 +230,10 @@ pub fn pad_like<T: Float>(
     let len = p[dd];
     let s = span("pad_like", dd, start, len, lp[dd], &all);
     let shape = [b, lp].concat();
+    crate::device::on_cuda!("pad_like", [x], |_ord| {
+        let blocks = Blocks::of(&shape, nb + dd);
+        crate::cuda::slices::pad("pad_like", x, blocks, s, shape)
+    });
     let (outer, size, inner) = blocks(&shape, nb + dd);
     let mut data = vec![T::zero(); shape.iter().product()];
     for (o, chunk) in x
@@ -207,7 +261,6 @@ fn check_indices(op: &str, idx: &[usize], dd: usize, size: usize, all: &[&[usize
 
 /// The entries `idx` of pe dim `d`, in order (torch.index_select).
 pub fn index_select<T: Float>(x: &Tensor<T>, d: isize, idx: &[usize], nb: usize) -> Tensor<T> {
-    crate::device::cpu_only!("index_select", [x]);
     let all = [x.shape()];
     let (_, p) = split("index_select", x.shape(), nb, &all);
     if p.is_empty() {
@@ -215,6 +268,12 @@ pub fn index_select<T: Float>(x: &Tensor<T>, d: isize, idx: &[usize], nb: usize)
     }
     let dd = norm_dim("index_select", d, p.len(), &all);
     check_indices("index_select", idx, dd, p[dd], &all);
+    crate::device::on_cuda!("index_select", [x], |_ord| {
+        let mut shape = x.shape().to_vec();
+        shape[nb + dd] = idx.len();
+        let blocks = Blocks::of(x.shape(), nb + dd);
+        crate::cuda::slices::index_select("index_select", x, blocks, idx, shape)
+    });
     let (outer, size, inner) = blocks(x.shape(), nb + dd);
     let src = x.as_slice();
     let mut data = Vec::with_capacity(outer * idx.len() * inner);
@@ -239,10 +298,7 @@ pub fn index_add_like<T: Float>(
     like: &Tensor<T>,
     nb: usize,
 ) -> Tensor<T> {
-    #[cfg(feature = "cuda")]
-    {
-        crate::device::cpu_only!("index_add_like", [x, like]);
-    }
+    crate::device::same_device!("index_add_like", [x, like]);
     let all: [&[usize]; 2] = [x.shape(), like.shape()];
     let (b, p) = split("index_add_like", x.shape(), nb, &all);
     let (_, lp) = split("index_add_like", like.shape(), nb, &all);
@@ -265,6 +321,10 @@ pub fn index_add_like<T: Float>(
     }
     check_indices("index_add_like", idx, dd, lp[dd], &all);
     let shape = [b, lp].concat();
+    crate::device::on_cuda!("index_add_like", [x], |_ord| {
+        let blocks = Blocks::of(&shape, nb + dd);
+        crate::cuda::slices::index_add("index_add_like", x, blocks, idx, shape)
+    });
     let (outer, size, inner) = blocks(&shape, nb + dd);
     let src = x.as_slice();
     let mut data = vec![T::zero(); shape.iter().product()];
@@ -340,4 +400,119 @@ fn agree_except(a: &[usize], b: &[usize], d: usize) -> bool {
             .zip(b)
             .enumerate()
             .all(|(i, (x, y))| i == d || x == y)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The index arithmetic of `kernels/cuda/slices.cu`, written out here
+    //! over the same blocks and checked against the CPU ops: what a CUDA
+    //! device computes, short of running the kernels.
+    use super::*;
+
+    fn ramp(shape: &[usize]) -> Tensor<f64> {
+        let n: usize = shape.iter().product();
+        Tensor::from_parts(
+            shape.to_vec(),
+            (0..n).map(|i| i as f64 * 0.5 - 3.0).collect(),
+        )
+    }
+
+    /// `place_<ty>`: x [outer, len, inner] into y at `start` of its middle dim.
+    fn place(x: &[f64], y: &mut [f64], b: Blocks, start: usize, len: usize) {
+        for (i, &v) in x.iter().enumerate() {
+            let (c, r, o) = (i % b.inner, (i / b.inner) % len, i / (b.inner * len));
+            y[(o * b.size + start + r) * b.inner + c] = v;
+        }
+    }
+
+    #[test]
+    fn the_cuda_index_arithmetic_matches_the_cpu_ops() {
+        // [2, 5, 3] around dim 1 (nb = 0) and, batched, [2 | 5, 3] around pe dim 0.
+        for (nb, d) in [(0, 1isize), (1, 0)] {
+            let x = ramp(&[2, 5, 3]);
+            let a = nb + d as usize;
+            let b = Blocks::of(x.shape(), a);
+            // narrow: the strided copy [outer, len, inner] from offset start * inner.
+            let (start, len) = (1, 3);
+            let want = narrow(&x, d, start as isize, len, nb);
+            let got = transforms_kernels::cpu::copy_strided(
+                &[b.outer, len, b.inner],
+                &x.as_slice()[start * b.inner..],
+                &[b.size * b.inner, b.inner, 1],
+            );
+            assert_eq!(got, want.to_vec(), "narrow nb {nb}");
+            // pad_like: place into zeros.
+            let mut y = vec![0.0; x.numel()];
+            place(want.as_slice(), &mut y, b, start, len);
+            assert_eq!(
+                y,
+                pad_like(&want, d, start as isize, &x, nb).to_vec(),
+                "pad nb {nb}"
+            );
+            // cat: each part placed at its running start.
+            let parts = [ramp(&[2, 2, 3]), ramp(&[2, 4, 3])];
+            let whole = cat(&[&parts[0], &parts[1]], d, nb);
+            let bw = Blocks::of(whole.shape(), a);
+            let mut y = vec![0.0; whole.numel()];
+            place(parts[0].as_slice(), &mut y, bw, 0, 2);
+            place(parts[1].as_slice(), &mut y, bw, 2, 4);
+            assert_eq!(y, whole.to_vec(), "cat nb {nb}");
+            // index_select: gather_<ty>.
+            let idx = [4, 0, 4, 2];
+            let sel = index_select(&x, d, &idx, nb);
+            let n = b.outer * idx.len() * b.inner;
+            let got: Vec<f64> = (0..n)
+                .map(|i| {
+                    let (c, j, o) = (
+                        i % b.inner,
+                        (i / b.inner) % idx.len(),
+                        i / (b.inner * idx.len()),
+                    );
+                    x.as_slice()[(o * b.size + idx[j]) * b.inner + c]
+                })
+                .collect();
+            assert_eq!(got, sel.to_vec(), "index_select nb {nb}");
+            // index_add_like: index_add_<ty> over the targets' groups.
+            let (starts, ks) = by_target(&idx, b.size);
+            let s = sel.as_slice();
+            let got: Vec<f64> = (0..x.numel())
+                .map(|i| {
+                    let (c, r, o) = (i % b.inner, (i / b.inner) % b.size, i / (b.inner * b.size));
+                    (starts[r]..starts[r + 1])
+                        .fold(0.0, |acc, t| acc + s[(o * idx.len() + ks[t]) * b.inner + c])
+                })
+                .collect();
+            assert_eq!(
+                got,
+                index_add_like(&sel, d, &idx, &x, nb).to_vec(),
+                "index_add nb {nb}"
+            );
+        }
+    }
+
+    #[test]
+    fn stack_is_cat_of_unsqueezed_tensors_at_every_dim() {
+        // How `Tensor::stack` runs on a CUDA device.
+        let ts = [ramp(&[2, 3]), ramp(&[2, 3]) * 2.0, ramp(&[2, 3]) - 1.0];
+        for d in -3..=2isize {
+            let parts: Vec<Tensor<f64>> = ts
+                .iter()
+                .map(|t| super::super::unsqueeze(t, d, 0))
+                .collect();
+            let refs: Vec<&Tensor<f64>> = parts.iter().collect();
+            let want = Tensor::stack(&ts, d);
+            let got = cat(&refs, d, 0);
+            assert_eq!(got.shape(), want.shape(), "dim {d}");
+            assert_eq!(got.to_vec(), want.to_vec(), "dim {d}");
+        }
+    }
+
+    #[test]
+    fn indices_grouped_by_target_keep_their_order() {
+        let idx = [3, 0, 3, 1, 3, 0];
+        let (starts, ks) = by_target(&idx, 5);
+        assert_eq!(starts, vec![0, 2, 3, 3, 6, 6]);
+        assert_eq!(ks, vec![1, 5, 3, 0, 2, 4]);
+        assert_eq!(by_target(&[], 2), (vec![0, 0, 0], vec![]));
+    }
 }
