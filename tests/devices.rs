@@ -9,7 +9,8 @@
 //! fused elementwise chains (through their CUDA C form) and the symbolic
 //! Jacobian bases (in their dense form on a GPU): so the tutorial's
 //! `predict` under jacrev, jacfwd, hessian and vmap(jacrev) below; and
-//! `narrow`, `index_select` and `cat` with their transposes.
+//! `narrow`, `index_select`, `cat` and `stack` with their transposes, and
+//! the max along a dim behind `softmax` and `logsumexp`.
 
 mod common;
 
@@ -274,4 +275,34 @@ test_device!(
     slices_and_their_transposes,
     slices_and_their_transposes_cpu,
     slices_and_their_transposes_cuda
+);
+
+/// softmax and logsumexp: a max along a dim (the shift), its exponentials
+/// and sums, under jacrev.
+#[jacrev(argnums = 0)]
+fn softmax_mix(x: &Tensor<f64>) -> Tensor<f64> {
+    x.softmax(-1) * x.logsumexp(0).unsqueeze(0) + x.max_dim(1).unsqueeze(1)
+}
+
+fn softmax_on_every_device(dev: Device) {
+    let x = T64::randn(&[3, 4], 50) * 3.0;
+    close(
+        &back(&softmax_mix(&on(&x, dev)), dev),
+        &softmax_mix(&x),
+        1e-12,
+    );
+    let j = back(&softmax_mix_jacrev(&on(&x, dev)), dev);
+    close(&j, &softmax_mix_jacrev(&x), 1e-12);
+    // Each softmax row sums to 1 (the max shift changes nothing).
+    let rows = back(&on(&x, dev).softmax(-1).sum_dim(1), dev);
+    close(
+        &rows,
+        &T64::from_shape_vec(&[3], vec![1.0; 3]).unwrap(),
+        1e-12,
+    );
+}
+test_device!(
+    softmax_on_every_device,
+    softmax_on_every_device_cpu,
+    softmax_on_every_device_cuda
 );

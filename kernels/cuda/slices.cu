@@ -11,7 +11,11 @@
 //   size, inner] is the sum over the k with idx[k] = r of x [outer, nidx,
 //   inner] at k, in increasing k (the host sorts the k by target: those
 //   of target r are ks[starts[r]..starts[r + 1]]), so repeated indices add
-//   in the CPU's order, with no atomics.
+//   in the CPU's order, with no atomics;
+// - `max_<ty>(n, size, inner, shift, x, y)`: y [outer, inner] is the max of
+//   x [outer, size, inner] over its middle dim (size >= 1), rows in order,
+//   NaN propagating (t_maximum); with `shift`, non-finite maxima become 0
+//   (the shift of softmax and logsumexp).
 // Indices are checked on the host before launch. Needs prelude.cuh.
 
 #define SLICES_T(T, TY) \
@@ -44,6 +48,16 @@
             for (u64 t = starts[r]; t < starts[r + 1]; ++t) \
                 acc += x[(o * nidx + ks[t]) * inner + c]; \
             y[i] = acc; \
+        } \
+    } \
+    extern "C" __global__ void max_##TY(u64 n, u64 size, u64 inner, int shift, const T* x, \
+                                        T* y) { \
+        GRID_STRIDE(i, n) { \
+            u64 c = i % inner; \
+            u64 o = i / inner; \
+            T acc = x[o * size * inner + c]; \
+            for (u64 r = 1; r < size; ++r) acc = t_maximum(acc, x[(o * size + r) * inner + c]); \
+            y[i] = (shift && !isfinite(acc)) ? T(0) : acc; \
         } \
     }
 SLICES_T(float, f32)

@@ -75,7 +75,7 @@ fn kernel_entries_of_every_op() {
     }
     let sl = MODULES.iter().find(|m| m.name == "slices").unwrap();
     let ptx = compile(sl.name, &sl.source(), None).unwrap();
-    for k in ["place", "gather", "index_add"] {
+    for k in ["place", "gather", "index_add", "max"] {
         for ty in ["f32", "f64"] {
             assert!(
                 ptx.contains(&format!(".entry {k}_{ty}(")),

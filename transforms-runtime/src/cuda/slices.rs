@@ -141,6 +141,38 @@ pub(crate) fn index_add<T: Float>(
     be.tensor(shape, y)
 }
 
+/// The max of `x` (blocks `b`, `size >= 1`) over its middle dim, giving
+/// `shape`; with `shift`, non-finite maxima become 0.
+pub(crate) fn max_along<T: Float>(
+    op: &str,
+    x: &Tensor<T>,
+    b: Blocks,
+    shift: bool,
+    shape: Vec<usize>,
+) -> Tensor<T> {
+    assert!(
+        b.size >= 1,
+        "transforms: {op}: the dim is empty (checked before)"
+    );
+    let be = backend_of(op, ordinal(x));
+    let n = b.outer * b.inner;
+    let mut y = be.zeros::<T>(op, n);
+    if n > 0 {
+        let f = be.function(op, SLICES, &format!("max_{}", T::SUFFIX));
+        let args = [n, b.size, b.inner].map(|v| v as u64);
+        let shift = i32::from(shift);
+        let mut l = be.stream.launch_builder(&f);
+        for a in &args {
+            l.arg(a);
+        }
+        l.arg(&shift).arg(buf(x)).arg(&mut y);
+        // SAFETY: max_<ty> takes (n, size, inner, shift, x, y); x holds
+        // [outer, size, inner] and y its n = outer * inner maxima.
+        unsafe { l.launch(config(n)) }.unwrap_or_else(|e| cuda_fail(op, e));
+    }
+    be.tensor(shape, y)
+}
+
 impl Backend {
     /// `place(n, len, size, inner, start, x, y)`: `x` ([outer, len, inner])
     /// into `y` ([outer, size, inner]) at `start..start + len`.

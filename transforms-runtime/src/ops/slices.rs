@@ -343,14 +343,9 @@ pub fn index_add_like<T: Float>(
     Tensor::from_parts(shape, data)
 }
 
-/// The max along pe dim `d`, which is removed; `f` maps each result.
-fn max_along<T: Float>(
-    op: &str,
-    x: &Tensor<T>,
-    d: isize,
-    nb: usize,
-    f: impl Fn(T) -> T,
-) -> Tensor<T> {
+/// The max along pe dim `d`, which is removed; with `shift`, non-finite
+/// results are replaced by 0.
+fn max_along<T: Float>(op: &str, x: &Tensor<T>, d: isize, nb: usize, shift: bool) -> Tensor<T> {
     let all = [x.shape()];
     let (_, p) = split(op, x.shape(), nb, &all);
     if p.is_empty() {
@@ -361,6 +356,19 @@ fn max_along<T: Float>(
     if size == 0 {
         fail!(op, all, "dim {dd} is empty");
     }
+    let mut shape = x.shape().to_vec();
+    shape.remove(nb + dd);
+    crate::device::on_cuda!(op, [x], |_ord| {
+        let blocks = Blocks::of(x.shape(), nb + dd);
+        crate::cuda::slices::max_along(op, x, blocks, shift, shape)
+    });
+    let f = |v: T| {
+        if shift && !v.is_finite() {
+            T::zero()
+        } else {
+            v
+        }
+    };
     let src = x.as_slice();
     let mut data = Vec::with_capacity(outer * inner);
     for o in 0..outer {
@@ -371,26 +379,20 @@ fn max_along<T: Float>(
                 *a = crate::elem::maximum(*a, v);
             }
         }
-        data.extend(acc.into_iter().map(&f));
+        data.extend(acc.into_iter().map(f));
     }
-    let mut shape = x.shape().to_vec();
-    shape.remove(nb + dd);
     Tensor::from_parts(shape, data)
 }
 
 /// The max along pe dim `d`, which is removed (torch.amax; NaN propagates).
 pub fn amax<T: Float>(x: &Tensor<T>, d: isize, nb: usize) -> Tensor<T> {
-    crate::device::cpu_only!("amax", [x]);
-    max_along("max_dim", x, d, nb, |v| v)
+    max_along("max_dim", x, d, nb, false)
 }
 
 /// [`amax`] with non-finite results replaced by 0: the shift that keeps
 /// `softmax`/`logsumexp` from overflowing (it carries no derivative).
 pub fn max_shift<T: Float>(x: &Tensor<T>, d: isize, nb: usize) -> Tensor<T> {
-    crate::device::cpu_only!("max_shift", [x]);
-    max_along("max_shift", x, d, nb, |v| {
-        if v.is_finite() { v } else { T::zero() }
-    })
+    max_along("max_shift", x, d, nb, true)
 }
 
 /// Whether two per-example shapes have the same rank and agree except along `d`.
@@ -487,6 +489,39 @@ mod tests {
                 index_add_like(&sel, d, &idx, &x, nb).to_vec(),
                 "index_add nb {nb}"
             );
+            // amax / max_shift: max_<ty>, rows in order, with a NaN and an inf.
+            let mut v = x.to_vec();
+            v[b.inner + 1] = f64::NAN;
+            let last = v.len() - 1;
+            v[last] = f64::INFINITY;
+            let xn = Tensor::from_parts(x.shape().to_vec(), v);
+            for shift in [false, true] {
+                let got: Vec<f64> = (0..b.outer * b.inner)
+                    .map(|i| {
+                        let (c, o) = (i % b.inner, i / b.inner);
+                        let at = |r: usize| xn.as_slice()[(o * b.size + r) * b.inner + c];
+                        let m = (1..b.size).fold(at(0), |m, r| crate::elem::maximum(m, at(r)));
+                        if shift && !m.is_finite() { 0.0 } else { m }
+                    })
+                    .collect();
+                let want = if shift {
+                    max_shift(&xn, d, nb)
+                } else {
+                    amax(&xn, d, nb)
+                };
+                let same = got
+                    .iter()
+                    .zip(want.as_slice())
+                    .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
+                assert!(
+                    same && got.len() == want.numel(),
+                    "max shift {shift} nb {nb}: {got:?} vs {want}"
+                );
+                assert!(
+                    got.iter().any(|m| m.is_nan()) != shift,
+                    "the NaN shows unless shifted"
+                );
+            }
         }
     }
 
