@@ -10,7 +10,8 @@
 //! Jacobian bases (in their dense form on a GPU): so the tutorial's
 //! `predict` under jacrev, jacfwd, hessian and vmap(jacrev) below; and
 //! `narrow`, `index_select`, `cat` and `stack` with their transposes, and
-//! the max along a dim behind `softmax` and `logsumexp`.
+//! the max along a dim behind `softmax` and `logsumexp`, and a fused chain
+//! with runtime scalars.
 
 mod common;
 
@@ -305,4 +306,35 @@ test_device!(
     softmax_on_every_device,
     softmax_on_every_device_cpu,
     softmax_on_every_device_cuda
+);
+
+/// A fused chain with runtime scalars (kernel arguments on a GPU).
+#[jacrev(argnums = 0)]
+fn scalar_chain(x: &Tensor<f64>, c: f64, p: f64) -> Tensor<f64> {
+    ((x * c).tanh() + 2.0).powf(p) * c
+}
+
+fn runtime_scalars_in_chains(dev: Device) {
+    let x = T64::randn(&[2, 3], 60);
+    let (c, p) = (0.7, 1.5);
+    let y = back(&scalar_chain(&on(&x, dev), c, p), dev);
+    close(&y, &scalar_chain(&x, c, p), 1e-12);
+    // d/dx = c * p * (tanh(cx) + 2)^(p-1) * c * (1 - tanh(cx)^2), diagonal.
+    let xv = x.to_vec();
+    let mut jac = vec![0.0; 36];
+    for (i, &v) in xv.iter().enumerate() {
+        let t = (c * v).tanh();
+        jac[i * 6 + i] = c * p * (t + 2.0).powf(p - 1.0) * c * (1.0 - t * t);
+    }
+    let jac = T64::from_shape_vec(&[2, 3, 2, 3], jac).unwrap();
+    close(
+        &back(&scalar_chain_jacrev(&on(&x, dev), c, p), dev),
+        &jac,
+        1e-12,
+    );
+}
+test_device!(
+    runtime_scalars_in_chains,
+    runtime_scalars_in_chains_cpu,
+    runtime_scalars_in_chains_cuda
 );

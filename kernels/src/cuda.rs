@@ -75,6 +75,9 @@ pub fn fused_source(arity: usize, expr: &str, ty: &str) -> String {
         "the element type is float or double"
     );
     let params: String = (0..arity).map(|k| format!(", const T* in{k}")).collect();
+    let scalars: String = (0..fused_scalars(expr))
+        .map(|k| format!(", T sc{k}"))
+        .collect();
     let loads: String = (0..arity)
         .map(|k| {
             format!(
@@ -85,9 +88,28 @@ pub fn fused_source(arity: usize, expr: &str, ty: &str) -> String {
         .collect();
     format!(
         "{PRELUDE}\ntypedef {ty} T;\n\
-         extern \"C\" __global__ void {FUSED_KERNEL}(u64 n, int ndim, const u64* info{params}, T* y) {{\n\
+         extern \"C\" __global__ void {FUSED_KERNEL}(u64 n, int ndim, const u64* info{params}{scalars}, T* y) {{\n\
          \x20   GRID_STRIDE(i, n) {{\n{loads}        y[i] = ({expr});\n    }}\n}}\n"
     )
+}
+
+/// How many runtime scalars `sc0, sc1, ..` a fused chain's expression
+/// takes (kernel arguments after the inputs, in that order): one more than
+/// the largest `k` of an `sc<k>` in it.
+pub fn fused_scalars(expr: &str) -> usize {
+    let bytes = expr.as_bytes();
+    let mut count = 0;
+    for (i, _) in expr.match_indices("sc") {
+        let starts_word = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        let digits: String = expr[i + 2..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if starts_word && let Ok(k) = digits.parse::<usize>() {
+            count = count.max(k + 1);
+        }
+    }
+    count
 }
 
 #[cfg(test)]
@@ -104,6 +126,18 @@ mod tests {
         ));
         assert!(s.contains("T x1 = in1[offset_of(i, ndim, info, info + 2 * ndim)];"));
         assert!(s.contains("y[i] = (t_tanh(x0) * x1);"));
+    }
+
+    #[test]
+    fn runtime_scalars_are_kernel_arguments_after_the_inputs() {
+        assert_eq!(fused_scalars("t_mul_scalar(x0, sc0)"), 1);
+        assert_eq!(fused_scalars("t_powf(t_add_scalar(x0, sc1), sc0)"), 2);
+        assert_eq!(fused_scalars("t_tanh(x0)"), 0);
+        assert_eq!(fused_scalars("t_clamp(x0, T(-1.0), T(1.0))"), 0);
+        let s = fused_source(1, "t_mul_scalar(x0, sc0)", "double");
+        assert!(
+            s.contains("void fused(u64 n, int ndim, const u64* info, const T* in0, T sc0, T* y)")
+        );
     }
 
     #[test]

@@ -81,12 +81,17 @@ impl Fused<'_> {
         let body = self.expr(rt, self.root, &params);
         let nb = proc_macro2::Literal::usize_unsuffixed(self.nb as usize);
         // Beside the CPU closure, the same chain as CUDA C for the GPU path
-        // (`ops::fused*_src`), when every scalar in it is a constant.
-        if let Some(cuda) = self.cuda(self.root) {
+        // (`ops::fused*_src`), its scalars that are not constants passed
+        // as kernel arguments `sc0, sc1, ..` (evaluated as in the closure).
+        let mut scalars = Vec::new();
+        if let Some(cuda) = self.cuda_with(self.root, &mut scalars) {
+            let sc = quote!(&[#(#scalars),*]);
             return match args {
-                [a] => quote!(#rt::ops::fused1_src(#a, |#(#params),*| #body, #cuda)),
-                [a, b] => quote!(#rt::ops::fused2_src(#a, #b, #nb, |#(#params),*| #body, #cuda)),
-                _ => quote!(#rt::ops::fused3_src(#(#args,)* #nb, |#(#params),*| #body, #cuda)),
+                [a] => quote!(#rt::ops::fused1_src(#a, |#(#params),*| #body, #cuda, #sc)),
+                [a, b] => {
+                    quote!(#rt::ops::fused2_src(#a, #b, #nb, |#(#params),*| #body, #cuda, #sc))
+                }
+                _ => quote!(#rt::ops::fused3_src(#(#args,)* #nb, |#(#params),*| #body, #cuda, #sc)),
             };
         }
         match args {
@@ -114,20 +119,30 @@ impl Fused<'_> {
         quote!(|#first, [#(#rest),*]: [_; #n]| #body)
     }
 
-    /// The chain's CUDA C (see [`Fused::cuda`]) from its root.
+    /// The chain's CUDA C (see [`Fused::cuda`]) from its root, when every
+    /// scalar in it is a constant.
     pub fn cuda_src(&self) -> Option<String> {
         self.cuda(self.root)
     }
 
     /// The chain rooted at `e` as a CUDA C expression over `x0, x1, ..` of
     /// type `T`, calling the CUDA prelude's `t_<name>` twins of the `elem`
-    /// functions; `None` if a scalar is not a finite constant (it would have
-    /// to be a kernel argument).
+    /// functions; `None` if a scalar is not a finite constant.
     pub fn cuda(&self, e: &Eqn) -> Option<String> {
+        let mut runtime = Vec::new();
+        self.cuda_with(e, &mut runtime)
+            .filter(|_| runtime.is_empty())
+    }
+
+    /// [`Fused::cuda`], with each scalar that is not a constant written as
+    /// the kernel argument `sc<k>` and its Rust expression pushed to
+    /// `scalars` (`k` its position there); `None` for a constant that is
+    /// not finite.
+    pub fn cuda_with(&self, e: &Eqn, scalars: &mut Vec<TokenStream>) -> Option<String> {
         let mut args = Vec::new();
         for v in &e.ins {
             args.push(match self.inner.get(v) {
-                Some(inner) => self.cuda(inner)?,
+                Some(inner) => self.cuda_with(inner, scalars)?,
                 None => format!("x{}", self.leaves.iter().position(|l| l == v)?),
             });
         }
@@ -135,9 +150,16 @@ impl Fused<'_> {
         Some(match &e.prim {
             Prim::Unary(u) => call(u.name(), &args),
             Prim::WithScalar(w) => {
-                let (name, scalars) = w.parts();
-                for s in scalars {
-                    args.push(cuda_scalar(s)?);
+                let (name, consts) = w.parts();
+                for s in consts {
+                    args.push(match cuda_scalar(s) {
+                        Some(lit) => lit,
+                        None if s.is_constant() => return None,
+                        None => {
+                            scalars.push(s.tokens());
+                            format!("sc{}", scalars.len() - 1)
+                        }
+                    });
                 }
                 call(name, &args)
             }

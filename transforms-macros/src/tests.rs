@@ -395,3 +395,24 @@ fn a_layer_jacfwd_is_written_transposed_in_one_pass() {
     ));
     assert!(v.contains("diag_matmul_map_last"), "{v}");
 }
+
+#[test]
+fn a_chain_with_runtime_scalars_passes_them_to_its_cuda_form() {
+    // The scalar parameters become the CUDA kernel's `sc<k>` arguments, the
+    // same expressions the CPU closure captures.
+    let f = lowered(parse_quote! {
+        fn g(x: &Tensor<f64>, c: f64) -> Tensor<f64> {
+            (x * c).tanh() + 2.0
+        }
+    });
+    let code = emitted(f);
+    assert!(code.contains("fused1_src"), "{code}");
+    assert!(
+        code.contains("\"t_add_scalar(t_tanh(t_mul_scalar(x0, sc0)), T(2.0))\""),
+        "{code}"
+    );
+    assert!(code.contains("& [(c)]"), "{code}");
+    // A chain of constants only passes none.
+    let code = emitted(predict());
+    assert!(code.contains("& []"), "{code}");
+}

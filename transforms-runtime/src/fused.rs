@@ -39,37 +39,49 @@ pub fn fused3<T: Float>(
 /// [`fused1`] with the same chain also given as a CUDA C expression in `x0`
 /// (the prelude's `t_<op>` functions, see `transforms_kernels::cuda`), which
 /// is what runs when `x` is on a CUDA device (compiled with NVRTC at first
-/// use, cached per process). Untested on a GPU so far.
-pub fn fused1_src<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T, cuda: &str) -> Tensor<T> {
+/// use, cached per process). The chain's scalars that are not constants
+/// appear in it as `sc0, sc1, ..` with the values `scalars` (the closure
+/// captures the same ones). Untested on a GPU so far.
+pub fn fused1_src<T: Float>(
+    x: &Tensor<T>,
+    f: impl Fn(T) -> T,
+    cuda: &str,
+    scalars: &[T],
+) -> Tensor<T> {
     crate::device::on_cuda!("fused elementwise", [x], |ord| crate::cuda::ops::fused(
         ord,
         &[x],
         0,
-        cuda
+        cuda,
+        scalars
     ));
-    let _ = cuda;
+    let _ = (cuda, scalars);
     fused1(x, f)
 }
 
-/// [`fused2`] with a CUDA C expression in `x0, x1` (see [`fused1_src`]).
+/// [`fused2`] with a CUDA C expression in `x0, x1` and its runtime
+/// scalars (see [`fused1_src`]).
 pub fn fused2_src<T: Float>(
     a: &Tensor<T>,
     b: &Tensor<T>,
     nb: usize,
     f: impl Fn(T, T) -> T,
     cuda: &str,
+    scalars: &[T],
 ) -> Tensor<T> {
     crate::device::on_cuda!("fused elementwise", [a, b], |ord| crate::cuda::ops::fused(
         ord,
         &[a, b],
         nb,
-        cuda
+        cuda,
+        scalars
     ));
-    let _ = cuda;
+    let _ = (cuda, scalars);
     fused2(a, b, nb, f)
 }
 
-/// [`fused3`] with a CUDA C expression in `x0, x1, x2` (see [`fused1_src`]).
+/// [`fused3`] with a CUDA C expression in `x0, x1, x2` and its runtime
+/// scalars (see [`fused1_src`]).
 pub fn fused3_src<T: Float>(
     a: &Tensor<T>,
     b: &Tensor<T>,
@@ -77,11 +89,12 @@ pub fn fused3_src<T: Float>(
     nb: usize,
     f: impl Fn(T, T, T) -> T,
     cuda: &str,
+    scalars: &[T],
 ) -> Tensor<T> {
     crate::device::on_cuda!("fused elementwise", [a, b, c], |ord| {
-        crate::cuda::ops::fused(ord, &[a, b, c], nb, cuda)
+        crate::cuda::ops::fused(ord, &[a, b, c], nb, cuda, scalars)
     });
-    let _ = cuda;
+    let _ = (cuda, scalars);
     fused3(a, b, c, nb, f)
 }
 

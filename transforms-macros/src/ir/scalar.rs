@@ -86,6 +86,16 @@ impl Scalar {
         Scalar::Float(1.0).bin(ScalarOp::Div, self)
     }
 
+    /// Whether the value is known at compile time (no scalar parameter in it).
+    pub fn is_constant(&self) -> bool {
+        match self {
+            Scalar::Float(_) | Scalar::Int(_) => true,
+            Scalar::Expr { .. } => false,
+            Scalar::Neg(s) => s.is_constant(),
+            Scalar::Bin(_, a, b) => a.is_constant() && b.is_constant(),
+        }
+    }
+
     /// Stable text for printing and for common-subexpression keys.
     pub fn text(&self) -> String {
         match self {

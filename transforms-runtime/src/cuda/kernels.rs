@@ -121,6 +121,19 @@ impl Backend {
         out: &[usize],
         inputs: &[(&CudaSlice<T>, &[usize])],
     ) -> CudaSlice<T> {
+        self.launch_strided_with(op, f, out, inputs, &[])
+    }
+
+    /// [`Backend::launch_strided`] with `scalars` passed after the inputs
+    /// (a fused chain's runtime scalars).
+    pub(crate) fn launch_strided_with<T: Float>(
+        &self,
+        op: &str,
+        f: &CudaFunction,
+        out: &[usize],
+        inputs: &[(&CudaSlice<T>, &[usize])],
+        scalars: &[T],
+    ) -> CudaSlice<T> {
         let n: usize = out.iter().product();
         let mut y = self.zeros::<T>(op, n);
         if n == 0 {
@@ -133,10 +146,15 @@ impl Backend {
         for (x, _) in inputs {
             b.arg(*x);
         }
+        for s in scalars {
+            b.arg(s);
+        }
         b.arg(&mut y);
         // SAFETY: the kernels of broadcast.cu and the fused kernels take
-        // (n, ndim, info, inputs.., y); every stride row stays inside its
-        // input (the shapes broadcast to `out`).
+        // (n, ndim, info, inputs.., scalars.., y) (a fused kernel declares
+        // as many scalars as its expression uses, checked by the caller);
+        // every stride row stays inside its input (the shapes broadcast to
+        // `out`).
         unsafe { b.launch(config(n)) }.unwrap_or_else(|e| cuda_fail(op, e));
         y
     }

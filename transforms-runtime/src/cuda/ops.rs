@@ -157,15 +157,32 @@ pub(crate) fn where_<T: Float>(
 
 /// A fused elementwise chain given as a CUDA C expression `expr` in `x0..`
 /// (see `transforms_kernels::cuda::fused_source`), with broadcasting.
-pub(crate) fn fused<T: Float>(ord: usize, xs: &[&Tensor<T>], nb: usize, expr: &str) -> Tensor<T> {
+/// Its runtime scalars `sc0, sc1, ..` are `scalars`, kernel arguments after
+/// the inputs.
+pub(crate) fn fused<T: Float>(
+    ord: usize,
+    xs: &[&Tensor<T>],
+    nb: usize,
+    expr: &str,
+    scalars: &[T],
+) -> Tensor<T> {
     let op = "fused elementwise";
     let shapes: Vec<&[usize]> = xs.iter().map(|t| t.shape()).collect();
     let (out, st) = broadcast_plan(op, &shapes, nb);
+    let wanted = transforms_kernels::cuda::fused_scalars(expr);
+    if wanted != scalars.len() {
+        fail!(
+            op,
+            shapes,
+            "the CUDA chain `{expr}` takes {wanted} scalars, given {}",
+            scalars.len()
+        );
+    }
     let be = backend_of(op, ord);
     let f = be.fused_function::<T>(op, xs.len(), expr);
     let inputs: Vec<(&CudaSlice<T>, &[usize])> =
         xs.iter().zip(&st).map(|(t, s)| (buf(t), &s[..])).collect();
-    let y = be.launch_strided(op, &f, &out, &inputs);
+    let y = be.launch_strided_with(op, &f, &out, &inputs, scalars);
     be.tensor(out, y)
 }
 

@@ -72,11 +72,11 @@ pub fn diag_matmul_map_last<T: Float, const M: usize>(
     };
     let y = match (ts.as_slice(), cuda) {
         ([a], None) => fused1(a, |x| g(&[x])),
-        ([a], Some(src)) => fused1_src(a, |x| g(&[x]), src),
+        ([a], Some(src)) => fused1_src(a, |x| g(&[x]), src, &[]),
         ([a, b], None) => fused2(a, b, nb, |x, y| g(&[x, y])),
-        ([a, b], Some(src)) => fused2_src(a, b, nb, |x, y| g(&[x, y]), src),
+        ([a, b], Some(src)) => fused2_src(a, b, nb, |x, y| g(&[x, y]), src, &[]),
         ([a, b, c], None) => fused3(a, b, c, nb, |x, y, z| g(&[x, y, z])),
-        ([a, b, c], Some(src)) => fused3_src(a, b, c, nb, |x, y, z| g(&[x, y, z]), src),
+        ([a, b, c], Some(src)) => fused3_src(a, b, c, nb, |x, y, z| g(&[x, y, z]), src, &[]),
         _ => fail!(
             "diag_matmul_map_last",
             [r.shape()],
