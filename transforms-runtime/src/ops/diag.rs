@@ -26,12 +26,46 @@ pub fn diag<T: Float>(
 ) -> Tensor<T> {
     // Dense (basis times scale) on every device: the compiler keeps seeds
     // symbolic and calls the products below wherever it can.
+    if let Some(d) = embed_on_cpu(u, like, t, nb) {
+        return d;
+    }
     let e = basis(like, nb);
     let d = mul(&e, &unsqueeze(u, 0, nb), nb + 1);
     match t {
         Some(t) => sum_to_like(&d, &unsqueeze(t, 0, nb), nb + 1, keep | (1 << nb)),
         None => d,
     }
+}
+
+/// [`diag`] without a scale to sum to, `u` finite and of `like`'s full pe
+/// shape, on the CPU: zeros with `u` written on each block's diagonal, in
+/// one pass (the same values as the basis times `u`, since `0 * u` is 0
+/// for finite `u`). `None` otherwise.
+fn embed_on_cpu<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    nb: usize,
+) -> Option<Tensor<T>> {
+    let all = [u.shape(), like.shape()];
+    let (ub, up) = split("diag", u.shape(), nb, &all);
+    let (_, lp) = split("diag", like.shape(), nb, &all);
+    if t.is_some() || up != lp || !on_cpu(&[u, like]) || !u.as_slice().iter().all(|v| v.is_finite())
+    {
+        return None;
+    }
+    let n: usize = lp.iter().product();
+    let count: usize = ub.iter().product();
+    let mut data = vec![T::zero(); count * n * n];
+    for (block, scale) in data
+        .chunks_exact_mut((n * n).max(1))
+        .zip(u.as_slice().chunks_exact(n.max(1)))
+    {
+        for (i, &v) in scale.iter().enumerate() {
+            block[i * n + i] = v;
+        }
+    }
+    Some(Tensor::from_parts([ub, &[n], lp].concat(), data))
 }
 
 /// The adjoint of [`diag`] in `u`: `ct` has shape `batch ++ [N] ++ pe`; the
@@ -356,5 +390,32 @@ mod strided_tests {
             assert_eq!(shape, want.shape(), "case {k}");
             assert_eq!(got, want.to_vec(), "case {k}");
         }
+    }
+}
+
+#[cfg(test)]
+mod embed_tests {
+    use super::*;
+
+    #[test]
+    fn the_one_pass_embedding_equals_the_basis_times_the_scale() {
+        // (u shape, like shape, nb): a vector, a matrix, batched.
+        let cases: [(&[usize], &[usize], usize); 3] = [
+            (&[4], &[4], 0),
+            (&[2, 3], &[2, 3], 0),
+            (&[3, 2, 2], &[1, 2, 2], 1),
+        ];
+        for (us, ls, nb) in cases {
+            let (u, like) = (Tensor::<f64>::randn(us, 1), Tensor::<f64>::randn(ls, 2));
+            let dense = mul(&basis(&like, nb), &unsqueeze(&u, 0, nb), nb + 1);
+            let fast = embed_on_cpu(&u, &like, None, nb).expect("the fast case");
+            assert_eq!(fast.shape(), dense.shape(), "{us:?}");
+            assert_eq!(fast.to_vec(), dense.to_vec(), "{us:?}");
+            assert_eq!(diag(&u, &like, None, nb, 0).to_vec(), dense.to_vec());
+        }
+        // A non-finite scale keeps the dense form (its 0 * inf = NaN).
+        let u = Tensor::<f64>::from_parts(vec![2], vec![1.0, f64::INFINITY]);
+        assert!(embed_on_cpu(&u, &u, None, 0).is_none());
+        assert!(diag(&u, &u, None, 0, 0).to_vec()[1].is_nan());
     }
 }
