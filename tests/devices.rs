@@ -10,8 +10,8 @@
 //! Jacobian bases (in their dense form on a GPU): so the tutorial's
 //! `predict` under jacrev, jacfwd, hessian and vmap(jacrev) below; and
 //! `narrow`, `index_select`, `cat` and `stack` with their transposes, and
-//! the max along a dim behind `softmax` and `logsumexp`, and a fused chain
-//! with runtime scalars.
+//! the max along a dim behind `softmax` and `logsumexp`, a fused chain
+//! with runtime scalars, and a loop and a chunked Jacobian.
 
 mod common;
 
@@ -337,4 +337,67 @@ test_device!(
     runtime_scalars_in_chains,
     runtime_scalars_in_chains_cpu,
     runtime_scalars_in_chains_cuda
+);
+
+/// A loop (its stacks of per-iteration values) and a chunked Jacobian (its
+/// basis rows and concatenated pieces).
+#[jacrev(argnums = 0)]
+#[jacrev(argnums = 0, chunk_size = 2, name = integrate_jacrev_c2)]
+#[vmap(jacrev(argnums = 0), in_dims = (0, None, None), name = integrate_batch_jacrev)]
+fn integrate(x0: &Tensor<f64>, w: &Tensor<f64>, n: usize) -> Tensor<f64> {
+    let mut x = x0.clone();
+    for i in 0..n {
+        x = &x + matmul(w, &x).tanh() * (0.1 * (i + 1) as f64);
+    }
+    x
+}
+
+fn loops_and_chunks(dev: Device) {
+    let (x, w) = (T64::randn(&[3], 70), T64::randn(&[3, 3], 71) * 0.5);
+    let xs = T64::randn(&[2, 3], 72);
+    let (xd, wd) = (on(&x, dev), on(&w, dev));
+    for n in [0, 1, 4] {
+        close(
+            &back(&integrate(&xd, &wd, n), dev),
+            &integrate(&x, &w, n),
+            1e-12,
+        );
+        let j = integrate_jacrev(&x, &w, n);
+        close(&back(&integrate_jacrev(&xd, &wd, n), dev), &j, 1e-12);
+        close(&back(&integrate_jacrev_c2(&xd, &wd, n), dev), &j, 1e-12);
+        let jb = back(&integrate_batch_jacrev(&on(&xs, dev), &wd, n), dev);
+        for i in 0..2 {
+            let xi = xs.narrow(0, i, 1).reshape(&[3]);
+            close(
+                &jb.narrow(0, i, 1).reshape(&[3, 3]),
+                &integrate_jacrev(&xi, &w, n),
+                1e-12,
+            );
+        }
+    }
+    // The Jacobian of the loop against finite differences (on the CPU).
+    let (n, eps) = (4, 1e-6);
+    let j = integrate_jacrev(&x, &w, n).to_vec();
+    for k in 0..3 {
+        let mut d = vec![0.0; 3];
+        d[k] = eps;
+        let dt = T64::from_shape_vec(&[3], d).unwrap();
+        let (p, m) = (
+            integrate(&(x.clone() + dt.clone()), &w, n),
+            integrate(&(x.clone() - dt), &w, n),
+        );
+        for r in 0..3 {
+            let fd = (p.to_vec()[r] - m.to_vec()[r]) / (2.0 * eps);
+            assert!(
+                (fd - j[r * 3 + k]).abs() < 1e-6,
+                "d out {r} / d in {k}: {fd} vs {}",
+                j[r * 3 + k]
+            );
+        }
+    }
+}
+test_device!(
+    loops_and_chunks,
+    loops_and_chunks_cpu,
+    loops_and_chunks_cuda
 );

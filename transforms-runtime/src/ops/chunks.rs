@@ -36,7 +36,6 @@ pub fn chunk_batch_len<T: Float>(inputs: &[(&Tensor<T>, isize)]) -> usize {
 /// # Panics
 /// If `dim` is out of range or the slice runs past the end.
 pub fn chunk_rows<T: Float>(x: &Tensor<T>, dim: isize, start: usize, len: usize) -> Tensor<T> {
-    crate::device::cpu_only!("chunk_rows", [x]);
     let shape = x.shape();
     let d = norm_dim("chunk_rows", dim, shape.len(), &[shape]);
     if start + len > shape[d] {
@@ -48,6 +47,13 @@ pub fn chunk_rows<T: Float>(x: &Tensor<T>, dim: isize, start: usize, len: usize)
             shape[d]
         );
     }
+    crate::device::on_cuda!("chunk_rows", [x], |_ord| super::narrow(
+        x,
+        d as isize,
+        start as isize,
+        len,
+        0
+    ));
     let inner: usize = shape[d + 1..].iter().product();
     let outer: usize = shape[..d].iter().product();
     let block = shape[d] * inner;
@@ -68,10 +74,10 @@ pub fn chunk_rows<T: Float>(x: &Tensor<T>, dim: isize, start: usize, len: usize)
 /// of range.
 pub fn concat_chunks<T: Float>(parts: &[Tensor<T>], dim: isize) -> Tensor<T> {
     #[cfg(feature = "cuda")]
-    {
+    let on_cuda = {
         let all: Vec<&Tensor<T>> = parts.iter().collect();
-        crate::device::cpu_only!("concat_chunks", slice & all);
-    }
+        crate::device::cuda_ordinal("concat_chunks", &all).is_some()
+    };
     let Some(first) = parts.first() else {
         panic!("transforms: concat_chunks: expected at least one tensor, got none");
     };
@@ -96,6 +102,11 @@ pub fn concat_chunks<T: Float>(parts: &[Tensor<T>], dim: isize) -> Tensor<T> {
             );
         }
     }
+    #[cfg(feature = "cuda")]
+    if on_cuda {
+        let refs: Vec<&Tensor<T>> = parts.iter().collect();
+        return super::cat(&refs, d as isize, 0);
+    }
     let inner: usize = shape[d + 1..].iter().product();
     let outer: usize = shape[..d].iter().product();
     let total: usize = parts.iter().map(|p| p.shape()[d]).sum();
@@ -117,7 +128,6 @@ pub fn concat_chunks<T: Float>(parts: &[Tensor<T>], dim: isize) -> Tensor<T> {
 /// # Panics
 /// If the rows run past `like`'s element count.
 pub fn basis_rows<T: Float>(like: &Tensor<T>, start: usize, len: usize) -> Tensor<T> {
-    crate::device::cpu_only!("basis_rows", [like]);
     let n = like.numel();
     if start + len > n {
         fail!(
@@ -132,7 +142,18 @@ pub fn basis_rows<T: Float>(like: &Tensor<T>, start: usize, len: usize) -> Tenso
         data[i * n + start + i] = T::one();
     }
     let shape = [&[len][..], like.shape()].concat();
-    Tensor::from_parts(shape, data)
+    on_device_like(Tensor::from_parts(shape, data), like)
+}
+
+/// `t` (built on the host) on `like`'s device.
+fn on_device_like<T: Float>(t: Tensor<T>, like: &Tensor<T>) -> Tensor<T> {
+    #[cfg(feature = "cuda")]
+    return crate::cuda::place_like("basis_rows", t, like);
+    #[cfg(not(feature = "cuda"))]
+    {
+        let _ = like;
+        t
+    }
 }
 
 /// The total element count of `ts` (the mode rule of `jacobian`).

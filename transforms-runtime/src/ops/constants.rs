@@ -16,6 +16,11 @@ fn on_device<T: Float>(op: &str, t: Tensor<T>, like: &Tensor<T>) -> Tensor<T> {
     }
 }
 
+/// Zeros of `shape` on `like`'s device.
+pub(crate) fn zeros_on<T: Float>(shape: &[usize], like: &Tensor<T>) -> Tensor<T> {
+    on_device("zeros", Tensor::zeros(shape), like)
+}
+
 /// Zeros of `like`'s full shape.
 pub fn zeros_like<T: Float>(like: &Tensor<T>, nb: usize) -> Tensor<T> {
     split("zeros_like", like.shape(), nb, &[like.shape()]);

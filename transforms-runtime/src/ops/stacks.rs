@@ -18,7 +18,10 @@ pub fn stack_index<T: Float>(stack: &Tensor<T>, it: usize) -> Tensor<T> {
             shape.first().copied().unwrap_or(0)
         );
     }
-    crate::device::cpu_only!("scan", [stack]);
+    crate::device::on_cuda!("scan", [stack], |_ord| {
+        // A copy of the slice on a CUDA device.
+        super::narrow(stack, 0, it as isize, 1, 0).into_reshaped(&shape[1..])
+    });
     Tensor::from_array(stack.data.clone().index_axis_move(Axis(0), it))
 }
 
@@ -43,6 +46,17 @@ fn expanded<T: Float>(t: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
     if t.shape() == shape {
         return t.clone();
     }
+    #[cfg(feature = "cuda")]
+    if t.device() != crate::Device::Cpu {
+        let Some(full) = common_shape(&[t.shape(), shape]).filter(|c| c == shape) else {
+            fail!("scan", [t.shape(), shape], "cannot broadcast a slice");
+        };
+        let pad = full.len() - t.shape().len();
+        let strides: Vec<usize> = std::iter::repeat_n(0, pad)
+            .chain(crate::shape::broadcast_strides(t.shape()))
+            .collect();
+        return super::broadcast::gather("scan", t, full, &strides);
+    }
     match t.data.broadcast(IxDyn(shape)) {
         Some(view) => Tensor::from_array(view.to_owned().into_shared()),
         None => fail!("scan", [t.shape(), shape], "cannot broadcast a slice"),
@@ -60,10 +74,10 @@ fn expanded<T: Float>(t: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
 ///   never read.
 pub fn stack_all<T: Float>(slices: &[Tensor<T>]) -> Tensor<T> {
     #[cfg(feature = "cuda")]
-    {
+    let on_cuda = {
         let all: Vec<&Tensor<T>> = slices.iter().collect();
-        crate::device::cpu_only!("scan", slice & all);
-    }
+        crate::device::cuda_ordinal("scan", &all).is_some()
+    };
     let Some(first) = slices.first() else {
         return Tensor::from_parts(vec![0], Vec::new());
     };
@@ -84,7 +98,7 @@ pub fn stack_all<T: Float>(slices: &[Tensor<T>]) -> Tensor<T> {
             .iter()
             .map(|s| {
                 if empty(s) {
-                    Tensor::zeros(&common)
+                    super::constants::zeros_on(&common, first)
                 } else {
                     expanded(s, &common)
                 }
@@ -104,6 +118,26 @@ pub fn stack_all<T: Float>(slices: &[Tensor<T>]) -> Tensor<T> {
     let inner: usize = rest.iter().product();
     let mut target = vec![longest];
     target.extend_from_slice(rest);
+    #[cfg(feature = "cuda")]
+    if on_cuda {
+        // Each slice zero-padded along its leading dim on the device.
+        let blocks = super::slices::Blocks {
+            outer: 1,
+            size: longest,
+            inner,
+        };
+        let full: Vec<Tensor<T>> = slices
+            .iter()
+            .map(|s| {
+                if empty(s) {
+                    super::constants::zeros_on(&target, first)
+                } else {
+                    crate::cuda::slices::pad("scan", s, blocks, 0, target.clone())
+                }
+            })
+            .collect();
+        return Tensor::stack(&full, 0);
+    }
     let full: Vec<Tensor<T>> = slices
         .iter()
         .map(|s| {
