@@ -94,7 +94,7 @@ mod avx {
                     }
                 }
             }
-            let t = transpose(acc);
+            let t = super::super::transpose::simd::regs8(acc);
             let mut s = t[0];
             for tl in &t[1..] {
                 s = _mm256_add_ps(s, *tl);
@@ -111,38 +111,6 @@ mod avx {
             }
         }
         groups * 8
-    }
-
-    /// The 8 x 8 transpose: lane `r` of result `l` is lane `l` of `a[r]`.
-    #[inline]
-    #[target_feature(enable = "avx")]
-    fn transpose(a: [__m256; 8]) -> [__m256; 8] {
-        let t0 = _mm256_unpacklo_ps(a[0], a[1]);
-        let t1 = _mm256_unpackhi_ps(a[0], a[1]);
-        let t2 = _mm256_unpacklo_ps(a[2], a[3]);
-        let t3 = _mm256_unpackhi_ps(a[2], a[3]);
-        let t4 = _mm256_unpacklo_ps(a[4], a[5]);
-        let t5 = _mm256_unpackhi_ps(a[4], a[5]);
-        let t6 = _mm256_unpacklo_ps(a[6], a[7]);
-        let t7 = _mm256_unpackhi_ps(a[6], a[7]);
-        let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-        let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-        let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-        let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-        let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-        let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-        let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-        let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-        [
-            _mm256_permute2f128_ps::<0x20>(u0, u4),
-            _mm256_permute2f128_ps::<0x20>(u1, u5),
-            _mm256_permute2f128_ps::<0x20>(u2, u6),
-            _mm256_permute2f128_ps::<0x20>(u3, u7),
-            _mm256_permute2f128_ps::<0x31>(u0, u4),
-            _mm256_permute2f128_ps::<0x31>(u1, u5),
-            _mm256_permute2f128_ps::<0x31>(u2, u6),
-            _mm256_permute2f128_ps::<0x31>(u3, u7),
-        ]
     }
 }
 

@@ -247,7 +247,8 @@ impl Backend {
         self.upload_info(op, &host)
     }
 
-    fn upload_info(&self, op: &str, host: &[u64]) -> CudaSlice<u64> {
+    /// `host` in a new device buffer (one zero for an empty one).
+    pub(super) fn upload_info(&self, op: &str, host: &[u64]) -> CudaSlice<u64> {
         if host.is_empty() {
             return self
                 .stream
