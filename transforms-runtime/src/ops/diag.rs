@@ -170,9 +170,19 @@ pub(super) enum Offsets {
 
 impl Offsets {
     pub(super) fn new(shape: &[usize], strides: &[usize]) -> Self {
+        // Row-major strides, compared from the last dim without a buffer.
+        let contiguous = || {
+            let mut acc = 1;
+            shape.len() == strides.len()
+                && shape.iter().zip(strides).rev().all(|(&n, &st)| {
+                    let ok = st == acc;
+                    acc *= n;
+                    ok
+                })
+        };
         if shape.iter().product::<usize>() == 1 {
             Offsets::Zero
-        } else if *strides == cpu::contiguous_strides(shape) {
+        } else if contiguous() {
             Offsets::Flat
         } else {
             Offsets::Strided(shape.to_vec(), strides.to_vec())
@@ -191,10 +201,15 @@ impl Offsets {
 
 /// Strides of `small` right-aligned and broadcast into `big` (in elements).
 pub(super) fn inner_strides(small: &[usize], big: &[usize]) -> Vec<usize> {
-    let aligned: Vec<usize> = std::iter::repeat_n(1, big.len() - small.len())
-        .chain(small.iter().copied())
-        .collect();
-    broadcast_strides(&aligned)
+    // Row-major strides of `small` (0 on its size-1 dims), right-aligned
+    // into `big`'s rank with 0 in front.
+    let mut out = vec![0; big.len()];
+    let mut acc = 1;
+    for (o, &n) in out.iter_mut().rev().zip(small.iter().rev()) {
+        *o = if n == 1 { 0 } else { acc };
+        acc *= n;
+    }
+    out
 }
 
 /// Whether `u` broadcasts into `like`'s pe shape and `t` (if any) equals it:

@@ -227,17 +227,13 @@ impl<'a, T: Float> TaPlan<'a, T> {
             .zip(&batch)
             .enumerate()
             .any(|(i, (&a, &b))| a == 1 && b != 1 && keep & (1 << i) == 0);
-        let fast = plain(u, like, t, nb)
-            && !reduces
-            && !pa.is_empty()
-            && !pb.is_empty()
-            && promote_left(pa, 0).last()
-                == promote_right(pb, 0).get(promote_right(pb, 0).len() - 2)
-            && out_pe("diag_matmul_ta", &all, pa, pb) == lp;
-        if !fast {
+        if !plain(u, like, t, nb) || reduces || pa.is_empty() || pb.is_empty() {
             return None;
         }
         let (a2, b2) = (promote_left(pa, 0), promote_right(pb, 0));
+        if a2.last() != b2.get(b2.len() - 2) || out_pe("diag_matmul_ta", &all, pa, pb) != lp {
+            return None;
+        }
         let (m, k, n) = (a2[a2.len() - 2], a2[a2.len() - 1], b2[b2.len() - 1]);
         let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
         let Some(mbo) = broadcast_right(mba, mbb) else {

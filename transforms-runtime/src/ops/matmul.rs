@@ -132,7 +132,9 @@ fn bmm<T: Float>(
 
 /// Full shape with a 1-D left pe part promoted to `[1, k]`.
 pub(crate) fn promote_left(shape: &[usize], nb: usize) -> Vec<usize> {
-    let mut s = shape.to_vec();
+    // Room for the promoted dim (no reallocation when it is added).
+    let mut s = Vec::with_capacity(shape.len() + 1);
+    s.extend_from_slice(shape);
     if s.len() - nb == 1 {
         s.insert(nb, 1);
     }
@@ -141,7 +143,8 @@ pub(crate) fn promote_left(shape: &[usize], nb: usize) -> Vec<usize> {
 
 /// Full shape with a 1-D right pe part promoted to `[k, 1]`.
 pub(crate) fn promote_right(shape: &[usize], nb: usize) -> Vec<usize> {
-    let mut s = shape.to_vec();
+    let mut s = Vec::with_capacity(shape.len() + 1);
+    s.extend_from_slice(shape);
     if s.len() - nb == 1 {
         s.push(1);
     }
