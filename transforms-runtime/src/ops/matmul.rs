@@ -156,19 +156,39 @@ pub(crate) fn out_pe(op: &str, all: &[&[usize]], pa: &[usize], pb: &[usize]) -> 
     if pa.is_empty() || pb.is_empty() {
         fail!(op, all, "both operands need at least one per-example dim");
     }
-    let (a2, b2) = (promote_left(pa, 0), promote_right(pb, 0));
-    let (ka, kb) = (a2[a2.len() - 1], b2[b2.len() - 2]);
+    // The matrix batch dims and the matrix dims, a 1-D operand read as a
+    // row (left) or a column (right), without building the promoted shapes.
+    let (ra, rb) = (pa.len(), pb.len());
+    let (mba, m, ka) = match pa {
+        [k] => (&pa[..0], 1, *k),
+        _ => (&pa[..ra - 2], pa[ra - 2], pa[ra - 1]),
+    };
+    let (mbb, kb, n) = match pb {
+        [k] => (&pb[..0], *k, 1),
+        _ => (&pb[..rb - 2], pb[rb - 2], pb[rb - 1]),
+    };
     if ka != kb {
         fail!(op, all, "the inner dimensions do not match ({ka} vs {kb})");
     }
-    let Some(mut out) = broadcast_right(&a2[..a2.len() - 2], &b2[..b2.len() - 2]) else {
-        fail!(op, all, "matrix batch dims do not broadcast");
-    };
-    if pa.len() > 1 {
-        out.push(a2[a2.len() - 2]);
+    let mut out = Vec::with_capacity(mba.len().max(mbb.len()) + 2);
+    for i in 0..mba.len().max(mbb.len()) {
+        let at = |s: &[usize]| {
+            let lead = mba.len().max(mbb.len()) - s.len();
+            if i < lead { 1 } else { s[i - lead] }
+        };
+        let (x, y) = (at(mba), at(mbb));
+        out.push(match (x, y) {
+            _ if x == y => x,
+            (1, _) => y,
+            (_, 1) => x,
+            _ => fail!(op, all, "matrix batch dims do not broadcast"),
+        });
     }
-    if pb.len() > 1 {
-        out.push(b2[b2.len() - 1]);
+    if ra > 1 {
+        out.push(m);
+    }
+    if rb > 1 {
+        out.push(n);
     }
     out
 }
