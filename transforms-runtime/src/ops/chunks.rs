@@ -142,18 +142,7 @@ pub fn basis_rows<T: Float>(like: &Tensor<T>, start: usize, len: usize) -> Tenso
         data[i * n + start + i] = T::one();
     }
     let shape = [&[len][..], like.shape()].concat();
-    on_device_like(Tensor::from_parts(shape, data), like)
-}
-
-/// `t` (built on the host) on `like`'s device.
-fn on_device_like<T: Float>(t: Tensor<T>, like: &Tensor<T>) -> Tensor<T> {
-    #[cfg(feature = "cuda")]
-    return crate::cuda::place_like("basis_rows", t, like);
-    #[cfg(not(feature = "cuda"))]
-    {
-        let _ = like;
-        t
-    }
+    super::constants::on_device("basis_rows", Tensor::from_parts(shape, data), like)
 }
 
 /// The total element count of `ts` (the mode rule of `jacobian`).

@@ -6,7 +6,7 @@ use crate::tensor::Tensor;
 
 /// `t` (built on the host) on `like`'s device.
 #[inline]
-fn on_device<T: Float>(op: &str, t: Tensor<T>, like: &Tensor<T>) -> Tensor<T> {
+pub(super) fn on_device<T: Float>(op: &str, t: Tensor<T>, like: &Tensor<T>) -> Tensor<T> {
     #[cfg(feature = "cuda")]
     return crate::cuda::place_like(op, t, like);
     #[cfg(not(feature = "cuda"))]

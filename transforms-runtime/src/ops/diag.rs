@@ -6,6 +6,8 @@
 //! materialising them, so `diag(u) @ W` is a row scaling, not a dense GEMM
 //! (the reverse-mode product, `diag_matmul_ta`, is in `diag_ta.rs`).
 
+use std::borrow::Cow;
+
 use super::matmul::{out_pe, promote_left, promote_right};
 use super::{basis, broadcast_like, matmul, mul, sum, sum_to_like, unsqueeze};
 use transforms_kernels::cpu;
@@ -189,6 +191,15 @@ impl Offsets {
         }
     }
 
+    /// The `n` values `data[base + at(i)]`, `i < n`: a slice of `data` when
+    /// the offsets are flat, gathered otherwise.
+    pub(super) fn gather<'d, T: Copy>(&self, data: &'d [T], base: usize, n: usize) -> Cow<'d, [T]> {
+        match self {
+            Offsets::Flat => Cow::Borrowed(&data[base..base + n]),
+            _ => Cow::Owned((0..n).map(|i| data[base + self.at(i)]).collect()),
+        }
+    }
+
     #[inline]
     pub(super) fn at(&self, i: usize) -> usize {
         match self {
@@ -319,14 +330,8 @@ pub fn diag_matmul<T: Float>(
         if m == 1 && no == n && bs == 1 && matches!(b_at, Offsets::Zero) {
             // One matrix, one output row per basis element: row `i` of `b`
             // scaled (no index arithmetic per row).
-            let gathered: Vec<T>;
-            let scales = if matches!(u_at, Offsets::Flat) {
-                &ub.data[uo..uo + nl]
-            } else {
-                gathered = (0..nl).map(|i| ub.data[uo + u_at.at(i)]).collect();
-                &gathered
-            };
-            sink.extend_scaled_rows(&bb.data[bo..], bp, n, scales);
+            let scales = u_at.gather(ub.data, uo, nl);
+            sink.extend_scaled_rows(&bb.data[bo..], bp, n, &scales);
             return;
         }
         for i in 0..nl {

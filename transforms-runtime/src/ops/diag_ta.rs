@@ -57,14 +57,8 @@ pub fn diag_matmul_ta<T: Float>(
         if plan.simple {
             // Each slab one row: `b`'s rows in order, scaled by `u`.
             let (uo, bo) = plan.blocks[j];
-            let gathered: Vec<T>;
-            let scales = if matches!(plan.u_at, Offsets::Flat) {
-                &plan.u[uo..uo + nl]
-            } else {
-                gathered = (0..nl).map(|i| plan.u[uo + plan.u_at.at(i)]).collect();
-                &gathered
-            };
-            sink.extend_scaled_rows(&plan.b[bo..], plan.bs, plan.k, scales);
+            let scales = plan.u_at.gather(plan.u, uo, nl);
+            sink.extend_scaled_rows(&plan.b[bo..], plan.bs, plan.k, &scales);
             return;
         }
         for i in 0..nl {
