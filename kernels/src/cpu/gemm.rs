@@ -1,5 +1,7 @@
 //! Matrix products backed by the `matrixmultiply` crate.
 
+use std::mem::MaybeUninit;
+
 use super::dots::LANES;
 use super::iter::{contiguous_strides, for_each_offset, max_offset};
 use crate::Element;
@@ -19,6 +21,19 @@ pub struct GemmOperand<'a, T> {
     pub row_stride: usize,
     /// Distance between consecutive columns of one matrix.
     pub col_stride: usize,
+}
+
+/// One product of a batch: the `m x k` matrix of `a` at offset `oa` times
+/// the `k x n` matrix of `b` at offset `ob`.
+#[derive(Clone, Copy)]
+pub(super) struct Block<'a, T> {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub a: GemmOperand<'a, T>,
+    pub oa: usize,
+    pub b: GemmOperand<'a, T>,
+    pub ob: usize,
 }
 
 fn check(name: &str, op: &GemmOperand<'_, impl Sized>, batch: &[usize], rows: usize, cols: usize) {
@@ -58,26 +73,18 @@ pub fn batched_gemm<T: Element>(
     let count: usize = batch.iter().product();
     // B shared by the whole batch and A's matrices stacked row after row:
     // one GEMM of (count * m) x k by k x n fills the same output layout.
-    let stacked: Vec<usize> = contiguous_strides(batch)
-        .iter()
-        .map(|s| s * m * a.row_stride)
-        .collect();
-    // Dims of size 1 may carry any stride.
-    let matches = |have: &[usize], want: &[usize]| {
-        batch
-            .iter()
-            .zip(have.iter().zip(want))
-            .all(|(&n, (&h, &w))| n == 1 || h == w)
-    };
     let shared_b = batch
         .iter()
         .zip(b.batch_strides)
         .all(|(&n, &s)| n == 1 || s == 0);
-    if count > 1 && shared_b && matches(a.batch_strides, &stacked) {
+    if count > 1
+        && shared_b
+        && let Some(row_stride) = stacked_rows(batch, m, &a)
+    {
         let rows = GemmOperand {
             data: a.data,
             batch_strides: &[],
-            row_stride: a.row_stride,
+            row_stride,
             col_stride: a.col_stride,
         };
         let flat = GemmOperand {
@@ -88,49 +95,43 @@ pub fn batched_gemm<T: Element>(
         };
         return batched_gemm(&[], count * m, k, n, rows, flat);
     }
-    let mut out = vec![T::zero(); count * m * n];
+    let total = count * m * n;
     if m == 0 || n == 0 || k == 0 || count == 0 {
-        return out;
+        return vec![T::zero(); total];
     }
-    let mut chunks = out.chunks_exact_mut(m * n);
+    // Every path below writes its whole block, so the output starts
+    // uninitialised (no memset of a result the products overwrite).
+    let mut out: Vec<T> = Vec::with_capacity(total);
+    let mut chunks = out.spare_capacity_mut()[..total].chunks_exact_mut(m * n);
     for_each_offset(batch, [a.batch_strides, b.batch_strides], |[oa, ob]| {
         let c = chunks.next().expect("one output block per batch index");
+        let block = Block {
+            m,
+            k,
+            n,
+            a,
+            oa,
+            b,
+            ob,
+        };
         if k == 1 {
-            // An outer product (a GEMM would pack both operands for it).
-            if n == 1 {
-                // A scaled column: one loop, no per-row setup.
-                let y = b.data[ob];
-                if a.row_stride == 1 {
-                    for (o, &x) in c.iter_mut().zip(&a.data[oa..oa + m]) {
-                        *o = x * y;
-                    }
-                } else {
-                    for (i, o) in c.iter_mut().enumerate() {
-                        *o = a.data[oa + i * a.row_stride] * y;
-                    }
-                }
-                return;
-            }
-            for (i, row) in c.chunks_exact_mut(n).enumerate() {
-                let x = a.data[oa + i * a.row_stride];
-                for (j, o) in row.iter_mut().enumerate() {
-                    *o = x * b.data[ob + j * b.col_stride];
-                }
-            }
+            outer_product(block, c);
             return;
         }
-        if (m == 1 || n == 1) && vector_product(m, k, n, &a, oa, &b, ob, c) {
+        if (m == 1 || n == 1) && vector_product(block, c) {
             return;
         }
-        if super::sparse_rows::product(m, k, n, &a, oa, &b, ob, c) {
+        if let Some(rows) = super::sparse_rows::SparseRows::find(block) {
+            rows.write(c);
             return;
         }
         if m * n * k <= SMALL_GEMM {
-            small_gemm(m, k, n, &a, oa, &b, ob, c);
+            small_gemm(block, zeroed(c));
         } else {
             // SAFETY: `check` proved that every element of A (offset `oa`) and
             // B (offset `ob`) addressed by the strides lies inside its buffer;
-            // `c` is an exclusive, contiguous m x n block.
+            // `c` is an exclusive, contiguous m x n block, which the GEMM
+            // writes in full without reading it (beta is zero).
             unsafe {
                 T::gemm_raw(
                     m,
@@ -144,31 +145,105 @@ pub fn batched_gemm<T: Element>(
                     b.row_stride as isize,
                     b.col_stride as isize,
                     T::zero(),
-                    c.as_mut_ptr(),
+                    c.as_mut_ptr().cast::<T>(),
                     n as isize,
                     1,
                 )
             }
         }
     });
+    assert!(
+        chunks.next().is_none(),
+        "transforms-kernels: batched_gemm: an output block was not visited"
+    );
+    // SAFETY: all `count` blocks of the first `total` elements were visited
+    // (asserted above) and every path writes its whole block.
+    unsafe { out.set_len(total) };
     out
+}
+
+/// The row stride at which A's `batch` of `m x k` matrices read as one
+/// `(count * m) x k` matrix, if they do: stacked row after row. With
+/// `m == 1` the row stride is free (one row per matrix), so it is the
+/// stride of the batch itself, as a batch of vectors promoted to rows has.
+fn stacked_rows<T>(batch: &[usize], m: usize, a: &GemmOperand<'_, T>) -> Option<usize> {
+    let row_stride = if m == 1 {
+        // The innermost batch dim that is not 1 steps one row.
+        match batch
+            .iter()
+            .zip(a.batch_strides)
+            .rposition(|(&n, _)| n != 1)
+        {
+            Some(d) => a.batch_strides[d],
+            None => a.row_stride,
+        }
+    } else {
+        a.row_stride
+    };
+    // Dims of size 1 may carry any stride.
+    let stacked = contiguous_strides(batch)
+        .into_iter()
+        .map(|s| s * m * row_stride);
+    batch
+        .iter()
+        .zip(a.batch_strides.iter().zip(stacked))
+        .all(|(&n, (&h, w))| n == 1 || h == w)
+        .then_some(row_stride)
+}
+
+/// `c` zero-filled, as initialised elements.
+fn zeroed<T: Element>(c: &mut [MaybeUninit<T>]) -> &mut [T] {
+    for w in c.iter_mut() {
+        w.write(T::zero());
+    }
+    // SAFETY: every element was initialised just above, and
+    // `MaybeUninit<T>` has the layout of `T`.
+    unsafe { &mut *(std::ptr::from_mut(c) as *mut [T]) }
+}
+
+/// `c = a @ b` for an inner dim of 1: an outer product (a GEMM would pack
+/// both operands for it).
+fn outer_product<T: Element>(p: Block<'_, T>, c: &mut [MaybeUninit<T>]) {
+    let Block {
+        m, n, a, oa, b, ob, ..
+    } = p;
+    if n == 1 {
+        // A scaled column: one loop, no per-row setup.
+        let y = b.data[ob];
+        if a.row_stride == 1 {
+            for (o, &x) in c.iter_mut().zip(&a.data[oa..oa + m]) {
+                o.write(x * y);
+            }
+        } else {
+            for (i, o) in c.iter_mut().enumerate() {
+                o.write(a.data[oa + i * a.row_stride] * y);
+            }
+        }
+        return;
+    }
+    for (i, row) in c.chunks_exact_mut(n).enumerate() {
+        let x = a.data[oa + i * a.row_stride];
+        for (j, o) in row.iter_mut().enumerate() {
+            o.write(x * b.data[ob + j * b.col_stride]);
+        }
+    }
 }
 
 /// Vector-matrix and matrix-vector products with unit-stride operands, as
 /// dot products or row updates (a GEMM would pack the whole matrix for one
 /// row or column). Returns false, writing nothing, for other layouts.
-#[allow(clippy::too_many_arguments)]
-fn vector_product<T: Element>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &GemmOperand<'_, T>,
-    oa: usize,
-    b: &GemmOperand<'_, T>,
-    ob: usize,
-    c: &mut [T],
-) -> bool {
+fn vector_product<T: Element>(p: Block<'_, T>, c: &mut [MaybeUninit<T>]) -> bool {
+    let Block {
+        m,
+        k,
+        n,
+        a,
+        oa,
+        b,
+        ob,
+    } = p;
     if m == 1 && a.col_stride == 1 && b.row_stride == 1 {
+        let c = zeroed(c);
         // c[j] = a . (column j of b), columns contiguous.
         super::dots::dots(&a.data[oa..oa + k], &b.data[ob..], b.col_stride, c);
         return true;
@@ -198,11 +273,12 @@ fn vector_product<T: Element>(
         }
         for (j, o) in c.iter_mut().enumerate() {
             let sum: T = (0..LANES).map(|l| lanes[l * n + j]).sum();
-            *o = sum + tail[j];
+            o.write(sum + tail[j]);
         }
         return true;
     }
     if n == 1 && a.col_stride == 1 && b.row_stride == 1 {
+        let c = zeroed(c);
         // c[i] = (row i of a) . b, rows contiguous.
         super::dots::dots(&b.data[ob..ob + k], &a.data[oa..], a.row_stride, c);
         return true;
@@ -210,17 +286,16 @@ fn vector_product<T: Element>(
     false
 }
 
-#[allow(clippy::too_many_arguments)]
-fn small_gemm<T: Element>(
-    m: usize,
-    k: usize,
-    n: usize,
-    a: &GemmOperand<'_, T>,
-    oa: usize,
-    b: &GemmOperand<'_, T>,
-    ob: usize,
-    c: &mut [T],
-) {
+fn small_gemm<T: Element>(p: Block<'_, T>, c: &mut [T]) {
+    let Block {
+        m,
+        k,
+        n,
+        a,
+        oa,
+        b,
+        ob,
+    } = p;
     for i in 0..m {
         let row = &mut c[i * n..(i + 1) * n];
         for p in 0..k {
@@ -476,6 +551,53 @@ mod tests {
                     |p, j| b[p * n + j],
                 )
             })
+            .collect();
+        assert!(close(&c, &want));
+    }
+
+    #[test]
+    fn a_batch_of_vectors_folds_into_rows() {
+        // A: a [4, 1, 3] batch of 1 x k rows (vectors promoted to rows carry
+        // any row stride), B shared: one (12 x k) @ (k x n) product.
+        let (k, n) = (10, 6);
+        let a: Vec<f64> = (0..12 * k).map(|i| (i as f64 * 0.29).sin()).collect();
+        let b: Vec<f64> = (0..k * n).map(|i| (i as f64 * 0.41).cos()).collect();
+        let op_b = GemmOperand {
+            data: &b,
+            batch_strides: &[0, 0, 0],
+            row_stride: 1,
+            col_stride: k,
+        };
+        for row_stride in [0, 1, k, 7] {
+            let op_a = GemmOperand {
+                data: &a,
+                batch_strides: &[3 * k, 0, k],
+                row_stride,
+                col_stride: 1,
+            };
+            assert_eq!(stacked_rows(&[4, 1, 3], 1, &op_a), Some(k));
+            let c = batched_gemm(&[4, 1, 3], 1, k, n, op_a, op_b);
+            let want: Vec<f64> = (0..12)
+                .flat_map(|t| naive(1, k, n, |_, p| a[t * k + p], |p, j| b[j * k + p]))
+                .collect();
+            assert!(close(&c, &want), "row stride {row_stride}");
+        }
+        // Rows that are not one after the other do not fold.
+        let op_a = GemmOperand {
+            data: &a,
+            batch_strides: &[k, 4 * k],
+            row_stride: 1,
+            col_stride: 1,
+        };
+        assert_eq!(stacked_rows(&[4, 3], 1, &op_a), None);
+        let op_b = GemmOperand {
+            batch_strides: &[0, 0],
+            ..op_b
+        };
+        let c = batched_gemm(&[4, 3], 1, k, n, op_a, op_b);
+        let want: Vec<f64> = (0..4)
+            .flat_map(|i| (0..3).map(move |j| i * k + j * 4 * k))
+            .flat_map(|off| naive(1, k, n, |_, p| a[off + p], |p, j| b[j * k + p]))
             .collect();
         assert!(close(&c, &want));
     }

@@ -6,58 +6,79 @@
 //! reads, against the GEMM's `m * k * n` multiply-adds, and a dense matrix
 //! fails the check within its first row.
 
-use super::gemm::GemmOperand;
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::mem::MaybeUninit;
+
+use super::gemm::{Block, GemmOperand};
+use super::rows::map_row;
 use super::strided::copy_strided;
 use crate::Element;
 
 /// Below this many multiply-adds the GEMM is cheap enough as it is.
 const MIN_FMAS: usize = 1 << 16;
 
-/// `c = a @ b` (`a` is `m x k` at `oa`, `b` is `k x n` at `ob`, `c` is
-/// contiguous `m x n`) when every row of `a` holds at most one non-zero and
+/// `c = a @ b` (`a` is `m x k` at `oa`, `b` is `k x n` at `ob`) as scaled
+/// rows of `b`: found when every row of `a` holds at most one non-zero and
 /// every element of `b` is finite (so that the skipped `0 * b` terms are
-/// exactly zero, as in the GEMM). Returns false, writing nothing, otherwise.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn product<T: Element>(
-    m: usize,
-    k: usize,
+/// exactly zero, as in the GEMM).
+pub(super) struct SparseRows<'a, T: Clone> {
     n: usize,
-    a: &GemmOperand<'_, T>,
-    oa: usize,
-    b: &GemmOperand<'_, T>,
-    ob: usize,
-    c: &mut [T],
-) -> bool {
-    if m * k * n < MIN_FMAS || n < 8 {
-        return false;
+    /// Per row of `a`: its non-zero `(row of b, value)`, or `None`.
+    picks: Vec<Option<(usize, T)>>,
+    /// `b`'s rows, contiguous, `stride` apart.
+    rows: Cow<'a, [T]>,
+    stride: usize,
+}
+
+impl<'a, T: Element> SparseRows<'a, T> {
+    /// The row plan, or `None` (having read only part of `a` when a row of
+    /// it is dense) when the GEMM is needed.
+    pub(super) fn find(p: Block<'a, T>) -> Option<Self> {
+        let Block {
+            m,
+            k,
+            n,
+            a,
+            oa,
+            b,
+            ob,
+        } = p;
+        if m * k * n < MIN_FMAS || n < 8 {
+            return None;
+        }
+        let picks = one_per_row(m, k, &a, oa)?;
+        // `b` as contiguous rows (one tiled transpose when it is read
+        // transposed, rather than a strided read per element).
+        let (rows, stride) = if b.col_stride == 1 {
+            (Cow::Borrowed(&b.data[ob..]), b.row_stride)
+        } else {
+            let copied = copy_strided(&[k, n], &b.data[ob..], &[b.row_stride, b.col_stride]);
+            (Cow::Owned(copied), n)
+        };
+        let finite = (0..k).all(|p| all_finite(&rows[p * stride..][..n]));
+        finite.then_some(SparseRows {
+            n,
+            picks,
+            rows,
+            stride,
+        })
     }
-    let Some(picks) = one_per_row(m, k, a, oa) else {
-        return false;
-    };
-    // `b` as contiguous rows (one tiled transpose when it is read
-    // transposed, rather than a strided read per element).
-    let copied;
-    let (rows, stride) = if b.col_stride == 1 {
-        (&b.data[ob..], b.row_stride)
-    } else {
-        copied = copy_strided(&[k, n], &b.data[ob..], &[b.row_stride, b.col_stride]);
-        (&copied[..], n)
-    };
-    let finite = (0..k).all(|p| all_finite(&rows[p * stride..][..n]));
-    if !finite {
-        return false;
-    }
-    for (out, pick) in c.chunks_exact_mut(n).zip(picks) {
-        match pick {
-            None => out.fill(T::zero()),
-            Some((p, s)) => {
-                for (o, &y) in out.iter_mut().zip(&rows[p * stride..][..n]) {
-                    *o = s * y;
+
+    /// Writes every element of `c` (contiguous `m x n`).
+    pub(super) fn write(&self, c: &mut [MaybeUninit<T>]) {
+        let n = self.n;
+        for (out, pick) in c.chunks_exact_mut(n).zip(&self.picks) {
+            match *pick {
+                None => {
+                    for o in out {
+                        o.write(T::zero());
+                    }
                 }
+                Some((p, s)) => map_row(out, &self.rows[p * self.stride..][..n], |y| s * y),
             }
         }
     }
-    true
 }
 
 /// Whether every element is finite, in lanes that vectorise: `0 * y` is
@@ -89,17 +110,7 @@ fn one_per_row<T: Element>(
         let row = oa + i * a.row_stride;
         let at = |p: usize| a.data[row + p * a.col_stride];
         let pick = if a.col_stride == 1 {
-            // A count that vectorises, then the one position.
-            let r = &a.data[row..row + k];
-            match r
-                .iter()
-                .map(|&v| usize::from(v != T::zero()))
-                .sum::<usize>()
-            {
-                0 => None,
-                1 => r.iter().position(|&v| v != T::zero()).map(|p| (p, r[p])),
-                _ => return None,
-            }
+            one_non_zero(&a.data[row..row + k])?
         } else {
             let mut nz = (0..k).filter(|&p| at(p) != T::zero());
             match (nz.next(), nz.next()) {
@@ -113,10 +124,112 @@ fn one_per_row<T: Element>(
     Some(picks)
 }
 
+/// A contiguous row's one non-zero `(column, value)`, `Some(None)` for a
+/// zero row, `None` for two or more: one pass of 8-wide steps, each a
+/// compare to a bit mask (NaN compares non-zero).
+fn one_non_zero<T: Element>(r: &[T]) -> Option<Option<(usize, T)>> {
+    #[cfg(target_arch = "x86_64")]
+    if TypeId::of::<T>() == TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: T is f32 (same layout, checked above), and AVX is present.
+        let at = unsafe {
+            avx::one_non_zero(std::slice::from_raw_parts(
+                r.as_ptr().cast::<f32>(),
+                r.len(),
+            ))
+        };
+        return at.map(|p| p.map(|p| (p, r[p])));
+    }
+    let mut masks = r.chunks(L).map(|step| {
+        step.iter()
+            .enumerate()
+            .fold(0u32, |m, (i, &v)| m | (u32::from(v != T::zero()) << i))
+    });
+    Some(single(&mut masks)?.map(|p| (p, r[p])))
+}
+
+/// Steps of this many elements, one bit each in a mask.
+const L: usize = 8;
+
+/// The position of the one set bit in the masks of consecutive `L`-wide
+/// steps, `Some(None)` when none is set, `None` when two are.
+fn single(masks: &mut impl Iterator<Item = u32>) -> Option<Option<usize>> {
+    let mut found = None;
+    for (c, bits) in masks.enumerate() {
+        if bits == 0 {
+            continue;
+        }
+        if found.is_some() || bits.count_ones() > 1 {
+            return None;
+        }
+        found = Some(c * L + bits.trailing_zeros() as usize);
+    }
+    Some(found)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use std::arch::x86_64::*;
+
+    use super::{L, single};
+
+    /// [`super::one_non_zero`]'s position for `f32` rows.
+    ///
+    /// # Safety
+    /// AVX must be available.
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn one_non_zero(r: &[f32]) -> Option<Option<usize>> {
+        let zero = _mm256_setzero_ps();
+        let mut masks = r.chunks(L).map(|step| {
+            if step.len() == L {
+                // SAFETY: a whole step of 8 in bounds; AVX per the contract.
+                unsafe {
+                    let v = _mm256_loadu_ps(step.as_ptr());
+                    // Not equal, or unordered (NaN): non-zero.
+                    _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(v, zero)) as u32
+                }
+            } else {
+                step.iter()
+                    .enumerate()
+                    .fold(0u32, |m, (i, &v)| m | (u32::from(v != 0.0) << i))
+            }
+        });
+        single(&mut masks)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::gemm::batched_gemm;
     use super::*;
+
+    /// The plan for `a @ b` (offsets 0), written into `c`; false (leaving
+    /// `c` alone) without one.
+    fn product(
+        (m, k, n): (usize, usize, usize),
+        a: GemmOperand<'_, f64>,
+        b: GemmOperand<'_, f64>,
+        c: &mut [f64],
+    ) -> bool {
+        let block = Block {
+            m,
+            k,
+            n,
+            a,
+            oa: 0,
+            b,
+            ob: 0,
+        };
+        let Some(rows) = SparseRows::find(block) else {
+            return false;
+        };
+        let mut out = vec![MaybeUninit::uninit(); m * n];
+        rows.write(&mut out);
+        for (o, w) in c.iter_mut().zip(out) {
+            // SAFETY: `write` initialises every element.
+            *o = unsafe { w.assume_init() };
+        }
+        true
+    }
 
     fn operand(data: &[f64], row_stride: usize, col_stride: usize) -> GemmOperand<'_, f64> {
         GemmOperand {
@@ -143,6 +256,33 @@ mod tests {
             .collect()
     }
 
+    fn finds_the_column_or_refuses<T: Element>() {
+        let (zero, one, x) = (T::zero(), T::one(), T::from(-2.5).unwrap());
+        for k in [0, 1, 7, 8, 9, 23, 24, 30] {
+            assert_eq!(one_non_zero(&vec![zero; k]), Some(None), "k = {k}");
+            for p in 0..k {
+                let mut r = vec![zero; k];
+                r[p] = -zero;
+                assert_eq!(one_non_zero(&r), Some(None), "-0 is zero");
+                r[p] = x;
+                assert_eq!(one_non_zero(&r), Some(Some((p, x))), "k = {k}, p = {p}");
+                r[p] = T::nan();
+                assert!(matches!(one_non_zero(&r), Some(Some((q, v))) if q == p && v.is_nan()));
+                for q in (0..k).filter(|&q| q != p) {
+                    r[q] = one;
+                    assert_eq!(one_non_zero(&r), None, "k = {k}, p = {p}, q = {q}");
+                    r[q] = zero;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_non_zero_finds_the_column_or_refuses() {
+        finds_the_column_or_refuses::<f32>();
+        finds_the_column_or_refuses::<f64>();
+    }
+
     #[test]
     fn one_non_zero_per_row_is_a_row_gather() {
         let (m, k, n) = (64, 48, 40);
@@ -156,13 +296,9 @@ mod tests {
         let b = b_matrix(k, n);
         let mut c = vec![f64::NAN; m * n];
         assert!(product(
-            m,
-            k,
-            n,
-            &operand(&a, k, 1),
-            0,
-            &operand(&b, n, 1),
-            0,
+            (m, k, n),
+            operand(&a, k, 1),
+            operand(&b, n, 1),
             &mut c
         ));
         assert_eq!(c, naive(m, k, n, &a, &b));
@@ -170,13 +306,9 @@ mod tests {
         let bt: Vec<f64> = (0..n * k).map(|q| b[(q % k) * n + q / k]).collect();
         let mut c2 = vec![f64::NAN; m * n];
         assert!(product(
-            m,
-            k,
-            n,
-            &operand(&a, k, 1),
-            0,
-            &operand(&bt, 1, k),
-            0,
+            (m, k, n),
+            operand(&a, k, 1),
+            operand(&bt, 1, k),
             &mut c2
         ));
         assert_eq!(c2, c);
@@ -198,13 +330,9 @@ mod tests {
         let b = b_matrix(k, n);
         let mut c = vec![0.0; m * n];
         assert!(!product(
-            m,
-            k,
-            n,
-            &operand(&a, k, 1),
-            0,
-            &operand(&b, n, 1),
-            0,
+            (m, k, n),
+            operand(&a, k, 1),
+            operand(&b, n, 1),
             &mut c
         ));
         let got = batched_gemm(&[], m, k, n, operand(&a, k, 1), operand(&b, n, 1));
@@ -214,13 +342,9 @@ mod tests {
         let mut b = b;
         b[3 * n + 5] = f64::INFINITY;
         assert!(!product(
-            m,
-            k,
-            n,
-            &operand(&a, k, 1),
-            0,
-            &operand(&b, n, 1),
-            0,
+            (m, k, n),
+            operand(&a, k, 1),
+            operand(&b, n, 1),
             &mut c
         ));
         let got = batched_gemm(&[], m, k, n, operand(&a, k, 1), operand(&b, n, 1));
