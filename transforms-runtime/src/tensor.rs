@@ -1,6 +1,8 @@
 //! The [`Tensor`] type: constructors, accessors and comparisons.
 
-use ndarray::{ArcArray, ArrayD, ArrayViewD, Dimension, IxDyn};
+use std::sync::Arc;
+
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use crate::error::Error;
 use crate::float::Float;
@@ -18,21 +20,72 @@ use crate::shape::fail;
 /// [`Device::Cpu`](crate::Device::Cpu).
 #[derive(Clone)]
 pub struct Tensor<T: Float = f32> {
-    /// The elements (CPU tensors); an empty placeholder for CUDA tensors.
-    pub(crate) data: ArcArray<T, IxDyn>,
+    /// The buffer holding the elements (CPU tensors; empty for CUDA
+    /// tensors), possibly shared with other tensors.
+    buf: Arc<Vec<T>>,
+    /// Where this tensor's elements start in `buf` (a slice of a loop's
+    /// stack starts inside it).
+    offset: usize,
+    shape: Dims,
     /// The device buffer and shape of a CUDA tensor (`None` on the CPU).
     #[cfg(feature = "cuda")]
     pub(crate) cuda: Option<crate::cuda::CudaData<T>>,
 }
 
-impl<T: Float> Tensor<T> {
-    /// A CPU tensor of a standard-layout array (internal).
+/// A shape, stored inline up to [`Dims::INLINE`] dims (every shape the
+/// generated code makes for the workloads this library serves) so that
+/// building and reshaping a small tensor allocates nothing for it.
+#[derive(Clone)]
+enum Dims {
+    Inline(u8, [usize; Dims::INLINE]),
+    Heap(Box<[usize]>),
+}
+
+impl Dims {
+    const INLINE: usize = 6;
+
+    fn new(shape: &[usize]) -> Self {
+        if shape.len() <= Self::INLINE {
+            let mut d = [0; Self::INLINE];
+            d[..shape.len()].copy_from_slice(shape);
+            Dims::Inline(shape.len() as u8, d)
+        } else {
+            Dims::Heap(shape.into())
+        }
+    }
+
     #[inline]
-    pub(crate) fn from_array(data: ArcArray<T, IxDyn>) -> Self {
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Dims::Inline(n, d) => &d[..usize::from(*n)],
+            Dims::Heap(d) => d,
+        }
+    }
+}
+
+impl<T: Float> Tensor<T> {
+    /// A CPU tensor of `shape` over `buf[offset..]` (internal).
+    #[inline]
+    fn on_buffer(buf: Arc<Vec<T>>, offset: usize, shape: &[usize]) -> Self {
+        debug_assert!(offset + shape.iter().product::<usize>() <= buf.len());
         Tensor {
-            data,
+            buf,
+            offset,
+            shape: Dims::new(shape),
             #[cfg(feature = "cuda")]
             cuda: None,
+        }
+    }
+
+    /// A CUDA tensor: no host buffer (every accessor and op checks the
+    /// device first).
+    #[cfg(feature = "cuda")]
+    pub(crate) fn on_cuda(data: crate::cuda::CudaData<T>) -> Self {
+        Tensor {
+            buf: Arc::new(Vec::new()),
+            offset: 0,
+            shape: Dims::new(&[0]),
+            cuda: Some(data),
         }
     }
 
@@ -51,10 +104,19 @@ impl<T: Float> Tensor<T> {
     /// Builds a tensor from a shape and a contiguous buffer (internal: the
     /// length must already be right).
     pub(crate) fn from_parts(shape: Vec<usize>, data: Vec<T>) -> Self {
-        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        let data =
-            ArcArray::from_shape_vec(IxDyn(&shape), data).expect("shape matches data length");
-        Self::from_array(data)
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "transforms: internal error: a result's length does not match its shape {shape:?}"
+        );
+        Self::on_buffer(Arc::new(data), 0, &shape)
+    }
+
+    /// Slice `i` along dim 0, sharing the buffer (internal: `i` in range).
+    pub(crate) fn index0(&self, i: usize) -> Self {
+        let inner = &self.shape()[1..];
+        let size: usize = inner.iter().product();
+        Self::on_buffer(self.buf.clone(), self.offset + i * size, inner)
     }
 
     /// The same buffer under a new shape with the same element count
@@ -65,17 +127,12 @@ impl<T: Float> Tensor<T> {
         if let Some(c) = &self.cuda {
             return c.reshaped(shape).into_tensor();
         }
-        let data = self
-            .data
-            .clone()
-            .into_shape_with_order(IxDyn(shape))
-            .expect("standard layout reshapes in place");
-        Self::from_array(data)
+        Self::on_buffer(self.buf.clone(), self.offset, shape)
     }
 
     /// [`reshaped`](Self::reshaped), consuming `self` (so that the buffer
     /// stays uniquely owned for in-place updates).
-    pub(crate) fn into_reshaped(self, shape: &[usize]) -> Self {
+    pub(crate) fn into_reshaped(mut self, shape: &[usize]) -> Self {
         if self.shape() == shape {
             return self;
         }
@@ -83,11 +140,9 @@ impl<T: Float> Tensor<T> {
         if self.cuda.is_some() {
             return self.reshaped(shape);
         }
-        let data = self
-            .data
-            .into_shape_with_order(IxDyn(shape))
-            .expect("standard layout reshapes in place");
-        Self::from_array(data)
+        debug_assert_eq!(shape.iter().product::<usize>(), self.numel());
+        self.shape = Dims::new(shape);
+        self
     }
 
     /// Builds a tensor of `shape` from its row-major elements.
@@ -160,7 +215,7 @@ impl<T: Float> Tensor<T> {
         if let Some(c) = &self.cuda {
             return c.shape();
         }
-        self.data.shape()
+        self.shape.as_slice()
     }
 
     /// The number of dims.
@@ -171,11 +226,7 @@ impl<T: Float> Tensor<T> {
     /// The number of elements.
     #[inline]
     pub fn numel(&self) -> usize {
-        #[cfg(feature = "cuda")]
-        if let Some(c) = &self.cuda {
-            return c.shape().iter().product();
-        }
-        self.data.len()
+        self.shape().iter().product()
     }
 
     /// The elements in row-major order, without copying.
@@ -188,9 +239,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn as_slice(&self) -> &[T] {
         self.host_only("as_slice");
-        self.data
-            .as_slice()
-            .expect("tensors are kept in standard layout")
+        &self.buf[self.offset..self.offset + self.numel()]
     }
 
     /// The elements in row-major order.
@@ -201,9 +250,15 @@ impl<T: Float> Tensor<T> {
     /// Consumes the tensor, returning its row-major elements.
     pub fn into_vec(self) -> Vec<T> {
         self.host_only("into_vec");
-        let (v, offset) = self.data.into_owned().into_raw_vec_and_offset();
-        debug_assert!(offset.unwrap_or(0) == 0);
-        v
+        let whole = self.offset == 0 && self.numel() == self.buf.len();
+        if whole {
+            match Arc::try_unwrap(self.buf) {
+                Ok(v) => v,
+                Err(shared) => shared.to_vec(),
+            }
+        } else {
+            self.as_slice().to_vec()
+        }
     }
 
     /// Mutable row-major elements (internal: for in-place ops on owned tensors).
@@ -211,21 +266,26 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
         self.host_only("as_mut_slice");
-        self.data
-            .as_slice_mut()
-            .expect("tensors are kept in standard layout")
+        let n = self.numel();
+        // Copy on write: a shared buffer, or one holding more than this
+        // tensor, is replaced by a copy of this tensor's elements.
+        if self.offset != 0 || n != self.buf.len() || Arc::get_mut(&mut self.buf).is_none() {
+            self.buf = Arc::new(self.as_slice().to_vec());
+            self.offset = 0;
+        }
+        Arc::get_mut(&mut self.buf).expect("a buffer of its own")
     }
 
     /// A copy of the data as an `ndarray` array.
     pub fn to_ndarray(&self) -> ArrayD<T> {
-        self.host_only("to_ndarray");
-        self.data.to_owned()
+        self.view().to_owned()
     }
 
     /// A borrowed `ndarray` view of the data.
     pub fn view(&self) -> ArrayViewD<'_, T> {
         self.host_only("view");
-        self.data.view()
+        ArrayViewD::from_shape(IxDyn(self.shape()), self.as_slice())
+            .expect("the shape matches the elements")
     }
 
     /// Whether both tensors have the same shape and
@@ -275,12 +335,82 @@ impl<T: Float> Tensor<T> {
 
 impl<T: Float, D: Dimension> From<ndarray::Array<T, D>> for Tensor<T> {
     fn from(a: ndarray::Array<T, D>) -> Self {
-        let a = a.into_dyn();
-        let data = if a.is_standard_layout() {
-            a
-        } else {
-            a.as_standard_layout().into_owned()
+        let shape = a.shape().to_vec();
+        let data = match a.as_slice() {
+            Some(s) if a.is_standard_layout() => s.to_vec(),
+            _ => a.iter().copied().collect(),
         };
-        Self::from_array(data.into_shared())
+        Self::from_parts(shape, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops;
+
+    fn iota(shape: &[usize]) -> Tensor<f64> {
+        let n = shape.iter().product::<usize>();
+        Tensor::from_shape_vec(shape, (0..n).map(|i| i as f64).collect()).unwrap()
+    }
+
+    #[test]
+    fn slices_of_a_stack_share_its_buffer_and_copy_on_write() {
+        let stack = iota(&[3, 2, 2]);
+        let s1 = ops::stack_index(&stack, 1);
+        assert_eq!(s1.shape(), &[2, 2]);
+        assert_eq!(s1.to_vec(), vec![4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(
+            s1.view().to_owned().into_raw_vec_and_offset().0,
+            s1.to_vec()
+        );
+        assert_eq!(s1.to_ndarray().shape(), &[2, 2]);
+        assert_eq!(s1.reshaped(&[4]).to_vec(), s1.to_vec());
+        // An in-place update of the slice (`tensor + scalar` by value) copies it first.
+        let mut w = s1.clone();
+        w = w + 10.0;
+        assert_eq!(w.to_vec(), vec![14.0, 15.0, 16.0, 17.0]);
+        assert_eq!(s1.to_vec(), vec![4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(stack.to_vec(), (0..12).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(s1.clone().into_vec(), vec![4.0, 5.0, 6.0, 7.0]);
+        // 0-dim slices of a 1-dim stack.
+        let v = iota(&[5]);
+        assert_eq!(ops::stack_index(&v, 3).shape(), &[] as &[usize]);
+        assert_eq!(ops::stack_index(&v, 3).item(), 3.0);
+    }
+
+    #[test]
+    fn a_shared_buffer_is_copied_on_write_and_an_owned_one_is_not() {
+        let a = iota(&[2, 3]);
+        let mut b = a.clone();
+        b = b + 1.0;
+        assert_eq!(a.to_vec(), vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(b.to_vec(), vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let before = b.as_slice().as_ptr();
+        b = b + 1.0;
+        assert_eq!(
+            b.as_slice().as_ptr(),
+            before,
+            "uniquely owned: updated in place"
+        );
+        // A reshape shares the buffer; updating it leaves the original alone.
+        let mut r = a.reshaped(&[3, 2]);
+        r = r + 100.0;
+        assert_eq!(a.to_vec()[0], 0.0);
+        assert_eq!(r.to_vec()[0], 100.0);
+        assert_eq!(a.clone().into_vec(), a.to_vec());
+    }
+
+    #[test]
+    fn shapes_beyond_the_inline_dims_and_non_standard_arrays() {
+        let big = iota(&[1, 2, 1, 3, 1, 2, 1, 2]);
+        assert_eq!(big.shape(), &[1, 2, 1, 3, 1, 2, 1, 2]);
+        assert_eq!(big.reshaped(&[24]).to_vec(), big.to_vec());
+        let t = ndarray::Array2::from_shape_vec((2, 3), (0..6).map(f64::from).collect())
+            .unwrap()
+            .reversed_axes();
+        let from: Tensor<f64> = t.into();
+        assert_eq!(from.shape(), &[3, 2]);
+        assert_eq!(from.to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
     }
 }

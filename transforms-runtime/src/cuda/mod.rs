@@ -20,7 +20,6 @@ use cudarc::driver::{
     CudaContext, CudaModule, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr,
     ValidAsZeroBits,
 };
-use ndarray::{ArcArray, IxDyn};
 
 use crate::device::Device;
 use crate::error::Error;
@@ -134,9 +133,7 @@ impl<T: Float> CudaData<T> {
     /// A tensor holding this data (its CPU array an empty placeholder that
     /// nothing reads: every accessor and op checks the device first).
     pub(crate) fn into_tensor(self) -> Tensor<T> {
-        let mut t = Tensor::from_array(ArcArray::from_shape_vec(IxDyn(&[0]), Vec::new()).unwrap());
-        t.cuda = Some(self);
-        t
+        Tensor::on_cuda(self)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Stacks of per-iteration values, as loops (`scan`) build and read them: a
 //! stack is a tensor `[n] ++ slice shape`.
 
-use ndarray::{Axis, IxDyn};
+use ndarray::IxDyn;
 
 use crate::float::Float;
 use crate::shape::fail;
@@ -22,7 +22,7 @@ pub fn stack_index<T: Float>(stack: &Tensor<T>, it: usize) -> Tensor<T> {
         // A copy of the slice on a CUDA device.
         super::narrow(stack, 0, it as isize, 1, 0).into_reshaped(&shape[1..])
     });
-    Tensor::from_array(stack.data.clone().index_axis_move(Axis(0), it))
+    stack.index0(it)
 }
 
 /// The shape every slice broadcasts to (numpy rules), if there is one.
@@ -57,8 +57,8 @@ fn expanded<T: Float>(t: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
             .collect();
         return super::broadcast::gather("scan", t, full, &strides);
     }
-    match t.data.broadcast(IxDyn(shape)) {
-        Some(view) => Tensor::from_array(view.to_owned().into_shared()),
+    match t.view().broadcast(IxDyn(shape)) {
+        Some(view) => Tensor::from(view.to_owned()),
         None => fail!("scan", [t.shape(), shape], "cannot broadcast a slice"),
     }
 }
