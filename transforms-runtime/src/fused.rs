@@ -6,13 +6,15 @@
 use transforms_kernels::cpu;
 
 use crate::float::Float;
-use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::shape::{
+    Shape, aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split,
+};
 use crate::tensor::Tensor;
 
 /// `f` applied to every element of `x`.
 pub fn fused1<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T> {
     crate::device::cpu_only!("fused elementwise", [x]);
-    Tensor::from_parts(x.shape().to_vec(), cpu::map(x.as_slice(), f))
+    Tensor::from_parts(x.shape(), cpu::map(x.as_slice(), f))
 }
 
 /// `f` applied elementwise to `a` and `b` broadcast together.
@@ -125,12 +127,11 @@ fn ternary<T: Float>(
             .zip(z)
             .map(|((&x, &y), &z)| f(x, y, z))
             .collect();
-        return Tensor::from_parts(shapes[0].to_vec(), data);
+        return Tensor::from_parts(shapes[0], data);
     }
-    let parts: Vec<(&[usize], &[usize])> =
-        shapes.iter().map(|s| split(op, s, nb, &shapes)).collect();
-    let mut batch = parts[0].0.to_vec();
-    let mut pe = parts[0].1.to_vec();
+    let parts: [(&[usize], &[usize]); 3] = shapes.map(|s| split(op, s, nb, &shapes));
+    let mut batch = Shape::from_slice(parts[0].0);
+    let mut pe = Shape::from_slice(parts[0].1);
     for (bt, p) in &parts[1..] {
         let (Some(nbt), Some(np)) = (broadcast_left(&batch, bt), broadcast_right(&pe, p)) else {
             fail!(op, shapes, "shapes do not broadcast");
@@ -138,11 +139,9 @@ fn ternary<T: Float>(
         batch = nbt;
         pe = np;
     }
-    let out_shape = [&batch[..], &pe[..]].concat();
-    let strides: Vec<Vec<usize>> = parts
-        .iter()
-        .map(|(bt, p)| broadcast_strides(&aligned(bt, p, pe.len())))
-        .collect();
+    let mut out_shape = batch.clone();
+    out_shape.extend_from_slice(&pe);
+    let strides = parts.map(|(bt, p)| broadcast_strides(&aligned(bt, p, pe.len())));
     let data = cpu::zip3_strided(
         &out_shape,
         [a.as_slice(), b.as_slice(), c.as_slice()],

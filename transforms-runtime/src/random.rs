@@ -36,6 +36,6 @@ impl<T: Float> Tensor<T> {
             data.push(T::from_f64(r * theta.sin()));
         }
         data.truncate(n);
-        Self::from_parts(shape.to_vec(), data)
+        Self::from_parts(shape, data)
     }
 }

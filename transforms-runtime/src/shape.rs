@@ -68,8 +68,21 @@ pub(crate) fn norm_dim(op: &str, d: isize, rank: usize, all: &[&[usize]]) -> usi
     if d < 0 { (d + r) as usize } else { d as usize }
 }
 
+/// A shape or a set of strides, inline up to 8 dims: the shape arithmetic
+/// of an op allocates nothing for the ranks the generated code makes.
+pub(crate) type Shape = smallvec::SmallVec<[usize; 8]>;
+
+/// The shapes `parts` one after another.
+pub(crate) fn joined(parts: &[&[usize]]) -> Shape {
+    let mut s = Shape::new();
+    for p in parts {
+        s.extend_from_slice(p);
+    }
+    s
+}
+
 /// Left-aligned, equal-length broadcast (batch dims).
-pub(crate) fn broadcast_left(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+pub(crate) fn broadcast_left(a: &[usize], b: &[usize]) -> Option<Shape> {
     if a.len() != b.len() {
         return None;
     }
@@ -80,7 +93,7 @@ pub(crate) fn broadcast_left(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// Right-aligned numpy broadcast (pe dims).
-pub(crate) fn broadcast_right(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+pub(crate) fn broadcast_right(a: &[usize], b: &[usize]) -> Option<Shape> {
     let n = a.len().max(b.len());
     let pad = |s: &[usize], i: usize| {
         if i + s.len() < n {
@@ -104,8 +117,8 @@ fn broadcast_dim(x: usize, y: usize) -> Option<usize> {
 }
 
 /// `batch ++ [1; rank - pe.len()] ++ pe`: a pe shape right-aligned to `rank`.
-pub(crate) fn aligned(batch: &[usize], pe: &[usize], rank: usize) -> Vec<usize> {
-    let mut out = Vec::with_capacity(batch.len() + rank);
+pub(crate) fn aligned(batch: &[usize], pe: &[usize], rank: usize) -> Shape {
+    let mut out = Shape::with_capacity(batch.len() + rank);
     out.extend_from_slice(batch);
     out.extend(std::iter::repeat_n(1, rank - pe.len()));
     out.extend_from_slice(pe);
@@ -114,12 +127,12 @@ pub(crate) fn aligned(batch: &[usize], pe: &[usize], rank: usize) -> Vec<usize> 
 
 /// Strides that read a contiguous buffer of shape `shape` broadcast to a
 /// shape of the same rank (size-1 dims get stride 0).
-pub(crate) fn broadcast_strides(shape: &[usize]) -> Vec<usize> {
-    let mut strides = transforms_kernels::cpu::contiguous_strides(shape);
-    for (s, &n) in strides.iter_mut().zip(shape) {
-        if n == 1 {
-            *s = 0;
-        }
+pub(crate) fn broadcast_strides(shape: &[usize]) -> Shape {
+    let mut strides: Shape = smallvec::smallvec![0; shape.len()];
+    let mut acc = 1;
+    for (s, &n) in strides.iter_mut().zip(shape).rev() {
+        *s = if n == 1 { 0 } else { acc };
+        acc *= n;
     }
     strides
 }
@@ -130,13 +143,16 @@ mod tests {
 
     #[test]
     fn broadcasting_rules() {
-        assert_eq!(broadcast_right(&[3, 1], &[4]), Some(vec![3, 4]));
-        assert_eq!(broadcast_right(&[], &[2]), Some(vec![2]));
-        assert_eq!(broadcast_right(&[3], &[4]), None);
-        assert_eq!(broadcast_left(&[1, 5], &[2, 5]), Some(vec![2, 5]));
-        assert_eq!(broadcast_left(&[2], &[2, 1]), None);
-        assert_eq!(aligned(&[7], &[3], 3), vec![7, 1, 1, 3]);
-        assert_eq!(broadcast_strides(&[2, 1, 3]), vec![3, 0, 1]);
+        let v = |s: Option<Shape>| s.map(|s| s.to_vec());
+        assert_eq!(v(broadcast_right(&[3, 1], &[4])), Some(vec![3, 4]));
+        assert_eq!(v(broadcast_right(&[], &[2])), Some(vec![2]));
+        assert_eq!(v(broadcast_right(&[3], &[4])), None);
+        assert_eq!(v(broadcast_left(&[1, 5], &[2, 5])), Some(vec![2, 5]));
+        assert_eq!(v(broadcast_left(&[2], &[2, 1])), None);
+        assert_eq!(aligned(&[7], &[3], 3).to_vec(), vec![7, 1, 1, 3]);
+        assert_eq!(broadcast_strides(&[2, 1, 3]).to_vec(), vec![3, 0, 1]);
+        assert_eq!(broadcast_strides(&[4, 2, 3]).to_vec(), vec![6, 3, 1]);
+        assert_eq!(broadcast_strides(&[]).to_vec(), Vec::<usize>::new());
         assert_eq!(fmt_shapes(&[&[2, 3], &[4]]), "[2, 3] and [4]");
         assert_eq!(fmt_shapes(&[&[1], &[], &[4]]), "[1], [] and [4]");
     }

@@ -103,13 +103,14 @@ impl<T: Float> Tensor<T> {
 
     /// Builds a tensor from a shape and a contiguous buffer (internal: the
     /// length must already be right).
-    pub(crate) fn from_parts(shape: Vec<usize>, data: Vec<T>) -> Self {
+    pub(crate) fn from_parts(shape: impl AsRef<[usize]>, data: Vec<T>) -> Self {
+        let shape = shape.as_ref();
         assert_eq!(
             shape.iter().product::<usize>(),
             data.len(),
             "transforms: internal error: a result's length does not match its shape {shape:?}"
         );
-        Self::on_buffer(Arc::new(data), 0, &shape)
+        Self::on_buffer(Arc::new(data), 0, shape)
     }
 
     /// Slice `i` along dim 0, sharing the buffer (internal: `i` in range).
@@ -160,12 +161,12 @@ impl<T: Float> Tensor<T> {
                 ),
             });
         }
-        Ok(Self::from_parts(shape.to_vec(), data))
+        Ok(Self::from_parts(shape, data))
     }
 
     /// A tensor of `shape` filled with `v`.
     pub fn full(shape: &[usize], v: T) -> Self {
-        Self::from_parts(shape.to_vec(), vec![v; shape.iter().product()])
+        Self::from_parts(shape, vec![v; shape.iter().product()])
     }
 
     /// A tensor of zeros.

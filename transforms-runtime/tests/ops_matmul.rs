@@ -224,3 +224,43 @@ fn matmul_t_equals_matmul_of_the_transpose() {
         assert!(got.max_abs_diff(&want) < 1e-12, "case {k}");
     }
 }
+
+#[test]
+fn unbatched_products_match_the_batched_path() {
+    // nb = 0 with vectors and matrices takes a direct path; the same
+    // product with a batch dim of 1 goes through the general one.
+    let cases: [(&[usize], &[usize]); 7] = [
+        (&[3], &[3]),
+        (&[3], &[3, 4]),
+        (&[2, 3], &[3]),
+        (&[2, 3], &[3, 4]),
+        (&[1, 3], &[3, 1]),
+        (&[2, 0], &[0, 4]),
+        (&[0], &[0]),
+    ];
+    for (k, (sa, sb)) in cases.into_iter().enumerate() {
+        let a = Tensor::<f64>::randn(sa, 40 + k as u64);
+        let b = Tensor::<f64>::randn(sb, 60 + k as u64);
+        let lift = |t: &Tensor<f64>| ops::unsqueeze(t, 0, 0);
+        let want = ops::squeeze(&ops::matmul(&lift(&a), &lift(&b), 1), 0, 0);
+        let got = ops::matmul(&a, &b, 0);
+        assert_eq!(got.shape(), want.shape(), "case {k}");
+        assert!(got.max_abs_diff(&want) < 1e-12, "case {k}");
+        if sb.len() == 2 {
+            let bt = ops::t(&b, 0);
+            let got_t = ops::matmul_t(&a, &bt, 0);
+            assert_eq!(got_t.shape(), want.shape(), "case {k}, transposed");
+            assert!(got_t.max_abs_diff(&want) < 1e-12, "case {k}, transposed");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "transforms: matmul: both operands need at least one per-example dim")]
+fn matmul_zero_dim_unbatched_panics() {
+    ops::matmul(
+        &Tensor::<f32>::scalar(1.0),
+        &Tensor::<f32>::zeros(&[2, 2]),
+        0,
+    );
+}

@@ -10,7 +10,9 @@ use transforms_kernels::cuda::{BROADCAST, ELEMENTWISE};
 
 use super::{backend_of, cuda_fail};
 use crate::float::Float;
-use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::shape::{
+    Shape, aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split,
+};
 use crate::tensor::Tensor;
 
 pub(super) fn buf<T: Float>(t: &Tensor<T>) -> &CudaSlice<T> {
@@ -45,8 +47,8 @@ pub(crate) fn broadcast_plan(
 ) -> (Vec<usize>, Vec<Vec<usize>>) {
     let parts: Vec<(&[usize], &[usize])> =
         shapes.iter().map(|s| split(op, s, nb, shapes)).collect();
-    let mut batch = parts[0].0.to_vec();
-    let mut pe = parts[0].1.to_vec();
+    let mut batch = Shape::from_slice(parts[0].0);
+    let mut pe = Shape::from_slice(parts[0].1);
     for (bt, p) in &parts[1..] {
         let Some(nbt) = broadcast_left(&batch, bt) else {
             fail!(op, shapes, "batch dims do not broadcast");
@@ -59,7 +61,7 @@ pub(crate) fn broadcast_plan(
     }
     let strides = parts
         .iter()
-        .map(|(bt, p)| broadcast_strides(&aligned(bt, p, pe.len())))
+        .map(|(bt, p)| broadcast_strides(&aligned(bt, p, pe.len())).to_vec())
         .collect();
     ([&batch[..], &pe[..]].concat(), strides)
 }

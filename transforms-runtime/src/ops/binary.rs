@@ -4,7 +4,9 @@ use transforms_kernels::cpu;
 
 use crate::elem;
 use crate::float::Float;
-use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::shape::{
+    aligned, broadcast_left, broadcast_right, broadcast_strides, fail, joined, split,
+};
 use crate::tensor::Tensor;
 
 /// The broadcasting binary kernel behind `add`/`sub`/`mul`/`div`: batch dims
@@ -24,7 +26,7 @@ pub(crate) fn binary<T: Float>(
     let (ba, pa) = split(op, sa, nb, &all);
     let (bb, pb) = split(op, sb, nb, &all);
     if sa == sb {
-        return Tensor::from_parts(sa.to_vec(), cpu::zip(a.as_slice(), b.as_slice(), f));
+        return Tensor::from_parts(sa, cpu::zip(a.as_slice(), b.as_slice(), f));
     }
     let Some(batch) = broadcast_left(ba, bb) else {
         fail!(op, [sa, sb], "batch dims do not broadcast");
@@ -32,11 +34,11 @@ pub(crate) fn binary<T: Float>(
     let Some(pe) = broadcast_right(pa, pb) else {
         fail!(op, [sa, sb], "shapes do not broadcast");
     };
-    let out_shape = [&batch[..], &pe[..]].concat();
-    let data = if b.numel() == 1 && out_shape == sa {
+    let out_shape = joined(&[&batch, &pe]);
+    let data = if b.numel() == 1 && &out_shape[..] == sa {
         let y = b.as_slice()[0];
         cpu::map(a.as_slice(), |x| f(x, y))
-    } else if a.numel() == 1 && out_shape == sb {
+    } else if a.numel() == 1 && &out_shape[..] == sb {
         let x = a.as_slice()[0];
         cpu::map(b.as_slice(), |y| f(x, y))
     } else if let Some(data) = repeated(a, &aligned(bb, pb, pe.len()), b, &out_shape, &f) {

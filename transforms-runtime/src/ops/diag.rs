@@ -13,7 +13,9 @@ use super::{basis, broadcast_like, matmul, mul, sum, sum_to_like, unsqueeze};
 use transforms_kernels::cpu;
 
 use crate::float::Float;
-use crate::shape::{broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::shape::{
+    Shape, broadcast_left, broadcast_right, broadcast_strides, fail, joined, split,
+};
 use crate::tensor::Tensor;
 
 /// `sum_to(basis(like) * u, t)`: shape `batch ++ [N] ++ (t or like*u)`.
@@ -67,7 +69,7 @@ fn embed_on_cpu<T: Float>(
             block[i * n + i] = v;
         }
     }
-    Some(Tensor::from_parts([ub, &[n], lp].concat(), data))
+    Some(Tensor::from_parts(joined(&[ub, &[n], lp]), data))
 }
 
 /// The adjoint of [`diag`] in `u`: `ct` has shape `batch ++ [N] ++ pe`; the
@@ -129,7 +131,7 @@ pub(super) fn keep_all(nb: usize) -> u32 {
 /// Where an operand's batch dims sit in a broadcast batch, and its pe size.
 struct Batched<'a, T> {
     data: &'a [T],
-    strides: Vec<usize>,
+    strides: Shape,
 }
 
 fn batched<'a, T: Float>(x: &'a Tensor<T>, batch: &[usize], nb: usize) -> Batched<'a, T> {
@@ -141,9 +143,9 @@ fn batched<'a, T: Float>(x: &'a Tensor<T>, batch: &[usize], nb: usize) -> Batche
 
 /// The element strides of `x`'s batch dims within the broadcast `batch`
 /// (0 where `x` has size 1).
-pub(super) fn batch_strides<T: Float>(x: &Tensor<T>, batch: &[usize], nb: usize) -> Vec<usize> {
+pub(super) fn batch_strides<T: Float>(x: &Tensor<T>, batch: &[usize], nb: usize) -> Shape {
     if batch.is_empty() {
-        return Vec::new();
+        return Shape::new();
     }
     let pe: usize = x.shape()[nb..].iter().product();
     broadcast_strides(&x.shape()[..nb])
@@ -167,7 +169,7 @@ pub(super) fn offset(mut i: usize, shape: &[usize], strides: &[usize]) -> usize 
 pub(super) enum Offsets {
     Zero,
     Flat,
-    Strided(Vec<usize>, Vec<usize>),
+    Strided(Shape, Shape),
 }
 
 impl Offsets {
@@ -187,7 +189,7 @@ impl Offsets {
         } else if contiguous() {
             Offsets::Flat
         } else {
-            Offsets::Strided(shape.to_vec(), strides.to_vec())
+            Offsets::Strided(Shape::from_slice(shape), Shape::from_slice(strides))
         }
     }
 
@@ -211,10 +213,10 @@ impl Offsets {
 }
 
 /// Strides of `small` right-aligned and broadcast into `big` (in elements).
-pub(super) fn inner_strides(small: &[usize], big: &[usize]) -> Vec<usize> {
+pub(super) fn inner_strides(small: &[usize], big: &[usize]) -> Shape {
     // Row-major strides of `small` (0 on its size-1 dims), right-aligned
     // into `big`'s rank with 0 in front.
-    let mut out = vec![0; big.len()];
+    let mut out: Shape = smallvec::smallvec![0; big.len()];
     let mut acc = 1;
     for (o, &n) in out.iter_mut().rev().zip(small.iter().rev()) {
         *o = if n == 1 { 0 } else { acc };
@@ -232,12 +234,13 @@ pub(super) fn plain<T: Float>(
     nb: usize,
 ) -> bool {
     let (lp, up) = (&like.shape()[nb..], &u.shape()[nb..]);
-    broadcast_right(lp, up).is_some_and(|f| f == lp) && t.is_none_or(|t| &t.shape()[nb..] == lp)
+    broadcast_right(lp, up).is_some_and(|f| &f[..] == lp)
+        && t.is_none_or(|t| &t.shape()[nb..] == lp)
 }
 
 /// The broadcast batch of several operands.
-pub(super) fn batch_of(op: &str, shapes: &[&[usize]], nb: usize) -> Vec<usize> {
-    let mut batch = vec![1; nb];
+pub(super) fn batch_of(op: &str, shapes: &[&[usize]], nb: usize) -> Shape {
+    let mut batch: Shape = smallvec::smallvec![1; nb];
     for s in shapes {
         let Some(b) = broadcast_left(&batch, &s[..nb]) else {
             fail!(op, shapes, "batch dims do not broadcast");
@@ -251,13 +254,13 @@ pub(super) fn batch_of(op: &str, shapes: &[&[usize]], nb: usize) -> Vec<usize> {
 /// strides of (row, column) of its last two dims. With `b_t` the operand is
 /// `t(b)`, read from `b` without copying (torch's `.t()` leaves 0-D and 1-D
 /// tensors alone).
-pub(super) fn read_as<T: Float>(b: &Tensor<T>, nb: usize, b_t: bool) -> (Vec<usize>, usize, usize) {
+pub(super) fn read_as<T: Float>(b: &Tensor<T>, nb: usize, b_t: bool) -> (Shape, usize, usize) {
     let pb = &b.shape()[nb..];
     if b_t && pb.len() == 2 {
-        return (vec![pb[1], pb[0]], 1, pb[1]);
+        return (Shape::from_slice(&[pb[1], pb[0]]), 1, pb[1]);
     }
     let n = if pb.len() >= 2 { pb[pb.len() - 1] } else { 1 };
-    (pb.to_vec(), n, 1)
+    (Shape::from_slice(pb), n, 1)
 }
 
 /// `matmul(diag(u, like, t), b)` with the basis dim as a batch dim: row `i`
@@ -281,7 +284,13 @@ pub fn diag_matmul<T: Float>(
         (u.device(), mm_as_product(u, like, t, b, nb, b_t))
     {
         // The gather on the GPU too: one strided product launch.
-        return crate::cuda::ops::strided_mul("diag_matmul", ord, shape, (u, &su), (b, &sb));
+        return crate::cuda::ops::strided_mul(
+            "diag_matmul",
+            ord,
+            shape.to_vec(),
+            (u, &su),
+            (b, &sb),
+        );
     }
     let (read, bp, bs) = read_as(b, nb, b_t);
     let pb = &read[..];
@@ -290,7 +299,7 @@ pub fn diag_matmul<T: Float>(
             let (a2, b2) = (promote_left(lp, 0), promote_right(pb, 0));
             let (mba, mbb) = (&a2[..a2.len() - 2], &b2[..b2.len() - 2]);
             a2[a2.len() - 1] == b2[b2.len() - 2]
-                && broadcast_right(mba, mbb).is_some_and(|m| m == mba)
+                && broadcast_right(mba, mbb).is_some_and(|m| &m[..] == mba)
         };
     if !fast {
         if b_t {
@@ -349,7 +358,7 @@ pub fn diag_matmul<T: Float>(
             sink.fill(T::zero(), no - dst - n);
         }
     });
-    Tensor::from_parts([&batch[..], &[nl], &op[..]].concat(), out)
+    Tensor::from_parts(joined(&[&batch, &[nl], &op]), out)
 }
 
 /// [`diag_matmul`]'s common case (a plain seed over a vector, one matrix:
@@ -364,7 +373,7 @@ fn mm_as_product<T: Float>(
     b: &Tensor<T>,
     nb: usize,
     b_t: bool,
-) -> Option<(Vec<usize>, Vec<usize>, Vec<usize>)> {
+) -> Option<(Shape, Shape, Shape)> {
     let lp = &like.shape()[nb..];
     let (read, rows, cols) = read_as(b, nb, b_t);
     let (&[k], &[kb, n]) = (lp, &read[..]) else {
@@ -374,14 +383,13 @@ fn mm_as_product<T: Float>(
         return None;
     }
     let batch = batch_of("diag_matmul", &[u.shape(), like.shape(), b.shape()], nb);
-    let su = [
-        batch_strides(u, &batch, nb),
-        inner_strides(&u.shape()[nb..], lp),
-        vec![0],
-    ]
-    .concat();
-    let sb = [batch_strides(b, &batch, nb), vec![rows, cols]].concat();
-    Some(([&batch[..], &[k, n]].concat(), su, sb))
+    let su = joined(&[
+        &batch_strides(u, &batch, nb),
+        &inner_strides(&u.shape()[nb..], lp),
+        &[0],
+    ]);
+    let sb = joined(&[&batch_strides(b, &batch, nb), &[rows, cols]]);
+    Some((joined(&[&batch, &[k, n]]), su, sb))
 }
 
 #[cfg(test)]
@@ -407,7 +415,7 @@ mod strided_tests {
                 mm_as_product(&u, &like, None, &b, nb, b_t).expect("the common case");
             let got = cpu::zip_strided(&shape, u.as_slice(), &su, b.as_slice(), &sb, |x, y| y * x);
             let want = diag_matmul(&u, &like, None, &b, nb, b_t);
-            assert_eq!(shape, want.shape(), "case {k}");
+            assert_eq!(&shape[..], want.shape(), "case {k}");
             assert_eq!(got, want.to_vec(), "case {k}");
         }
     }

@@ -12,7 +12,7 @@ use super::{matmul_ta, unsqueeze};
 use transforms_kernels::cpu;
 
 use crate::float::Float;
-use crate::shape::{broadcast_right, fail, split};
+use crate::shape::{Shape, broadcast_right, fail, joined, split};
 use crate::tensor::Tensor;
 
 /// `matmul_ta(diag(u, like, t), b, a_like)` with the basis dim as a batch
@@ -65,7 +65,7 @@ pub fn diag_matmul_ta<T: Float>(
             plan.slab(j, i, sink);
         }
     });
-    Tensor::from_parts([&plan.batch[..], &[nl], plan.pa].concat(), out)
+    Tensor::from_parts(joined(&[&plan.batch, &[nl], plan.pa]), out)
 }
 
 /// [`diag_matmul_ta`] (`nb >= 1`) with its basis dim expanded like `ref_o`
@@ -160,14 +160,14 @@ pub fn diag_matmul_ta_swapped<T: Float>(
         }
     });
     let lead = &plan.batch[..nb - 1];
-    Tensor::from_parts([lead, &[nl, kk], plan.pa].concat(), out)
+    Tensor::from_parts(joined(&[lead, &[nl, kk], plan.pa]), out)
 }
 
 /// The row-gather form of [`diag_matmul_ta`], when it applies: per batch
 /// block `j` and basis element `i`, a slab of `a`'s shape holding one
 /// scaled column of `b` in one row, zeros elsewhere.
 struct TaPlan<'a, T> {
-    batch: Vec<usize>,
+    batch: Shape,
     /// `like`'s pe shape (the basis) and `a_like`'s.
     lp: &'a [usize],
     pa: &'a [usize],
@@ -225,7 +225,7 @@ impl<'a, T: Float> TaPlan<'a, T> {
             return None;
         }
         let (a2, b2) = (promote_left(pa, 0), promote_right(pb, 0));
-        if a2.last() != b2.get(b2.len() - 2) || out_pe("diag_matmul_ta", &all, pa, pb) != lp {
+        if a2.last() != b2.get(b2.len() - 2) || &out_pe("diag_matmul_ta", &all, pa, pb)[..] != lp {
             return None;
         }
         let (m, k, n) = (a2[a2.len() - 2], a2[a2.len() - 1], b2[b2.len() - 1]);
@@ -233,14 +233,8 @@ impl<'a, T: Float> TaPlan<'a, T> {
         let Some(mbo) = broadcast_right(mba, mbb) else {
             fail!("diag_matmul_ta", all, "matrix batch dims do not broadcast");
         };
-        let a_mat = inner_strides(mba, &mbo)
-            .iter()
-            .map(|s| s * m * k)
-            .collect::<Vec<_>>();
-        let b_mat = inner_strides(mbb, &mbo)
-            .iter()
-            .map(|s| s * k * n)
-            .collect::<Vec<_>>();
+        let a_mat: Shape = inner_strides(mba, &mbo).iter().map(|s| s * m * k).collect();
+        let b_mat: Shape = inner_strides(mbb, &mbo).iter().map(|s| s * k * n).collect();
         let u_str = inner_strides(&u.shape()[nb..], lp);
         let count: usize = batch.iter().product();
         let cpu = on_cpu(&[u, like, b, a_like]);

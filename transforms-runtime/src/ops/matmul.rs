@@ -10,7 +10,9 @@ use transforms_kernels::cpu::{self, GemmOperand};
 
 use crate::float::Float;
 use crate::ops::broadcast::{SumTarget, sum_to_pe};
-use crate::shape::{aligned, broadcast_left, broadcast_right, broadcast_strides, fail, split};
+use crate::shape::{
+    Shape, aligned, broadcast_left, broadcast_right, broadcast_strides, fail, joined, split,
+};
 use crate::tensor::Tensor;
 
 /// A contiguous operand of shape `batch(nb) ++ mb ++ [rows, cols]`, read
@@ -78,12 +80,11 @@ fn bmm<T: Float>(
     let Some(mb) = broadcast_right(pa.mb, pb.mb) else {
         fail!(op, all, "matrix batch dims do not broadcast");
     };
-    let outer = [&batch[..], &mb[..]].concat();
-    let outer_strides = |b: &[usize], m: &[usize], size: usize| -> Vec<usize> {
-        broadcast_strides(&aligned(b, m, mb.len()))
-            .into_iter()
-            .map(|s| s * size)
-            .collect()
+    let outer = joined(&[&batch, &mb]);
+    let outer_strides = |b: &[usize], m: &[usize], size: usize| -> Shape {
+        let mut s = broadcast_strides(&aligned(b, m, mb.len()));
+        s.iter_mut().for_each(|s| *s *= size);
+        s
     };
     let sa = outer_strides(pa.batch, pa.mb, pa.size);
     let sb = outer_strides(pb.batch, pb.mb, pb.size);
@@ -127,14 +128,12 @@ fn bmm<T: Float>(
             col_stride: pb.col_stride,
         },
     );
-    Tensor::from_parts([&outer[..], &[m, n]].concat(), data)
+    Tensor::from_parts(joined(&[&outer, &[m, n]]), data)
 }
 
 /// Full shape with a 1-D left pe part promoted to `[1, k]`.
-pub(crate) fn promote_left(shape: &[usize], nb: usize) -> Vec<usize> {
-    // Room for the promoted dim (no reallocation when it is added).
-    let mut s = Vec::with_capacity(shape.len() + 1);
-    s.extend_from_slice(shape);
+pub(crate) fn promote_left(shape: &[usize], nb: usize) -> Shape {
+    let mut s = Shape::from_slice(shape);
     if s.len() - nb == 1 {
         s.insert(nb, 1);
     }
@@ -142,9 +141,8 @@ pub(crate) fn promote_left(shape: &[usize], nb: usize) -> Vec<usize> {
 }
 
 /// Full shape with a 1-D right pe part promoted to `[k, 1]`.
-pub(crate) fn promote_right(shape: &[usize], nb: usize) -> Vec<usize> {
-    let mut s = Vec::with_capacity(shape.len() + 1);
-    s.extend_from_slice(shape);
+pub(crate) fn promote_right(shape: &[usize], nb: usize) -> Shape {
+    let mut s = Shape::from_slice(shape);
     if s.len() - nb == 1 {
         s.push(1);
     }
@@ -152,7 +150,7 @@ pub(crate) fn promote_right(shape: &[usize], nb: usize) -> Vec<usize> {
 }
 
 /// The pe shape of `matmul` for pe shapes `pa` and `pb` (torch rules).
-pub(crate) fn out_pe(op: &str, all: &[&[usize]], pa: &[usize], pb: &[usize]) -> Vec<usize> {
+pub(crate) fn out_pe(op: &str, all: &[&[usize]], pa: &[usize], pb: &[usize]) -> Shape {
     if pa.is_empty() || pb.is_empty() {
         fail!(op, all, "both operands need at least one per-example dim");
     }
@@ -170,7 +168,7 @@ pub(crate) fn out_pe(op: &str, all: &[&[usize]], pa: &[usize], pb: &[usize]) -> 
     if ka != kb {
         fail!(op, all, "the inner dimensions do not match ({ka} vs {kb})");
     }
-    let mut out = Vec::with_capacity(mba.len().max(mbb.len()) + 2);
+    let mut out = Shape::new();
     for i in 0..mba.len().max(mbb.len()) {
         let at = |s: &[usize]| {
             let lead = mba.len().max(mbb.len()) - s.len();
@@ -256,17 +254,25 @@ fn matmul_impl<T: Float>(
     let all: [&[usize]; 2] = [a.shape(), b.shape()];
     let (_, pa) = split(op, a.shape(), nb, &all);
     let (bb, pb_stored) = split(op, b.shape(), nb, &all);
+    if nb == 0
+        && pa.len() <= 2
+        && pb_stored.len() <= 2
+        && a.device() == crate::Device::Cpu
+        && b.device() == crate::Device::Cpu
+    {
+        return vector_or_matrix(op, &all, a, b, b_trans);
+    }
     // The shape of `b` as it is read (its last two dims swapped when transposed).
-    let read: Vec<usize> = if b_trans {
-        [bb, &[pb_stored[1], pb_stored[0]]].concat()
+    let read = if b_trans {
+        joined(&[bb, &[pb_stored[1], pb_stored[0]]])
     } else {
-        b.shape().to_vec()
+        Shape::from_slice(b.shape())
     };
     let pb = &read[nb..];
     out_pe(op, &all, pa, pb);
     let sa = promote_left(a.shape(), nb);
     let sb = if b_trans {
-        b.shape().to_vec()
+        Shape::from_slice(b.shape())
     } else {
         promote_right(b.shape(), nb)
     };
@@ -294,6 +300,48 @@ fn matmul_impl<T: Float>(
         shape.remove(i);
     }
     y.into_reshaped(&shape)
+}
+
+/// [`matmul_impl`] for unbatched vectors and matrices on the CPU: one
+/// product straight from the shapes, without the promoted shapes and batch
+/// strides of the general path (the call overhead of a small product).
+fn vector_or_matrix<T: Float>(
+    op: &str,
+    all: &[&[usize]],
+    a: &Tensor<T>,
+    b: &Tensor<T>,
+    b_trans: bool,
+) -> Tensor<T> {
+    let (pa, pb) = (a.shape(), b.shape());
+    // `b` as read, and its strides.
+    let (read, row_stride_b, col_stride_b) = match (pb, b_trans) {
+        ([k], _) => ([*k, 1], 1, 1),
+        ([r, c], false) => ([*r, *c], *c, 1),
+        ([r, c], true) => ([*c, *r], 1, *c),
+        _ => fail!(op, all, "both operands need at least one per-example dim"),
+    };
+    let pb_read = if pb.len() == 1 { &read[..1] } else { &read[..] };
+    let out = out_pe(op, all, pa, pb_read);
+    let (m, k) = match pa {
+        [k] => (1, *k),
+        _ => (pa[0], pa[1]),
+    };
+    let n = read[1];
+    let operand = |data, row_stride, col_stride| GemmOperand {
+        data,
+        batch_strides: &[],
+        row_stride,
+        col_stride,
+    };
+    let data = cpu::batched_gemm(
+        &[],
+        m,
+        k,
+        n,
+        operand(a.as_slice(), k, 1),
+        operand(b.as_slice(), row_stride_b, col_stride_b),
+    );
+    Tensor::from_parts(out, data)
 }
 
 /// Gradient w.r.t. `a` of `<c, matmul(a, b)>`, where `a` has `a_like`'s pe

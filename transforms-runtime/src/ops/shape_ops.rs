@@ -4,11 +4,11 @@
 use transforms_kernels::cpu;
 
 use crate::float::Float;
-use crate::shape::{fail, norm_dim, split};
+use crate::shape::{Shape, fail, joined, norm_dim, split};
 use crate::tensor::Tensor;
 
 /// Same data, new shape (the element count must already match); no copy.
-fn with_shape<T: Float>(x: &Tensor<T>, shape: Vec<usize>) -> Tensor<T> {
+fn with_shape<T: Float>(x: &Tensor<T>, shape: Shape) -> Tensor<T> {
     x.reshaped(&shape)
 }
 
@@ -17,7 +17,7 @@ pub(crate) fn permute<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Tensor<T> {
     // Moving only dims of size 1 keeps the element order: no copy.
     let big = |&&p: &&usize| x.shape()[p] != 1;
     if perm.iter().filter(big).is_sorted() {
-        let shape: Vec<usize> = perm.iter().map(|&p| x.shape()[p]).collect();
+        let shape: Shape = perm.iter().map(|&p| x.shape()[p]).collect();
         return x.reshaped(&shape);
     }
     let strides = cpu::contiguous_strides(x.shape());
@@ -48,7 +48,7 @@ pub fn reshape<T: Float>(x: &Tensor<T>, shape: &[isize], nb: usize) -> Tensor<T>
         .filter(|&&d| d >= 0)
         .map(|&d| d as usize)
         .product();
-    let new_pe: Vec<usize> = if shape.contains(&-1) {
+    let new_pe: Shape = if shape.contains(&-1) {
         if known == 0 || !numel.is_multiple_of(known) {
             bad("the size of the -1 dim cannot be inferred");
         }
@@ -62,7 +62,7 @@ pub fn reshape<T: Float>(x: &Tensor<T>, shape: &[isize], nb: usize) -> Tensor<T>
         }
         shape.iter().map(|&d| d as usize).collect()
     };
-    with_shape(x, [b, &new_pe[..]].concat())
+    with_shape(x, joined(&[b, &new_pe[..]]))
 }
 
 /// Reshapes the pe part of `x` to the pe shape of `like`.
@@ -74,7 +74,7 @@ pub fn reshape_like<T: Float>(x: &Tensor<T>, like: &Tensor<T>, nb: usize) -> Ten
     if p.iter().product::<usize>() != lp.iter().product::<usize>() {
         fail!("reshape_like", all, "the per-example element counts differ");
     }
-    with_shape(x, [b, lp].concat())
+    with_shape(x, joined(&[b, lp]))
 }
 
 /// Swaps pe dims `a` and `b`.
@@ -104,7 +104,7 @@ pub fn t<T: Float>(x: &Tensor<T>, nb: usize) -> Tensor<T> {
 pub fn unsqueeze<T: Float>(x: &Tensor<T>, d: isize, nb: usize) -> Tensor<T> {
     let (_, p) = split("unsqueeze", x.shape(), nb, &[x.shape()]);
     let d = norm_dim("unsqueeze", d, p.len() + 1, &[x.shape()]);
-    let mut shape = x.shape().to_vec();
+    let mut shape = Shape::from_slice(x.shape());
     shape.insert(nb + d, 1);
     with_shape(x, shape)
 }
@@ -121,7 +121,7 @@ pub fn squeeze<T: Float>(x: &Tensor<T>, d: isize, nb: usize) -> Tensor<T> {
             p[d]
         );
     }
-    let mut shape = x.shape().to_vec();
+    let mut shape = Shape::from_slice(x.shape());
     shape.remove(nb + d);
     with_shape(x, shape)
 }
@@ -154,7 +154,7 @@ pub fn unflatten_like<T: Float>(x: &Tensor<T>, d: isize, like: &Tensor<T>, nb: u
             p[d]
         );
     }
-    with_shape(x, [b, &p[..d], lp, &p[d + 1..]].concat())
+    with_shape(x, joined(&[b, &p[..d], lp, &p[d + 1..]]))
 }
 
 /// Inverse of [`unflatten_like`]: merges the block of pe dims shaped like
@@ -184,5 +184,5 @@ pub fn flatten_like<T: Float>(x: &Tensor<T>, d: isize, like: &Tensor<T>, nb: usi
         );
     }
     let n: usize = lp.iter().product();
-    with_shape(x, [b, &p[..s], &[n], &p[e..]].concat())
+    with_shape(x, joined(&[b, &p[..s], &[n], &p[e..]]))
 }

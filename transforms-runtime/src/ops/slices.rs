@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use crate::float::Float;
-use crate::shape::{aligned, broadcast_left, broadcast_strides, fail, norm_dim, split};
+use crate::shape::{Shape, aligned, broadcast_left, broadcast_strides, fail, norm_dim, split};
 use crate::tensor::Tensor;
 
 /// `(outer, size, inner)` of `shape` around axis `a`.
@@ -80,7 +80,7 @@ pub fn cat<T: Float>(xs: &[&Tensor<T>], d: isize, nb: usize) -> Tensor<T> {
         fail!("cat", all, "zero-dim tensors cannot be concatenated");
     }
     let dd = norm_dim("cat", d, p0.len(), &all);
-    let mut batch = first.shape()[..nb].to_vec();
+    let mut batch = Shape::from_slice(&first.shape()[..nb]);
     let mut size = 0;
     for x in xs {
         let (b, p) = split("cat", x.shape(), nb, &all);
@@ -413,10 +413,7 @@ mod tests {
 
     fn ramp(shape: &[usize]) -> Tensor<f64> {
         let n: usize = shape.iter().product();
-        Tensor::from_parts(
-            shape.to_vec(),
-            (0..n).map(|i| i as f64 * 0.5 - 3.0).collect(),
-        )
+        Tensor::from_parts(shape, (0..n).map(|i| i as f64 * 0.5 - 3.0).collect())
     }
 
     /// `place_<ty>`: x [outer, len, inner] into y at `start` of its middle dim.
@@ -494,7 +491,7 @@ mod tests {
             v[b.inner + 1] = f64::NAN;
             let last = v.len() - 1;
             v[last] = f64::INFINITY;
-            let xn = Tensor::from_parts(x.shape().to_vec(), v);
+            let xn = Tensor::from_parts(x.shape(), v);
             for shift in [false, true] {
                 let got: Vec<f64> = (0..b.outer * b.inner)
                     .map(|i| {

@@ -11,7 +11,7 @@ use crate::tensor::Tensor;
 #[inline]
 pub(crate) fn map<T: Float>(x: &Tensor<T>, f: impl Fn(T) -> T) -> Tensor<T> {
     crate::device::cpu_only!("elementwise closure", [x]);
-    Tensor::from_parts(x.shape().to_vec(), cpu::map(x.as_slice(), f))
+    Tensor::from_parts(x.shape(), cpu::map(x.as_slice(), f))
 }
 
 macro_rules! unary_ops {
