@@ -66,11 +66,38 @@ pub fn scaled_rows<T: Copy + std::ops::Mul<Output = T>>(
         k * scales.len(),
         "transforms-kernels: scaled_rows: rows do not fill the destination"
     );
-    if k == 0 {
-        return;
+    // Common short row lengths with the length a constant: each row is a
+    // fixed run of vector steps with no per-row loop bookkeeping.
+    match k {
+        0 => {}
+        8 => fixed_rows::<T, 8>(dst, src, stride, scales),
+        16 => fixed_rows::<T, 16>(dst, src, stride, scales),
+        32 => fixed_rows::<T, 32>(dst, src, stride, scales),
+        64 => fixed_rows::<T, 64>(dst, src, stride, scales),
+        _ => {
+            for (r, (d, &s)) in dst.chunks_exact_mut(k).zip(scales).enumerate() {
+                map_row(d, &src[r * stride..r * stride + k], |x| x * s);
+            }
+        }
     }
-    for (r, (d, &s)) in dst.chunks_exact_mut(k).zip(scales).enumerate() {
-        map_row(d, &src[r * stride..r * stride + k], |x| x * s);
+}
+
+/// [`scaled_rows`] for rows of exactly `K`.
+#[inline(always)]
+fn fixed_rows<T: Copy + std::ops::Mul<Output = T>, const K: usize>(
+    dst: &mut [MaybeUninit<T>],
+    src: &[T],
+    stride: usize,
+    scales: &[T],
+) {
+    for (r, (d, &s)) in dst.chunks_exact_mut(K).zip(scales).enumerate() {
+        let d: &mut [MaybeUninit<T>; K] = d.try_into().expect("a whole row");
+        let row: &[T; K] = src[r * stride..][..K].try_into().expect("a whole row");
+        // All loads, then all stores (as in `map_row`).
+        let v: [T; K] = std::array::from_fn(|i| row[i] * s);
+        for (w, x) in d.iter_mut().zip(v) {
+            w.write(x);
+        }
     }
 }
 
@@ -94,15 +121,16 @@ mod tests {
 
     #[test]
     fn scaled_and_outer_rows_match_index_arithmetic() {
-        let src: Vec<f64> = (0..40).map(|i| f64::from(i) * 0.5 - 3.0).collect();
         let scales = [2.0, -1.0, 0.25];
-        for k in [0, 3, 8, 11] {
+        let src: Vec<f64> = (0..200).map(|i| f64::from(i) * 0.5 - 3.0).collect();
+        for k in [0, 3, 8, 11, 16, 32, 64] {
             let mut dst = vec![MaybeUninit::new(f64::NAN); 3 * k];
-            scaled_rows(&mut dst, &src, 9, k, &scales);
+            let stride = k / 2 + 9;
+            scaled_rows(&mut dst, &src, stride, k, &scales);
             // SAFETY: initialised at creation.
             let got: Vec<f64> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
             let want: Vec<f64> = (0..3 * k)
-                .map(|e| src[(e / k) * 9 + e % k] * scales[e / k])
+                .map(|e| src[(e / k) * stride + e % k] * scales[e / k])
                 .collect();
             assert_eq!(got, want, "k = {k}");
             outer_rows(&mut dst, &src[..k], &scales);
