@@ -264,7 +264,13 @@ fn map_last_by_definition(dm: &ops::DiagMm<'_, f64>, slot: usize, others: &[&T],
 
 #[test]
 fn diag_matmul_map_last_matches_the_separate_ops() {
-    let (k, n) = (5, 7);
+    // k = 32: rows of a fixed length; a seed's ones give one scale for all.
+    for (k, n) in [(5, 7), (32, 9)] {
+        map_last_cases(k, n);
+    }
+}
+
+fn map_last_cases(k: usize, n: usize) {
     let x = T::randn(&[k], 1);
     let w = T::randn(&[n, k], 2); // read transposed: a layer's weight
     let wt = ops::t(&w, 0); // the same matrix as [k, n]
@@ -274,12 +280,15 @@ fn diag_matmul_map_last_matches_the_separate_ops() {
     let r = T::zeros(&[k]);
     let u_k = T::randn(&[k], 6);
     let u_1 = T::randn(&[1], 7);
+    let ones = T::ones(&[k]);
     let bl = T::zeros(&[1, n]);
     for (case, (u, b, b_t, bl)) in [
         (&u_k, &w, true, Some(&bl)),
         (&u_1, &w, true, None),
         (&u_k, &wt, false, None),
         (&u_1, &wt, false, Some(&bl)),
+        (&ones, &w, true, None),
+        (&ones, &wt, false, Some(&bl)),
     ]
     .into_iter()
     .enumerate()

@@ -91,6 +91,23 @@ impl<T: Copy> Sink<'_, T> {
         super::rows::scaled_rows(dst, src, stride, k, scales);
     }
 
+    /// Appends `n` rows of `k`: element `j` of row `r` is
+    /// `f(src[r * stride + j], &per_row(r))` (see `rows::map_rows`).
+    ///
+    /// # Panics
+    /// If the chunk overflows or `src` is too short.
+    #[inline]
+    pub fn extend_mapped_rows<R>(
+        &mut self,
+        (src, stride): (&[T], usize),
+        (n, k): (usize, usize),
+        per_row: impl Fn(usize) -> R,
+        f: impl Fn(T, &R) -> T,
+    ) {
+        let dst = self.next(n * k);
+        super::rows::map_rows(dst, src, stride, k, per_row, f);
+    }
+
     /// The next `n` elements of the chunk, counted as appended (the caller
     /// writes every one of them).
     #[inline]

@@ -66,35 +66,62 @@ pub fn scaled_rows<T: Copy + std::ops::Mul<Output = T>>(
         k * scales.len(),
         "transforms-kernels: scaled_rows: rows do not fill the destination"
     );
-    // Common short row lengths with the length a constant: each row is a
-    // fixed run of vector steps with no per-row loop bookkeeping.
+    map_rows(dst, src, stride, k, |r| scales[r], |x, &s| x * s);
+}
+
+/// `dst` as rows of `k`: element `j` of row `r` is
+/// `f(src[r * stride + j], &per_row(r))`, for every row of `dst`. Common
+/// short row lengths (8, 16, 32, 64) run with the length a constant, each
+/// row a fixed run of vector steps without per-row loop bookkeeping; other
+/// lengths go through [`map_row`].
+///
+/// # Panics
+/// If `dst` is not whole rows of `k`, or `src` is too short.
+#[inline(always)]
+pub fn map_rows<T: Copy, R>(
+    dst: &mut [MaybeUninit<T>],
+    src: &[T],
+    stride: usize,
+    k: usize,
+    per_row: impl Fn(usize) -> R,
+    f: impl Fn(T, &R) -> T,
+) {
+    if k == 0 {
+        return;
+    }
+    assert!(
+        dst.len().is_multiple_of(k),
+        "transforms-kernels: map_rows: rows do not fill the destination"
+    );
     match k {
-        0 => {}
-        8 => fixed_rows::<T, 8>(dst, src, stride, scales),
-        16 => fixed_rows::<T, 16>(dst, src, stride, scales),
-        32 => fixed_rows::<T, 32>(dst, src, stride, scales),
-        64 => fixed_rows::<T, 64>(dst, src, stride, scales),
+        8 => fixed_rows::<T, R, 8>(dst, src, stride, per_row, f),
+        16 => fixed_rows::<T, R, 16>(dst, src, stride, per_row, f),
+        32 => fixed_rows::<T, R, 32>(dst, src, stride, per_row, f),
+        64 => fixed_rows::<T, R, 64>(dst, src, stride, per_row, f),
         _ => {
-            for (r, (d, &s)) in dst.chunks_exact_mut(k).zip(scales).enumerate() {
-                map_row(d, &src[r * stride..r * stride + k], |x| x * s);
+            for (r, d) in dst.chunks_exact_mut(k).enumerate() {
+                let a = per_row(r);
+                map_row(d, &src[r * stride..r * stride + k], |x| f(x, &a));
             }
         }
     }
 }
 
-/// [`scaled_rows`] for rows of exactly `K`.
+/// [`map_rows`] for rows of exactly `K`.
 #[inline(always)]
-fn fixed_rows<T: Copy + std::ops::Mul<Output = T>, const K: usize>(
+fn fixed_rows<T: Copy, R, const K: usize>(
     dst: &mut [MaybeUninit<T>],
     src: &[T],
     stride: usize,
-    scales: &[T],
+    per_row: impl Fn(usize) -> R,
+    f: impl Fn(T, &R) -> T,
 ) {
-    for (r, (d, &s)) in dst.chunks_exact_mut(K).zip(scales).enumerate() {
+    for (r, d) in dst.chunks_exact_mut(K).enumerate() {
         let d: &mut [MaybeUninit<T>; K] = d.try_into().expect("a whole row");
         let row: &[T; K] = src[r * stride..][..K].try_into().expect("a whole row");
+        let a = per_row(r);
         // All loads, then all stores (as in `map_row`).
-        let v: [T; K] = std::array::from_fn(|i| row[i] * s);
+        let v: [T; K] = std::array::from_fn(|i| f(row[i], &a));
         for (w, x) in d.iter_mut().zip(v) {
             w.write(x);
         }

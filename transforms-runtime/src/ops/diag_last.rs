@@ -133,7 +133,10 @@ fn one_pass<T: Float, const M: usize>(
         super::t(dm.b, 0)
     };
     let b = b.as_slice();
-    let u: Vec<T> = match dm.u.as_slice() {
+    let u = dm.u.as_slice();
+    // One scale for every column (a scalar, or an identity seed's ones).
+    let same = u.first().filter(|&&s| u.iter().all(|&x| x == s)).copied();
+    let u: Vec<T> = match u {
         &[s] => vec![s; k],
         u => u.to_vec(),
     };
@@ -142,10 +145,17 @@ fn one_pass<T: Float, const M: usize>(
     // chunk costs more in chunk handling than the row itself.
     let rows = (4096 / k.max(1)).max(1);
     let out = cpu::build_chunks(n * k, rows * k, |range, sink| {
-        for i in range.start / k..range.end / k {
+        let (first, count) = (range.start / k, range.len() / k);
+        // The other operands are the same along a row.
+        let o = |i: usize| -> [T; M] { std::array::from_fn(|q| others[q][i]) };
+        if let Some(s) = same {
+            let src = (&b[first * k..], k);
+            sink.extend_mapped_rows(src, (count, k), |r| o(first + r), |x, o| f(s * x, *o));
+            return;
+        }
+        for i in first..first + count {
             let row = &b[i * k..(i + 1) * k];
-            // The other operands are the same along the row.
-            let o: [T; M] = std::array::from_fn(|q| others[q][i]);
+            let o = o(i);
             sink.extend(row.iter().zip(&u).map(|(&x, &s)| f(s * x, o)));
         }
     });
