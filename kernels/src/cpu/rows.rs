@@ -66,7 +66,22 @@ pub fn scaled_rows<T: Copy + std::ops::Mul<Output = T>>(
         k * scales.len(),
         "transforms-kernels: scaled_rows: rows do not fill the destination"
     );
-    map_rows(dst, src, stride, k, |r| scales[r], |x, &s| x * s);
+    let per_row = |r: usize| scales[r];
+    let f = |x: T, s: &T| x * *s;
+    // Every short length with the length a constant (for this one kernel
+    // only: each length is a function of its own).
+    macro_rules! by_length {
+        ($($k:literal)*) => {
+            match k {
+                $($k => fixed_rows::<T, T, $k>(dst, src, stride, per_row, f),)*
+                _ => map_rows(dst, src, stride, k, per_row, f),
+            }
+        };
+    }
+    by_length!(
+        9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36
+        37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64
+    );
 }
 
 /// `dst` as rows of `k`: element `j` of row `r` is
@@ -149,8 +164,8 @@ mod tests {
     #[test]
     fn scaled_and_outer_rows_match_index_arithmetic() {
         let scales = [2.0, -1.0, 0.25];
-        let src: Vec<f64> = (0..200).map(|i| f64::from(i) * 0.5 - 3.0).collect();
-        for k in [0, 3, 8, 11, 16, 32, 64] {
+        let src: Vec<f64> = (0..240).map(|i| f64::from(i) * 0.5 - 3.0).collect();
+        for k in 0..=70 {
             let mut dst = vec![MaybeUninit::new(f64::NAN); 3 * k];
             let stride = k / 2 + 9;
             scaled_rows(&mut dst, &src, stride, k, &scales);
