@@ -96,8 +96,13 @@ fn diag_matmul_ta_matches_the_dense_transpose() {
         Option<&'a [usize]>,
         usize,
     );
-    let cases: [Case; 7] = [
+    let cases: [Case; 10] = [
         (&[3], &[3], &[4, 3], &[4], None, 0),
+        // A dense layer's shapes with one scale for all, a 0-dim scale, and
+        // rows of 32 (read transposed below: the direct path).
+        (&[1], &[3], &[4, 3], &[4], None, 0),
+        (&[], &[3], &[4, 3], &[4], Some(&[3]), 0),
+        (&[5], &[5], &[32, 5], &[32], None, 0),
         (&[3], &[3], &[4, 3], &[4], Some(&[3]), 0),
         (&[1], &[2, 3], &[4, 3], &[2, 4], None, 0),
         (&[2, 2, 3], &[2, 2, 3], &[4, 3], &[2, 2, 4], None, 0),

@@ -15,6 +15,47 @@ use crate::float::Float;
 use crate::shape::{Shape, broadcast_right, fail, joined, split};
 use crate::tensor::Tensor;
 
+/// The layout of a dense layer's Jacobian in reverse mode, without a plan
+/// to build (the call overhead of a small Jacobian): no batch dims, a basis
+/// over a vector of `nl` elements scaled by `u` (`[nl]`, `[1]` or a
+/// scalar), `b` read transposed from an `[nl, k]` matrix, and `a` a vector
+/// of `k`. Row `i` of the result is row `i` of the matrix scaled by `u_i`.
+fn dense_layer<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    b: &Tensor<T>,
+    a_like: &Tensor<T>,
+    nb: usize,
+    b_t: bool,
+) -> Option<Tensor<T>> {
+    let (&[nl], &[k]) = (like.shape(), a_like.shape()) else {
+        return None;
+    };
+    let fits = nb == 0
+        && b_t
+        && b.shape() == [nl, k]
+        && (matches!(u.shape(), [] | [1]) || u.shape() == [nl])
+        && t.is_none_or(|t| t.shape() == [nl])
+        && on_cpu(&[u, like, b, a_like]);
+    if !fits {
+        return None;
+    }
+    let (u, b) = (u.as_slice(), b.as_slice());
+    let scales: std::borrow::Cow<'_, [T]> = if u.len() == nl {
+        u.into()
+    } else {
+        vec![u[0]; nl].into()
+    };
+    // Chunks of whole rows, a few thousand elements each.
+    let rows = (4096 / k.max(1)).max(1);
+    let out = cpu::build_chunks(nl * k, rows * k, |range, sink| {
+        let (first, count) = (range.start / k, range.len() / k);
+        sink.extend_scaled_rows(&b[first * k..], k, k, &scales[first..first + count]);
+    });
+    Some(Tensor::from_parts([nl, k], out))
+}
+
 /// `matmul_ta(diag(u, like, t), b, a_like)` with the basis dim as a batch
 /// dim: row `i` of the seed is `u_i e_i`, so each result is one scaled
 /// column of `b` placed in one row of `a`'s shape. Bit `i` of `keep` keeps
@@ -32,6 +73,9 @@ pub fn diag_matmul_ta<T: Float>(
     b_t: bool,
 ) -> Tensor<T> {
     crate::device::same_device!("diag_matmul_ta", [u, like, b, a_like]);
+    if let Some(out) = dense_layer(u, like, t, b, a_like, nb, b_t) {
+        return out;
+    }
     let plan = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t);
     if let Some(out) = plan.as_ref().and_then(|p| p.on_device(p.batch.len(), u, b)) {
         return out;
