@@ -32,6 +32,17 @@ pub struct Tensor<T: Float = f32> {
     pub(crate) cuda: Option<crate::cuda::CudaData<T>>,
 }
 
+/// Panics unless `shape` has as many elements as `old` (a reshape keeps
+/// them all: a shorter view would silently drop some).
+#[inline]
+fn same_numel(shape: &[usize], old: &[usize]) {
+    assert_eq!(
+        shape.iter().product::<usize>(),
+        old.iter().product::<usize>(),
+        "transforms: internal error: a reshape from {old:?} to {shape:?} changes the element count"
+    );
+}
+
 /// A shape, stored inline up to [`Dims::INLINE`] dims (every shape the
 /// generated code makes for the workloads this library serves) so that
 /// building and reshaping a small tensor allocates nothing for it.
@@ -67,7 +78,10 @@ impl<T: Float> Tensor<T> {
     /// A CPU tensor of `shape` over `buf[offset..]` (internal).
     #[inline]
     fn on_buffer(buf: Arc<Vec<T>>, offset: usize, shape: &[usize]) -> Self {
-        debug_assert!(offset + shape.iter().product::<usize>() <= buf.len());
+        assert!(
+            offset + shape.iter().product::<usize>() <= buf.len(),
+            "transforms: internal error: a view of shape {shape:?} past its buffer"
+        );
         Tensor {
             buf,
             offset,
@@ -123,7 +137,7 @@ impl<T: Float> Tensor<T> {
     /// The same buffer under a new shape with the same element count
     /// (internal: no copy).
     pub(crate) fn reshaped(&self, shape: &[usize]) -> Self {
-        debug_assert_eq!(shape.iter().product::<usize>(), self.numel());
+        same_numel(shape, self.shape());
         #[cfg(feature = "cuda")]
         if let Some(c) = &self.cuda {
             return c.reshaped(shape).into_tensor();
@@ -141,7 +155,7 @@ impl<T: Float> Tensor<T> {
         if self.cuda.is_some() {
             return self.reshaped(shape);
         }
-        debug_assert_eq!(shape.iter().product::<usize>(), self.numel());
+        same_numel(shape, self.shape());
         self.shape = Dims::new(shape);
         self
     }
