@@ -83,6 +83,26 @@ fn diag_matmul_matches_the_dense_product() {
         close(&fast, &dense);
         close(&transposed, &dense);
     }
+    // An identity seed (ones, or a single one) times a matrix is the matrix
+    // itself, shared; any other scale is not.
+    let (like, b) = (T::randn(&[4], 50), T::randn(&[4, 3], 51));
+    let mut almost = vec![1.0; 4];
+    almost[2] = 1.0 + 1e-12;
+    let almost = T::from_shape_vec(&[4], almost).unwrap();
+    for (u, shared) in [
+        (T::ones(&[4]), true),
+        (T::ones(&[1]), true),
+        (almost, false),
+    ] {
+        let got = ops::diag_matmul(&u, &like, None, &b, 0, false);
+        let dense = ops::matmul(
+            &ops::diag(&u, &like, None, 0, 0),
+            &ops::unsqueeze(&b, 0, 0),
+            1,
+        );
+        close(&got, &dense);
+        assert_eq!(got.as_slice().as_ptr() == b.as_slice().as_ptr(), shared);
+    }
 }
 
 #[test]
