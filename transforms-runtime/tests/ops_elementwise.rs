@@ -181,3 +181,35 @@ fn broadcast_fast_paths_match_explicit_broadcasting() {
         }
     }
 }
+
+#[test]
+fn products_with_broadcast_ones_are_the_other_operand() {
+    let x = t64(
+        &[2, 3],
+        &[-0.0, f64::INFINITY, f64::NAN, 2.5, -1.0, f64::NEG_INFINITY],
+    );
+    let ones = Tensor::<f64>::ones(&[3]);
+    let bits = |t: &Tensor<f64>| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+    let shares = |t: &Tensor<f64>| t.as_slice().as_ptr() == x.as_slice().as_ptr();
+    for (got, shared) in [
+        (ops::mul(&x, &ones, 0), true),
+        (ops::mul(&ones, &x, 0), true),
+        (ops::div(&x, &ones, 0), true),
+        // Batched: ones of one example against a batch of two.
+        (ops::mul(&x, &Tensor::ones(&[1, 3]), 1), true),
+        // Ones that would enlarge the result, and a scale that is not one.
+        (ops::mul(&x, &Tensor::ones(&[2, 2, 3]), 0), false),
+        (ops::mul(&x, &t64(&[3], &[1.0, 1.0, 1.0 + 1e-15]), 0), false),
+    ] {
+        assert_eq!(shares(&got), shared, "{:?}", got.shape());
+        if got.shape() == x.shape() && shared {
+            assert_eq!(bits(&got), bits(&x));
+        }
+    }
+    // The divisor's ones do not make `1 / x` into `x`.
+    let inv = ops::div(&ones, &x, 0);
+    assert_eq!(inv.to_vec()[3], 1.0 / 2.5);
+    // The slow path gives the same values where the shortcut applies.
+    let dense = ops::mul(&x, &Tensor::ones(&[2, 3]), 0);
+    assert_eq!(bits(&dense), bits(&ops::mul(&x, &ones, 0)));
+}

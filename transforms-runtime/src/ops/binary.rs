@@ -35,6 +35,17 @@ pub(crate) fn binary<T: Float>(
         fail!(op, [sa, sb], "shapes do not broadcast");
     };
     let out_shape = joined(&[&batch, &pe]);
+    // `x * 1` and `x / 1` are `x` (-0 and infinities exactly, NaN stays NaN): a
+    // product with ones of the other operand's shape is that operand,
+    // shared (a seed's ones that the compiler could not keep symbolic).
+    // A scan of the ones stops at the first element that is not one.
+    let ones = |t: &Tensor<T>| t.as_slice().iter().all(|&x| x == T::one());
+    if matches!(op, "mul" | "div") && &out_shape[..] == sa && ones(b) {
+        return a.clone();
+    }
+    if op == "mul" && &out_shape[..] == sb && ones(a) {
+        return b.clone();
+    }
     let data = if b.numel() == 1 && &out_shape[..] == sa {
         let y = b.as_slice()[0];
         cpu::map(a.as_slice(), |x| f(x, y))
