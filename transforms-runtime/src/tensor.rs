@@ -6,7 +6,7 @@ use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use crate::error::Error;
 use crate::float::Float;
-use crate::shape::fail;
+use crate::shape::{Shape, fail};
 
 /// A dense, row-major n-dimensional array of `f32` (default) or `f64`.
 ///
@@ -26,7 +26,8 @@ pub struct Tensor<T: Float = f32> {
     /// Where this tensor's elements start in `buf` (a slice of a loop's
     /// stack starts inside it).
     offset: usize,
-    shape: Dims,
+    /// Inline for the ranks generated code makes (no allocation).
+    shape: Shape,
     /// The device buffer and shape of a CUDA tensor (`None` on the CPU).
     #[cfg(feature = "cuda")]
     pub(crate) cuda: Option<crate::cuda::CudaData<T>>,
@@ -43,37 +44,6 @@ fn same_numel(shape: &[usize], old: &[usize]) {
     );
 }
 
-/// A shape, stored inline up to [`Dims::INLINE`] dims (every shape the
-/// generated code makes for the workloads this library serves) so that
-/// building and reshaping a small tensor allocates nothing for it.
-#[derive(Clone)]
-enum Dims {
-    Inline(u8, [usize; Dims::INLINE]),
-    Heap(Box<[usize]>),
-}
-
-impl Dims {
-    const INLINE: usize = 6;
-
-    fn new(shape: &[usize]) -> Self {
-        if shape.len() <= Self::INLINE {
-            let mut d = [0; Self::INLINE];
-            d[..shape.len()].copy_from_slice(shape);
-            Dims::Inline(shape.len() as u8, d)
-        } else {
-            Dims::Heap(shape.into())
-        }
-    }
-
-    #[inline]
-    fn as_slice(&self) -> &[usize] {
-        match self {
-            Dims::Inline(n, d) => &d[..usize::from(*n)],
-            Dims::Heap(d) => d,
-        }
-    }
-}
-
 impl<T: Float> Tensor<T> {
     /// A CPU tensor of `shape` over `buf[offset..]` (internal).
     #[inline]
@@ -85,7 +55,7 @@ impl<T: Float> Tensor<T> {
         Tensor {
             buf,
             offset,
-            shape: Dims::new(shape),
+            shape: Shape::from_slice(shape),
             #[cfg(feature = "cuda")]
             cuda: None,
         }
@@ -98,7 +68,7 @@ impl<T: Float> Tensor<T> {
         Tensor {
             buf: Arc::new(Vec::new()),
             offset: 0,
-            shape: Dims::new(&[0]),
+            shape: Shape::from_slice(&[0]),
             cuda: Some(data),
         }
     }
@@ -156,7 +126,7 @@ impl<T: Float> Tensor<T> {
             return self.reshaped(shape);
         }
         same_numel(shape, self.shape());
-        self.shape = Dims::new(shape);
+        self.shape = Shape::from_slice(shape);
         self
     }
 
@@ -230,7 +200,7 @@ impl<T: Float> Tensor<T> {
         if let Some(c) = &self.cuda {
             return c.shape();
         }
-        self.shape.as_slice()
+        &self.shape
     }
 
     /// The number of dims.
@@ -418,8 +388,8 @@ mod tests {
 
     #[test]
     fn shapes_beyond_the_inline_dims_and_non_standard_arrays() {
-        let big = iota(&[1, 2, 1, 3, 1, 2, 1, 2]);
-        assert_eq!(big.shape(), &[1, 2, 1, 3, 1, 2, 1, 2]);
+        let big = iota(&[1, 2, 1, 3, 1, 2, 1, 2, 1]);
+        assert_eq!(big.shape(), &[1, 2, 1, 3, 1, 2, 1, 2, 1]);
         assert_eq!(big.reshaped(&[24]).to_vec(), big.to_vec());
         let t = ndarray::Array2::from_shape_vec((2, 3), (0..6).map(f64::from).collect())
             .unwrap()

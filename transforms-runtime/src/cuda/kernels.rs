@@ -247,6 +247,12 @@ impl Backend {
         self.upload_info(op, &host)
     }
 
+    /// [`upload_info`](Self::upload_info) of host indices.
+    pub(super) fn upload_indices(&self, op: &str, host: &[usize]) -> CudaSlice<u64> {
+        let wide: Vec<u64> = host.iter().map(|&i| i as u64).collect();
+        self.upload_info(op, &wide)
+    }
+
     /// `host` in a new device buffer (one zero for an empty one).
     pub(super) fn upload_info(&self, op: &str, host: &[u64]) -> CudaSlice<u64> {
         if host.is_empty() {

@@ -95,7 +95,7 @@ pub(crate) fn index_select<T: Float>(
     if n > 0 {
         let f = be.function(op, SLICES, &format!("gather_{}", T::SUFFIX));
         let args = [n, idx.len(), b.size, b.inner].map(|v| v as u64);
-        let idx = be.upload_info(op, &idx.iter().map(|&i| i as u64).collect::<Vec<_>>());
+        let idx = be.upload_indices(op, idx);
         let mut l = be.stream.launch_builder(&f);
         for a in &args {
             l.arg(a);
@@ -124,8 +124,8 @@ pub(crate) fn index_add<T: Float>(
     if n > 0 {
         let (starts, ks) = crate::ops::slices::by_target(idx, b.size);
         let f = be.function(op, SLICES, &format!("index_add_{}", T::SUFFIX));
-        let starts = be.upload_info(op, &starts.iter().map(|&v| v as u64).collect::<Vec<_>>());
-        let ks = be.upload_info(op, &ks.iter().map(|&v| v as u64).collect::<Vec<_>>());
+        let starts = be.upload_indices(op, &starts);
+        let ks = be.upload_indices(op, &ks);
         let args = [n, b.size, b.inner, idx.len()].map(|v| v as u64);
         let mut l = be.stream.launch_builder(&f);
         for a in &args {

@@ -134,11 +134,11 @@ fn one_pass<T: Float, const M: usize>(
     };
     let b = b.as_slice();
     let u = dm.u.as_slice();
-    // One scale for every column (a scalar, or an identity seed's ones).
-    let same = u.first().filter(|&&s| u.iter().all(|&x| x == s)).copied();
-    let u: Vec<T> = match u {
-        &[s] => vec![s; k],
-        u => u.to_vec(),
+    // One scale for every column (a scalar, NaN included, or an identity
+    // seed's ones).
+    let same = match u {
+        &[s] => Some(s),
+        _ => u.first().filter(|&&s| u.iter().all(|&x| x == s)).copied(),
     };
     let others: [&[T]; M] = others.map(|x| x.as_slice());
     // Chunks of whole rows, a few thousand elements each: one row per
@@ -153,10 +153,11 @@ fn one_pass<T: Float, const M: usize>(
             sink.extend_mapped_rows(src, (count, k), |r| o(first + r), |x, o| f(s * x, *o));
             return;
         }
+        // Otherwise `u` is `[k]` (a one-element `u` is `same`).
         for i in first..first + count {
             let row = &b[i * k..(i + 1) * k];
             let o = o(i);
-            sink.extend(row.iter().zip(&u).map(|(&x, &s)| f(s * x, o)));
+            sink.extend(row.iter().zip(u).map(|(&x, &s)| f(s * x, o)));
         }
     });
     Some(Tensor::from_parts(vec![n, k], out))

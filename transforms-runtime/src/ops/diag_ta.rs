@@ -15,33 +15,30 @@ use crate::float::Float;
 use crate::shape::{Shape, broadcast_right, fail, joined, split};
 use crate::tensor::Tensor;
 
-/// The layout of a dense layer's Jacobian in reverse mode, without a plan
-/// to build (the call overhead of a small Jacobian): no batch dims, a basis
-/// over a vector of `nl` elements scaled by `u` (`[nl]`, `[1]` or a
-/// scalar), `b` read transposed from an `[nl, k]` matrix, and `a` a vector
-/// of `k`. Row `i` of the result is row `i` of the matrix scaled by `u_i`.
+/// The layout of a dense layer's Jacobian in reverse mode (the caller has
+/// checked: no batch dims, the matrix read transposed), without a plan to
+/// build (the call overhead of a small Jacobian): a basis over a vector of
+/// `nl` elements scaled by `u` (`[nl]`, `[1]` or a scalar), `w` an
+/// `[nl, k]` matrix and `a` a vector of `k`. Row `i` of the result is row
+/// `i` of `w` scaled by `u_i`.
 fn dense_layer<T: Float>(
     u: &Tensor<T>,
     like: &Tensor<T>,
     t: Option<&Tensor<T>>,
-    b: &Tensor<T>,
+    w: &Tensor<T>,
     a_like: &Tensor<T>,
-    nb: usize,
-    b_t: bool,
 ) -> Option<Tensor<T>> {
     let (&[nl], &[k]) = (like.shape(), a_like.shape()) else {
         return None;
     };
-    let fits = nb == 0
-        && b_t
-        && b.shape() == [nl, k]
+    let fits = w.shape() == [nl, k]
         && (matches!(u.shape(), [] | [1]) || u.shape() == [nl])
         && t.is_none_or(|t| t.shape() == [nl])
-        && on_cpu(&[u, like, b, a_like]);
+        && on_cpu(&[u, like, w, a_like]);
     if !fits {
         return None;
     }
-    let (u, b) = (u.as_slice(), b.as_slice());
+    let (u, w) = (u.as_slice(), w.as_slice());
     let scales: std::borrow::Cow<'_, [T]> = if u.len() == nl {
         u.into()
     } else {
@@ -51,7 +48,7 @@ fn dense_layer<T: Float>(
     let rows = (4096 / k.max(1)).max(1);
     let out = cpu::build_chunks(nl * k, rows * k, |range, sink| {
         let (first, count) = (range.start / k, range.len() / k);
-        sink.extend_scaled_rows(&b[first * k..], k, k, &scales[first..first + count]);
+        sink.extend_scaled_rows(&w[first * k..], k, k, &scales[first..first + count]);
     });
     Some(Tensor::from_parts([nl, k], out))
 }
@@ -73,7 +70,10 @@ pub fn diag_matmul_ta<T: Float>(
     b_t: bool,
 ) -> Tensor<T> {
     crate::device::same_device!("diag_matmul_ta", [u, like, b, a_like]);
-    if let Some(out) = dense_layer(u, like, t, b, a_like, nb, b_t) {
+    if nb == 0
+        && b_t
+        && let Some(out) = dense_layer(u, like, t, b, a_like)
+    {
         return out;
     }
     let plan = TaPlan::new(u, like, t, b, a_like, nb, keep, b_t);
