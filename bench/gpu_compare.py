@@ -92,8 +92,8 @@ def report(ours_path, torch_path, jax_path):
     lines = [
         "| workload | ours (µs) | torch.func (µs) | jax.jit (µs) | speedup vs torch "
         "| speedup vs jax | ours max rel err | result (MiB) | ours held (MiB) "
-        "| torch peak (MiB) | jax process peak (MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| ours peak (MiB) | torch peak (MiB) | jax process peak (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for n in names:
         o, t, j = ours.get(n), torch.get(n), jax.get(n)
@@ -102,7 +102,8 @@ def report(ours_path, torch_path, jax_path):
             f"| {n} | {compare.fmt_us(o)} | {compare.fmt_us(t)} | {compare.fmt_us(j)} "
             f"| {compare.ratio(t, o)} | {compare.ratio(j, o)} "
             f"| {'' if err is None else f'{err:.1e}'} | {mb(ours.get(f'{n}:result_bytes'))} "
-            f"| {mb(ours.get(f'{n}:held_bytes'))} | {mb(torch.get(f'{n}:peak_bytes'))} "
+            f"| {mb(ours.get(f'{n}:held_bytes'))} | {mb(ours.get(f'{n}:peak_bytes'))} "
+            f"| {mb(torch.get(f'{n}:peak_bytes'))} "
             f"| {mb(jax.get(f'{n}:peak_bytes'))} |"
         )
     # The versions and anything that failed or was skipped; not call counts.

@@ -114,21 +114,24 @@ fn main() {
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 sync();
                 let before = dev.memory_in_use().ok().flatten();
+                dev.reset_peak_memory().expect("reset the peak memory");
                 let out = (w.run)();
                 sync();
                 let after = dev.memory_in_use().ok().flatten();
+                let peak = dev.peak_memory().ok().flatten();
                 assert_eq!(out.shape(), &w.out_shape[..], "result shape");
                 let held = before.zip(after).map(|(b, a)| a as i64 - b as i64);
+                let peak = before.zip(peak).map(|(b, p)| p.max(b) as i64 - b as i64);
                 let err = check.then(|| {
                     let got = out.to_device(Device::Cpu).expect("result to the CPU");
                     max_rel_err(&got, &(reference.run)())
                 });
                 drop(out);
                 let (us, n) = median_us(&*w.run, target);
-                (us, n, err, held)
+                (us, n, err, held, peak)
             }));
             match result {
-                Ok((us, n, err, held)) => {
+                Ok((us, n, err, held, peak)) => {
                     println!("# {}: {} -> {:?}, {n} calls", w.name, w.what, w.out_shape);
                     println!("{} {us:.3}", w.name);
                     if let Some(err) = err {
@@ -137,6 +140,9 @@ fn main() {
                     println!("{}:result_bytes {}", w.name, 4 * w.out_numel());
                     if let Some(held) = held {
                         println!("{}:held_bytes {held}", w.name);
+                    }
+                    if let Some(peak) = peak {
+                        println!("{}:peak_bytes {peak}", w.name);
                     }
                 }
                 Err(_) => println!("# {} failed (see the panic above)", w.name),

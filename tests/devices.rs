@@ -401,3 +401,49 @@ test_device!(
     loops_and_chunks_cpu,
     loops_and_chunks_cuda
 );
+
+/// The runtime's strided kernels and batched products against the CPU:
+/// broadcasting with few dims (the 32-bit index, passed by value) and with
+/// eight that do not coalesce (the 64-bit form), transposed copies, sums
+/// that take a block per output and a thread per output, and batched
+/// matrix products that fold into one GEMM, walk the batch with one stride
+/// (size-1 batch dims included), or neither.
+fn strided_kernels_and_batched_products(dev: Device) {
+    let pairs: [(&[usize], &[usize]); 4] = [
+        (&[8, 5, 1], &[5, 7]),
+        (&[2, 1, 2, 1, 2, 1, 2, 3], &[1, 3, 1, 2, 1, 2, 1, 3]),
+        (&[300, 1], &[300, 7]),
+        (&[], &[4, 2]),
+    ];
+    for (k, (sa, sb)) in pairs.into_iter().enumerate() {
+        let (a, b) = (T64::randn(sa, 10 + k as u64), T64::randn(sb, 20 + k as u64));
+        let (da, db) = (on(&a, dev), on(&b, dev));
+        close(&back(&(&da * &db), dev), &(&a * &b), 1e-15);
+        close(&back(&(&da - &db), dev), &(&a - &b), 1e-15);
+    }
+    let x = T64::randn(&[300, 7], 30);
+    let dx = on(&x, dev);
+    close(&back(&dx.t(), dev), &x.t(), 0.0);
+    close(&back(&dx.sum_dim(0), dev), &x.sum_dim(0), 1e-12);
+    close(&back(&dx.sum_dim(1), dev), &x.sum_dim(1), 1e-12);
+    close(&back(&dx.sum(), dev), &x.sum(), 1e-11);
+    let big = T64::randn(&[70_000], 31);
+    close(&back(&on(&big, dev).sum(), dev), &big.sum(), 1e-9);
+    let products: [(&[usize], &[usize]); 5] = [
+        (&[4, 3, 1, 5], &[5, 6]),
+        (&[4, 3, 2, 5], &[5, 6]),
+        (&[6, 1, 2, 5], &[6, 1, 5, 3]),
+        (&[4, 3, 2, 5], &[4, 1, 5, 3]),
+        (&[256, 1, 1, 8], &[8, 8]),
+    ];
+    for (k, (sa, sb)) in products.into_iter().enumerate() {
+        let (a, b) = (T64::randn(sa, 40 + k as u64), T64::randn(sb, 50 + k as u64));
+        let got = back(&on(&a, dev).matmul(&on(&b, dev)), dev);
+        close(&got, &a.matmul(&b), 1e-12);
+    }
+}
+test_device!(
+    strided_kernels_and_batched_products,
+    strided_kernels_and_batched_products_cpu,
+    strided_kernels_and_batched_products_cuda
+);

@@ -23,6 +23,43 @@ __device__ __forceinline__ u64 offset_of(u64 i, int ndim, const u64* dims,
     return off;
 }
 
+// The 32-bit index of a strided kernel, passed by value (`Index32` of the
+// kernels crate, field for field): the coalesced output dims with their
+// magic divisors, and each operand's element strides. A kernel's `_i32`
+// form takes one; its 64-bit form (dims and strides in a device array)
+// serves what does not fit.
+typedef unsigned int u32;
+#define MAX_DIMS 6
+#define MAX_OPERANDS 3
+struct Index32 {
+    u32 ndim;
+    u32 dims[MAX_DIMS];
+    u32 magic[MAX_DIMS];
+    u32 shift[MAX_DIMS];
+    u32 strides[MAX_OPERANDS][MAX_DIMS];
+};
+
+// The offsets in the first N operands of the flat output index `i`: per dim
+// a multiply-high, an add and a shift (the outermost dim needs none).
+template <int N>
+__device__ __forceinline__ void offsets32(u32 i, const Index32& ix, u32* off) {
+#pragma unroll
+    for (int k = 0; k < N; ++k) off[k] = 0;
+#pragma unroll
+    for (int d = MAX_DIMS - 1; d >= 0; --d) {
+        if (d < (int)ix.ndim) {
+            u32 r = i;
+            if (d > 0) {
+                u32 q = (u32)(((u64)__umulhi(i, ix.magic[d]) + i) >> ix.shift[d]);
+                r = i - q * ix.dims[d];
+                i = q;
+            }
+#pragma unroll
+            for (int k = 0; k < N; ++k) off[k] += r * ix.strides[k][d];
+        }
+    }
+}
+
 #define T_MATH1(NAME, F32, F64) \
     __device__ __forceinline__ float NAME(float x) { return F32(x); } \
     __device__ __forceinline__ double NAME(double x) { return F64(x); }

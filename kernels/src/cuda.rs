@@ -6,6 +6,9 @@
 //! The sources are checked by compiling them with NVRTC on the CPU
 //! (`transforms-runtime`'s `cuda_nvrtc` test); running them needs a GPU.
 
+mod index;
+pub use index::{Index32, MAX_DIMS, MAX_OPERANDS, coalesce, magic, magic_div};
+
 /// Declarations every module starts with: `u64`, `GRID_STRIDE`, `offset_of`
 /// and the per-element functions `t_<op>` (the twins of the runtime's
 /// `elem` module), which fused chains call by name.
@@ -64,7 +67,8 @@ pub const FUSED_KERNEL: &str = "fused";
 /// prelude's `t_<op>` functions (for example `"t_tanh(x0) * x1"`).
 ///
 /// The kernel is `fused(n, ndim, info, in0, .., y)`, with `info` as in the
-/// broadcasting kernels: output dims, then one stride row per input.
+/// broadcasting kernels: output dims, then one stride row per input; its
+/// `fused_i32(n, ix, in0, .., y)` form takes an [`Index32`] by value.
 ///
 /// # Panics
 /// If `arity` is not 1, 2 or 3, or `ty` is not `float` or `double`.
@@ -86,10 +90,16 @@ pub fn fused_source(arity: usize, expr: &str, ty: &str) -> String {
             )
         })
         .collect();
+    let loads32: String = (0..arity)
+        .map(|k| format!("        T x{k} = in{k}[off[{k}]];\n"))
+        .collect();
     format!(
         "{PRELUDE}\ntypedef {ty} T;\n\
          extern \"C\" __global__ void {FUSED_KERNEL}(u64 n, int ndim, const u64* info{params}{scalars}, T* y) {{\n\
-         \x20   GRID_STRIDE(i, n) {{\n{loads}        y[i] = ({expr});\n    }}\n}}\n"
+         \x20   GRID_STRIDE(i, n) {{\n{loads}        y[i] = ({expr});\n    }}\n}}\n\
+         extern \"C\" __global__ void {FUSED_KERNEL}_i32(u32 n, Index32 ix{params}{scalars}, T* y) {{\n\
+         \x20   GRID_STRIDE(i, n) {{\n        u32 off[{arity}];\n        offsets32<{arity}>((u32)i, ix, off);\n\
+         {loads32}        y[i] = ({expr});\n    }}\n}}\n"
     )
 }
 
@@ -126,6 +136,9 @@ mod tests {
         ));
         assert!(s.contains("T x1 = in1[offset_of(i, ndim, info, info + 2 * ndim)];"));
         assert!(s.contains("y[i] = (t_tanh(x0) * x1);"));
+        assert!(s.contains("void fused_i32(u32 n, Index32 ix, const T* in0, const T* in1, T* y)"));
+        assert!(s.contains("offsets32<2>((u32)i, ix, off);"));
+        assert!(s.contains("T x1 = in1[off[1]];"));
     }
 
     #[test]

@@ -54,8 +54,10 @@ impl Device {
         }
     }
 
-    /// Device memory in use on a CUDA device, in bytes, as the driver
-    /// reports it (all of the device's users); `None` on the CPU.
+    /// Device memory in use on a CUDA device, in bytes: this process's live
+    /// buffers there (the driver's total minus free, all of the device's
+    /// users, on a device without stream-ordered allocation); `None` on the
+    /// CPU.
     ///
     /// # Errors
     /// As [`synchronize`](Device::synchronize).
@@ -64,6 +66,39 @@ impl Device {
             Device::Cpu => Ok(None),
             #[cfg(feature = "cuda")]
             Device::Cuda(i) => crate::cuda::backend(i)?.memory_in_use().map(Some),
+            #[cfg(not(feature = "cuda"))]
+            Device::Cuda(_) => Err(no_cuda()),
+        }
+    }
+}
+
+impl Device {
+    /// The most device memory in use (as [`memory_in_use`](Device::memory_in_use))
+    /// since the last [`reset_peak_memory`](Device::reset_peak_memory); `None`
+    /// on the CPU or without stream-ordered allocation.
+    ///
+    /// # Errors
+    /// As [`synchronize`](Device::synchronize).
+    pub fn peak_memory(self) -> Result<Option<usize>, Error> {
+        match self {
+            Device::Cpu => Ok(None),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(i) => crate::cuda::backend(i)?.peak_memory(),
+            #[cfg(not(feature = "cuda"))]
+            Device::Cuda(_) => Err(no_cuda()),
+        }
+    }
+
+    /// Starts a new [`peak_memory`](Device::peak_memory) from the memory in
+    /// use now (nothing on the CPU).
+    ///
+    /// # Errors
+    /// As [`synchronize`](Device::synchronize).
+    pub fn reset_peak_memory(self) -> Result<(), Error> {
+        match self {
+            Device::Cpu => Ok(()),
+            #[cfg(feature = "cuda")]
+            Device::Cuda(i) => crate::cuda::backend(i)?.reset_peak_memory(),
             #[cfg(not(feature = "cuda"))]
             Device::Cuda(_) => Err(no_cuda()),
         }

@@ -71,6 +71,18 @@ fn kernel_entries_of_every_op() {
     let bc = MODULES.iter().find(|m| m.name == "broadcast").unwrap();
     let ptx = compile(bc.name, &bc.source(), None).unwrap();
     for k in ["binary_add_f32", "binary_le_f64", "where_f32", "copy_f64"] {
+        for k in [k.to_string(), format!("{k}_i32")] {
+            assert!(ptx.contains(&format!(".entry {k}(")), "missing {k}");
+        }
+    }
+    let rd = MODULES.iter().find(|m| m.name == "reduce").unwrap();
+    let ptx = compile(rd.name, &rd.source(), None).unwrap();
+    for k in [
+        "sum_f32",
+        "sum_f64_i32",
+        "sum_rows_f32_i32",
+        "sum_rows_f64_i32",
+    ] {
         assert!(ptx.contains(&format!(".entry {k}(")), "missing {k}");
     }
     let sl = MODULES.iter().find(|m| m.name == "slices").unwrap();
@@ -103,6 +115,10 @@ fn fused_sources_compile_with_nvrtc() {
                 return;
             };
             assert!(ptx.contains(".entry fused("), "{expr}: no fused kernel");
+            assert!(
+                ptx.contains(".entry fused_i32("),
+                "{expr}: no fused_i32 kernel"
+            );
         }
     }
 }
@@ -137,8 +153,9 @@ fn emitted_fused_chains_compile_with_nvrtc() {
         .collect();
     assert!(chains.len() > 30, "too few samples: {}", chains.len());
     for ty in ["float", "double"] {
-        // Each chain's kernel is the real fused kernel, renamed `fused_<k>`
-        // so that all of them fit one module after one prelude.
+        // Each chain's kernels are the real fused ones, renamed `fused_<k>`
+        // and `fused_<k>_i32` so that all of them fit one module after one
+        // prelude.
         let mut src = String::new();
         for (k, &(arity, expr)) in chains.iter().enumerate() {
             let one = fused_source(arity, expr, ty);
@@ -148,17 +165,20 @@ fn emitted_fused_chains_compile_with_nvrtc() {
                 src.push_str(PRELUDE);
                 src.push_str(typedef);
             }
-            src.push_str(&kernel.replacen(" fused(", &format!(" fused_{k}("), 1));
+            src.push_str(
+                &kernel
+                    .replacen(" fused(", &format!(" fused_{k}("), 1)
+                    .replacen(" fused_i32(", &format!(" fused_{k}_i32("), 1),
+            );
         }
         let Some(ptx) = compile("fused samples", &src, Some("compute_80")) else {
             println!("skipped: NVRTC is unavailable");
             return;
         };
         for k in 0..chains.len() {
-            assert!(
-                ptx.contains(&format!(".entry fused_{k}(")),
-                "chain {k} missing"
-            );
+            for name in [format!("fused_{k}"), format!("fused_{k}_i32")] {
+                assert!(ptx.contains(&format!(".entry {name}(")), "{name} missing");
+            }
         }
         println!("compiled {} emitted fused chains as {ty}", chains.len());
     }

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
-use cudarc::driver::{CudaFunction, CudaModule, CudaSlice, LaunchConfig, PushKernelArg};
+use cudarc::driver::{
+    CudaFunction, CudaModule, CudaSlice, DeviceRepr, LaunchConfig, PushKernelArg,
+};
 use cudarc::nvrtc::{CompileOptions, Ptx, compile_ptx_with_opts};
-use transforms_kernels::cuda::Module;
+use transforms_kernels::cuda::{BROADCAST, Index32, Module};
 
 use super::{Backend, cuda_fail};
 use crate::float::Float;
@@ -30,8 +32,22 @@ pub(crate) fn compile(source: &str, arch: Option<&str>) -> Result<Ptx, String> {
     })
 }
 
-/// Threads per block of the grid-stride kernels.
+/// Threads per block of the grid-stride kernels (and of `sum_rows`, whose
+/// tree needs a power of two).
 const BLOCK: u32 = 256;
+
+/// `sum_rows` (a block per output element) serves sums of at least
+/// [`BLOCK`] elements into fewer outputs than this; below, one thread per
+/// output element keeps the device busy.
+const ROWS_BELOW: usize = 4096;
+
+/// An [`Index32`] as a kernel argument, passed by value.
+#[repr(transparent)]
+struct IndexArg(Index32);
+
+// SAFETY: `Index32` is `repr(C)` plain old data (`u32` fields only), laid
+// out as `struct Index32` of `prelude.cuh`.
+unsafe impl DeviceRepr for IndexArg {}
 
 /// The launch shape of a grid-stride kernel over `n` items (`n > 0`).
 pub(super) fn config(n: usize) -> LaunchConfig {
@@ -72,17 +88,22 @@ impl Backend {
             .unwrap_or_else(|e| cuda_fail(op, e))
     }
 
-    /// The kernel of a fused chain `expr` of `arity` inputs over `T`.
+    /// The kernel of a fused chain `expr` of `arity` inputs over `T`, in its
+    /// form `suffix` (`""` or `"_i32"`).
     pub(crate) fn fused_function<T: Float>(
         &self,
         op: &str,
         arity: usize,
         expr: &str,
+        suffix: &str,
     ) -> CudaFunction {
         let key = format!("fused{arity}:{}:{expr}", T::C_TYPE);
         let src = || transforms_kernels::cuda::fused_source(arity, expr, T::C_TYPE);
         self.module(op, &key, src)
-            .load_function(transforms_kernels::cuda::FUSED_KERNEL)
+            .load_function(&format!(
+                "{}{suffix}",
+                transforms_kernels::cuda::FUSED_KERNEL
+            ))
             .unwrap_or_else(|e| cuda_fail(op, e))
     }
 
@@ -95,7 +116,7 @@ impl Backend {
         scalars: &[T],
         n: usize,
     ) -> CudaSlice<T> {
-        let mut y = self.zeros::<T>(op, n);
+        let mut y = self.uninit::<T>(op, n);
         if n == 0 {
             return y;
         }
@@ -112,37 +133,54 @@ impl Backend {
         y
     }
 
-    /// `f(n, ndim, info, inputs.., y)`: a broadcasting kernel over an output
-    /// of shape `out`, each input read through its stride row.
+    /// A broadcasting kernel over an output of shape `out`, each input read
+    /// through its stride row (see [`launch_strided_with`](Self::launch_strided_with)).
     pub(crate) fn launch_strided<T: Float>(
         &self,
         op: &str,
-        f: &CudaFunction,
+        kernel: impl FnOnce(&str) -> CudaFunction,
         out: &[usize],
         inputs: &[(&CudaSlice<T>, &[usize])],
     ) -> CudaSlice<T> {
-        self.launch_strided_with(op, f, out, inputs, &[])
+        self.launch_strided_with(op, kernel, out, inputs, &[])
     }
 
-    /// [`Backend::launch_strided`] with `scalars` passed after the inputs
-    /// (a fused chain's runtime scalars).
+    /// A broadcasting kernel over an output of shape `out`, each input read
+    /// through its stride row, with `scalars` passed after the inputs (a
+    /// fused chain's runtime scalars): `kernel("_i32")(n, ix, inputs..,
+    /// scalars.., y)` when the index fits 32 bits ([`Index32`]), else
+    /// `kernel("")(n, ndim, info, inputs.., scalars.., y)` (the suffix picks
+    /// the kernel's form).
     pub(crate) fn launch_strided_with<T: Float>(
         &self,
         op: &str,
-        f: &CudaFunction,
+        kernel: impl FnOnce(&str) -> CudaFunction,
         out: &[usize],
         inputs: &[(&CudaSlice<T>, &[usize])],
         scalars: &[T],
     ) -> CudaSlice<T> {
         let n: usize = out.iter().product();
-        let mut y = self.zeros::<T>(op, n);
+        let mut y = self.uninit::<T>(op, n);
         if n == 0 {
             return y;
         }
-        let info = self.info(op, out, inputs.iter().map(|(_, s)| *s));
-        let (n64, ndim) = (n as u64, out.len() as i32);
-        let mut b = self.stream.launch_builder(f);
-        b.arg(&n64).arg(&ndim).arg(&info);
+        let rows: Vec<&[usize]> = inputs.iter().map(|(_, s)| *s).collect();
+        let index = Index32::new(out, &rows);
+        let f = kernel(if index.is_some() { "_i32" } else { "" });
+        let (n32, n64, ndim) = (n as u32, n as u64, out.len() as i32);
+        let info;
+        let ix;
+        let mut b = self.stream.launch_builder(&f);
+        match index {
+            Some(index) => {
+                ix = IndexArg(index);
+                b.arg(&n32).arg(&ix);
+            }
+            None => {
+                info = self.info(op, out, rows.iter().copied());
+                b.arg(&n64).arg(&ndim).arg(&info);
+            }
+        }
         for (x, _) in inputs {
             b.arg(*x);
         }
@@ -151,15 +189,18 @@ impl Backend {
         }
         b.arg(&mut y);
         // SAFETY: the kernels of broadcast.cu and the fused kernels take
-        // (n, ndim, info, inputs.., scalars.., y) (a fused kernel declares
-        // as many scalars as its expression uses, checked by the caller);
-        // every stride row stays inside its input (the shapes broadcast to
-        // `out`).
+        // (n, ix, inputs.., scalars.., y) in their `_i32` form and (n, ndim,
+        // info, inputs.., scalars.., y) in the other (a fused kernel
+        // declares as many scalars as its expression uses, checked by the
+        // caller); every stride row stays inside its input (the shapes
+        // broadcast to `out`), and `Index32::new` checked that the offsets
+        // fit 32 bits; y has n elements, each written once.
         unsafe { b.launch(config(n)) }.unwrap_or_else(|e| cuda_fail(op, e));
         y
     }
 
-    /// `copy(n, ndim, info, offset, x, y)`: the strided gather.
+    /// `copy(n, ndim, info, offset, x, y)`: the strided gather (its `_i32`
+    /// form `(n, ix, offset, x, y)` when the index fits).
     pub(crate) fn launch_copy<T: Float>(
         &self,
         op: &str,
@@ -168,33 +209,40 @@ impl Backend {
         strides: &[usize],
         offset: usize,
     ) -> CudaSlice<T> {
-        let f = self.function(
-            op,
-            transforms_kernels::cuda::BROADCAST,
-            &format!("copy_{}", T::SUFFIX),
-        );
         let n: usize = out.iter().product();
-        let mut y = self.zeros::<T>(op, n);
+        let mut y = self.uninit::<T>(op, n);
         if n == 0 {
             return y;
         }
-        let info = self.info(op, out, [strides]);
-        let (n64, ndim, off) = (n as u64, out.len() as i32, offset as u64);
+        let index = Index32::new(out, &[strides]);
+        let sfx = if index.is_some() { "_i32" } else { "" };
+        let f = self.function(op, BROADCAST, &format!("copy_{}{sfx}", T::SUFFIX));
+        let (n32, n64, ndim, off) = (n as u32, n as u64, out.len() as i32, offset as u64);
+        let info;
+        let ix;
         let mut b = self.stream.launch_builder(&f);
-        b.arg(&n64)
-            .arg(&ndim)
-            .arg(&info)
-            .arg(&off)
-            .arg(x)
-            .arg(&mut y);
-        // SAFETY: copy_<ty> takes (n, ndim, info, offset, x, y); the caller's
-        // strides and offset stay inside x.
+        match index {
+            Some(index) => {
+                ix = IndexArg(index);
+                b.arg(&n32).arg(&ix);
+            }
+            None => {
+                info = self.info(op, out, [strides]);
+                b.arg(&n64).arg(&ndim).arg(&info);
+            }
+        }
+        b.arg(&off).arg(x).arg(&mut y);
+        // SAFETY: copy_<ty> takes (n, ndim, info, offset, x, y) and
+        // copy_<ty>_i32 (n, ix, offset, x, y); the caller's strides and
+        // offset stay inside x; y has n elements, each written once.
         unsafe { b.launch(config(n)) }.unwrap_or_else(|e| cuda_fail(op, e));
         y
     }
 
-    /// `sum(n_out, nk, nr, info, x, y)`: sums `x` (shape `shape`) over the
-    /// dims where `mask` is set.
+    /// Sums `x` (shape `shape`) over the dims where `mask` is set: with
+    /// 32-bit indices, one thread per output element, or one block per
+    /// output element for few long sums (`sum_rows`); else the 64-bit
+    /// `sum(n_out, nk, nr, info, x, y)`.
     pub(crate) fn launch_sum<T: Float>(
         &self,
         op: &str,
@@ -202,26 +250,55 @@ impl Backend {
         shape: &[usize],
         mask: &[bool],
     ) -> CudaSlice<T> {
-        let f = self.function(
-            op,
-            transforms_kernels::cuda::REDUCE,
-            &format!("sum_{}", T::SUFFIX),
-        );
         let strides = transforms_kernels::cpu::contiguous_strides(shape);
-        let pick = |keep: bool| -> (Vec<u64>, Vec<u64>) {
+        let pick = |keep: bool| -> (Vec<usize>, Vec<usize>) {
             (0..shape.len())
                 .filter(|&d| mask[d] != keep)
-                .map(|d| (shape[d] as u64, strides[d] as u64))
+                .map(|d| (shape[d], strides[d]))
                 .unzip()
         };
         let (kd, ks) = pick(true);
         let (rd, rs) = pick(false);
-        let n_out: usize = kd.iter().product::<u64>() as usize;
-        let mut y = self.zeros::<T>(op, n_out);
+        let n_out: usize = kd.iter().product();
+        let count: usize = rd.iter().product();
+        let mut y = self.uninit::<T>(op, n_out);
         if n_out == 0 {
             return y;
         }
-        let info_host: Vec<u64> = [kd.clone(), ks, rd.clone(), rs].concat();
+        let module = transforms_kernels::cuda::REDUCE;
+        if let (Some(kept), Some(red)) = (Index32::new(&kd, &[&ks]), Index32::new(&rd, &[&rs])) {
+            let rows = n_out < ROWS_BELOW && count >= BLOCK as usize;
+            let name = if rows { "sum_rows" } else { "sum" };
+            let f = self.function(op, module, &format!("{name}_{}_i32", T::SUFFIX));
+            let (n32, c32) = (n_out as u32, count as u32);
+            let (kept, red) = (IndexArg(kept), IndexArg(red));
+            let mut b = self.stream.launch_builder(&f);
+            b.arg(&n32)
+                .arg(&c32)
+                .arg(&kept)
+                .arg(&red)
+                .arg(x)
+                .arg(&mut y);
+            let cfg = if rows {
+                LaunchConfig {
+                    grid_dim: (n_out as u32, 1, 1),
+                    block_dim: (BLOCK, 1, 1),
+                    shared_mem_bytes: 0,
+                }
+            } else {
+                config(n_out)
+            };
+            // SAFETY: sum_<ty>_i32 and sum_rows_<ty>_i32 take (n_out, count,
+            // kept, red, x, y); the kept and summed dims partition x's
+            // contiguous shape, so every offset stays inside x (and fits 32
+            // bits, checked by `Index32::new`); sum_rows needs blocks of
+            // BLOCK threads, a power of two; y has n_out elements.
+            unsafe { b.launch(cfg) }.unwrap_or_else(|e| cuda_fail(op, e));
+            return y;
+        }
+        let f = self.function(op, module, &format!("sum_{}", T::SUFFIX));
+        let wide = |v: &[usize]| v.iter().map(|&d| d as u64).collect::<Vec<u64>>();
+        let info_host: Vec<u64> = [wide(&kd), wide(&ks), wide(&rd), wide(&rs)].concat();
         let info = self.upload_info(op, &info_host);
         let (n64, nk, nr) = (n_out as u64, kd.len() as i32, rd.len() as i32);
         let mut b = self.stream.launch_builder(&f);

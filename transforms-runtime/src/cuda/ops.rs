@@ -96,13 +96,14 @@ pub(crate) fn binary<T: Float>(
     };
     let (out, strides) = broadcast_plan(op, &[a.shape(), b.shape()], nb);
     let be = backend_of(op, ord);
-    let f = be.function(op, BROADCAST, &format!("binary_{kernel}_{}", T::SUFFIX));
-    let y = be.launch_strided(
-        op,
-        &f,
-        &out,
-        &[(buf(a), &strides[0]), (buf(b), &strides[1])],
-    );
+    let f = |sfx: &str| {
+        be.function(
+            op,
+            BROADCAST,
+            &format!("binary_{kernel}_{}{sfx}", T::SUFFIX),
+        )
+    };
+    let y = be.launch_strided(op, f, &out, &[(buf(a), &strides[0]), (buf(b), &strides[1])]);
     be.tensor(out, y)
 }
 
@@ -132,8 +133,8 @@ pub(crate) fn strided_mul<T: Float>(
         }
     }
     let be = backend_of(op, ord);
-    let f = be.function(op, BROADCAST, &format!("binary_mul_{}", T::SUFFIX));
-    let y = be.launch_strided(op, &f, &out, &[(buf(a.0), a.1), (buf(b.0), b.1)]);
+    let f = |sfx: &str| be.function(op, BROADCAST, &format!("binary_mul_{}{sfx}", T::SUFFIX));
+    let y = be.launch_strided(op, f, &out, &[(buf(a.0), a.1), (buf(b.0), b.1)]);
     be.tensor(out, y)
 }
 
@@ -147,13 +148,13 @@ pub(crate) fn where_<T: Float>(
 ) -> Tensor<T> {
     let (out, st) = broadcast_plan("where", &[c.shape(), a.shape(), b.shape()], nb);
     let be = backend_of("where", ord);
-    let f = be.function("where", BROADCAST, &format!("where_{}", T::SUFFIX));
+    let f = |sfx: &str| be.function("where", BROADCAST, &format!("where_{}{sfx}", T::SUFFIX));
     let inputs = [
         (buf(c), &st[0][..]),
         (buf(a), &st[1][..]),
         (buf(b), &st[2][..]),
     ];
-    let y = be.launch_strided("where", &f, &out, &inputs);
+    let y = be.launch_strided("where", f, &out, &inputs);
     be.tensor(out, y)
 }
 
@@ -181,10 +182,10 @@ pub(crate) fn fused<T: Float>(
         );
     }
     let be = backend_of(op, ord);
-    let f = be.fused_function::<T>(op, xs.len(), expr);
+    let f = |sfx: &str| be.fused_function::<T>(op, xs.len(), expr, sfx);
     let inputs: Vec<(&CudaSlice<T>, &[usize])> =
         xs.iter().zip(&st).map(|(t, s)| (buf(t), &s[..])).collect();
-    let y = be.launch_strided_with(op, &f, &out, &inputs, scalars);
+    let y = be.launch_strided_with(op, f, &out, &inputs, scalars);
     be.tensor(out, y)
 }
 
@@ -226,20 +227,49 @@ pub(crate) struct GemmSide<'a, T: Float> {
 }
 
 /// A single stride that walks the outer dims `outer` as `strides` does (0
-/// when the operand is broadcast over all of them), if there is one.
+/// when the operand is broadcast over all of them), if there is one. Dims
+/// of size 1 may carry any stride.
 fn uniform_stride(outer: &[usize], strides: &[usize]) -> Option<usize> {
-    if strides.iter().all(|&s| s == 0) {
+    let live: Vec<(usize, usize)> = outer
+        .iter()
+        .zip(strides)
+        .filter(|(d, _)| **d != 1)
+        .map(|(&d, &s)| (d, s))
+        .collect();
+    if live.iter().all(|&(_, s)| s == 0) {
         return Some(0);
     }
-    let last = *strides.last()?;
+    let last = live.last()?.1;
     let mut expect = last;
-    for (d, &s) in outer.iter().zip(strides).rev() {
-        if s != expect && *d != 1 {
+    for &(d, s) in live.iter().rev() {
+        if s != expect {
             return None;
         }
         expect *= d;
     }
     Some(last)
+}
+
+/// The row stride at which an untransposed operand's `outer` batch of
+/// `m x k` matrices (row stride `ld`, outer strides `strides`) reads as one
+/// `(count * m) x k` matrix, if it does: stacked row after row. With
+/// `m == 1` the row stride is the innermost batch stride (a batch of
+/// vectors promoted to rows).
+fn stacked_rows(outer: &[usize], m: usize, strides: &[usize], ld: usize) -> Option<usize> {
+    let row = if m == 1 {
+        match outer.iter().rposition(|&d| d != 1) {
+            Some(d) => strides[d],
+            None => ld,
+        }
+    } else {
+        ld
+    };
+    let stacked = transforms_kernels::cpu::contiguous_strides(outer);
+    outer
+        .iter()
+        .zip(strides.iter().zip(stacked))
+        .all(|(&d, (&s, w))| d == 1 || s == w * m * row)
+        .then_some(row)
 }
 
 /// Batched row-major `C[o] = A[o] @ B[o]` (`m x k` times `k x n`) over the
@@ -258,10 +288,11 @@ pub(crate) fn gemm<T: Float>(
     let be = backend_of(op, ord);
     let count: usize = outer.iter().product();
     let out_shape = [outer, &[m, n]].concat();
-    let mut c = be.zeros::<T>(op, count * m * n);
     if count * m * n == 0 || k == 0 {
-        return be.tensor(out_shape, c);
+        return be.tensor(out_shape, be.zeros::<T>(op, count * m * n));
     }
+    // cuBLAS writes all of C without reading it (beta is zero).
+    let mut c = be.uninit::<T>(op, count * m * n);
     let opr = |t: bool| {
         if t {
             cublasOperation_t::CUBLAS_OP_T
@@ -282,6 +313,30 @@ pub(crate) fn gemm<T: Float>(
         ldc: n.max(1) as i32,
     };
     let (ba, bb) = (buf(a.t), buf(b.t));
+    // B shared by the whole batch and A's matrices stacked row after row:
+    // one GEMM of (count * m) x k by k x n fills the same output layout.
+    let shared_b = outer
+        .iter()
+        .zip(b.outer_strides)
+        .all(|(&d, &s)| d == 1 || s == 0);
+    if count > 1
+        && shared_b
+        && !a.trans
+        && count * m <= i32::MAX as usize
+        && let Some(row) = stacked_rows(outer, m, a.outer_strides, a.ld)
+        && row >= k
+    {
+        let flat = GemmConfig {
+            n: (count * m) as i32,
+            ldb: row as i32,
+            ..cfg
+        };
+        // SAFETY: A's rows, `row` apart, are the batch's rows in order (the
+        // strides were checked to stack), B is one matrix, and C is the
+        // contiguous (count * m) x n block of the batched output.
+        unsafe { T::gemm(&be.blas, flat, bb, ba, &mut c) }.unwrap_or_else(|e| cuda_fail(op, e));
+        return be.tensor(out_shape, c);
+    }
     let strides = (
         uniform_stride(outer, a.outer_strides),
         uniform_stride(outer, b.outer_strides),
@@ -330,6 +385,21 @@ mod tests {
         assert_eq!(uniform_stride(&[2, 3], &[4, 0]), None);
         assert_eq!(uniform_stride(&[1, 3], &[0, 4]), Some(4));
         assert_eq!(uniform_stride(&[], &[]), Some(0));
+        assert_eq!(uniform_stride(&[256, 1], &[256, 0]), Some(256));
+        assert_eq!(uniform_stride(&[4, 1, 3], &[3, 7, 1]), Some(1));
+        assert_eq!(uniform_stride(&[4, 3], &[0, 1]), None);
+    }
+
+    #[test]
+    fn stacked_rows_of_a_batch() {
+        // A batch of vectors promoted to rows: the batch stride is the row.
+        assert_eq!(stacked_rows(&[64], 1, &[31], 31), Some(31));
+        assert_eq!(stacked_rows(&[256, 1], 1, &[256, 0], 256), Some(256));
+        assert_eq!(stacked_rows(&[4, 3], 1, &[3 * 40, 40], 7), Some(40));
+        // Matrices one after the other.
+        assert_eq!(stacked_rows(&[5], 2, &[2 * 9], 9), Some(9));
+        assert_eq!(stacked_rows(&[5], 2, &[20], 9), None);
+        assert_eq!(stacked_rows(&[4, 3], 1, &[3, 4], 7), None);
     }
 
     #[test]
