@@ -77,6 +77,15 @@ impl Device {
     /// since the last [`reset_peak_memory`](Device::reset_peak_memory); `None`
     /// on the CPU or without stream-ordered allocation.
     ///
+    /// ```
+    /// use transforms_runtime::Device;
+    ///
+    /// // What a call needs at most: reset, call, read (here on the CPU,
+    /// // which does not count).
+    /// Device::Cpu.reset_peak_memory().unwrap();
+    /// assert_eq!(Device::Cpu.peak_memory().unwrap(), None);
+    /// ```
+    ///
     /// # Errors
     /// As [`synchronize`](Device::synchronize).
     pub fn peak_memory(self) -> Result<Option<usize>, Error> {
