@@ -10,8 +10,10 @@ mod index;
 pub use index::{Index32, MAX_DIMS, MAX_OPERANDS, coalesce, magic, magic_div};
 
 /// Declarations every module starts with: `u64`, `GRID_STRIDE`, `offset_of`
-/// and the per-element functions `t_<op>` (the twins of the runtime's
-/// `elem` module), which fused chains call by name.
+/// (64-bit strided offsets), `Index32` and `offsets32` (the 32-bit index
+/// passed by value, [`Index32`]) and the per-element functions `t_<op>`
+/// (the twins of the runtime's `elem` module), which fused chains call by
+/// name.
 pub const PRELUDE: &str = include_str!("../cuda/prelude.cuh");
 
 /// A kernel module: its name and its body (compiled after [`PRELUDE`]).
