@@ -244,6 +244,55 @@ mod tests {
     }
 
     #[test]
+    fn random_broadcasts_and_permutations_match_the_strided_walk() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..400 {
+            let ndim = next(8);
+            let out: Vec<usize> = (0..ndim).map(|_| 1 + next(5)).collect();
+            let n: usize = out.iter().product();
+            // Per operand: contiguous strides of a permutation of `out`,
+            // with some dims broadcast (stride 0).
+            let rows: Vec<Vec<usize>> = (0..1 + next(3))
+                .map(|_| {
+                    let mut order: Vec<usize> = (0..ndim).collect();
+                    for i in (1..ndim).rev() {
+                        order.swap(i, next(i + 1));
+                    }
+                    let mut st = vec![0; ndim];
+                    let mut step = 1;
+                    for &d in order.iter().rev() {
+                        if next(4) != 0 {
+                            st[d] = step;
+                            step *= out[d];
+                        }
+                    }
+                    st
+                })
+                .collect();
+            let refs: Vec<&[usize]> = rows.iter().map(|r| &r[..]).collect();
+            let Some(ix) = Index32::new(&out, &refs) else {
+                assert!(coalesce(&out, &refs).0.len() > MAX_DIMS, "{out:?} {rows:?}");
+                continue;
+            };
+            for i in 0..n {
+                for (k, row) in rows.iter().enumerate() {
+                    assert_eq!(
+                        ix.offset(i as u32, k) as usize,
+                        reference(&out, row, i),
+                        "{out:?} {row:?} at {i}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn coalescing_merges_what_every_operand_walks_as_one() {
         // A contiguous tensor and a broadcast over the leading dims.
         let (dims, st) = coalesce(&[4, 5, 6], &[&[30, 6, 1], &[0, 0, 1]]);
