@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use cudarc::driver::{
-    CudaFunction, CudaModule, CudaSlice, DeviceRepr, LaunchConfig, PushKernelArg,
+    CudaFunction, CudaModule, CudaSlice, DeviceRepr, LaunchArgs, LaunchConfig, PushKernelArg,
 };
 use cudarc::nvrtc::{CompileOptions, Ptx, compile_ptx_with_opts};
 use transforms_kernels::cuda::{BROADCAST, Index32, Module};
@@ -48,6 +48,34 @@ struct IndexArg(Index32);
 // SAFETY: `Index32` is `repr(C)` plain old data (`u32` fields only), laid
 // out as `struct Index32` of `prelude.cuh`.
 unsafe impl DeviceRepr for IndexArg {}
+
+/// A strided kernel's leading arguments: `(n, ix)` for its `_i32` form, or
+/// `(n, ndim, info)` for its 64-bit form.
+enum Lead {
+    Index(u32, IndexArg),
+    Info(u64, i32, CudaSlice<u64>),
+}
+
+impl Lead {
+    /// The kernel name suffix of this form.
+    fn suffix(&self) -> &'static str {
+        match self {
+            Lead::Index(..) => "_i32",
+            Lead::Info(..) => "",
+        }
+    }
+
+    fn push<'a>(&'a self, b: &mut LaunchArgs<'a>) {
+        match self {
+            Lead::Index(n, ix) => {
+                b.arg(n).arg(ix);
+            }
+            Lead::Info(n, ndim, info) => {
+                b.arg(n).arg(ndim).arg(info);
+            }
+        }
+    }
+}
 
 /// The launch shape of a grid-stride kernel over `n` items (`n > 0`).
 pub(super) fn config(n: usize) -> LaunchConfig {
@@ -165,22 +193,10 @@ impl Backend {
             return y;
         }
         let rows: Vec<&[usize]> = inputs.iter().map(|(_, s)| *s).collect();
-        let index = Index32::new(out, &rows);
-        let f = kernel(if index.is_some() { "_i32" } else { "" });
-        let (n32, n64, ndim) = (n as u32, n as u64, out.len() as i32);
-        let info;
-        let ix;
+        let lead = self.lead(op, out, &rows);
+        let f = kernel(lead.suffix());
         let mut b = self.stream.launch_builder(&f);
-        match index {
-            Some(index) => {
-                ix = IndexArg(index);
-                b.arg(&n32).arg(&ix);
-            }
-            None => {
-                info = self.info(op, out, rows.iter().copied());
-                b.arg(&n64).arg(&ndim).arg(&info);
-            }
-        }
+        lead.push(&mut b);
         for (x, _) in inputs {
             b.arg(*x);
         }
@@ -214,23 +230,12 @@ impl Backend {
         if n == 0 {
             return y;
         }
-        let index = Index32::new(out, &[strides]);
-        let sfx = if index.is_some() { "_i32" } else { "" };
-        let f = self.function(op, BROADCAST, &format!("copy_{}{sfx}", T::SUFFIX));
-        let (n32, n64, ndim, off) = (n as u32, n as u64, out.len() as i32, offset as u64);
-        let info;
-        let ix;
+        let lead = self.lead(op, out, &[strides]);
+        let name = format!("copy_{}{}", T::SUFFIX, lead.suffix());
+        let f = self.function(op, BROADCAST, &name);
+        let off = offset as u64;
         let mut b = self.stream.launch_builder(&f);
-        match index {
-            Some(index) => {
-                ix = IndexArg(index);
-                b.arg(&n32).arg(&ix);
-            }
-            None => {
-                info = self.info(op, out, [strides]);
-                b.arg(&n64).arg(&ndim).arg(&info);
-            }
-        }
+        lead.push(&mut b);
         b.arg(&off).arg(x).arg(&mut y);
         // SAFETY: copy_<ty> takes (n, ndim, info, offset, x, y) and
         // copy_<ty>_i32 (n, ix, offset, x, y); the caller's strides and
@@ -307,6 +312,21 @@ impl Backend {
         // summed dims partition x's contiguous shape.
         unsafe { b.launch(config(n_out)) }.unwrap_or_else(|e| cuda_fail(op, e));
         y
+    }
+
+    /// The leading arguments of a strided kernel over the non-empty output
+    /// `out` read through the stride `rows`: the 32-bit index when it fits,
+    /// else the dims and rows uploaded.
+    fn lead(&self, op: &str, out: &[usize], rows: &[&[usize]]) -> Lead {
+        let n: usize = out.iter().product();
+        match Index32::new(out, rows) {
+            Some(ix) => Lead::Index(n as u32, IndexArg(ix)),
+            None => Lead::Info(
+                n as u64,
+                out.len() as i32,
+                self.info(op, out, rows.iter().copied()),
+            ),
+        }
     }
 
     /// The `info` array: the dims, then each stride row.
