@@ -73,13 +73,9 @@ pub fn batched_gemm<T: Element>(
     let count: usize = batch.iter().product();
     // B shared by the whole batch and A's matrices stacked row after row:
     // one GEMM of (count * m) x k by k x n fills the same output layout.
-    let shared_b = batch
-        .iter()
-        .zip(b.batch_strides)
-        .all(|(&n, &s)| n == 1 || s == 0);
     if count > 1
-        && shared_b
-        && let Some(row_stride) = stacked_rows(batch, m, &a)
+        && shared_by_batch(batch, b.batch_strides)
+        && let Some(row_stride) = stacked_rows(batch, m, a.batch_strides, a.row_stride)
     {
         let rows = GemmOperand {
             data: a.data,
@@ -162,23 +158,31 @@ pub fn batched_gemm<T: Element>(
     out
 }
 
-/// The row stride at which A's `batch` of `m x k` matrices read as one
-/// `(count * m) x k` matrix, if they do: stacked row after row. With
-/// `m == 1` the row stride is free (one row per matrix), so it is the
-/// stride of the batch itself, as a batch of vectors promoted to rows has.
-fn stacked_rows<T>(batch: &[usize], m: usize, a: &GemmOperand<'_, T>) -> Option<usize> {
+/// Whether an operand with the batch strides `strides` is one matrix for
+/// the whole `batch` (stride 0 on every dim that is not 1).
+pub fn shared_by_batch(batch: &[usize], strides: &[usize]) -> bool {
+    batch.iter().zip(strides).all(|(&n, &s)| n == 1 || s == 0)
+}
+
+/// The row stride at which a `batch` of `m x k` matrices (batch strides
+/// `batch_strides`, row stride `row_stride`) read as one `(count * m) x k`
+/// matrix, if they do: stacked row after row. With `m == 1` the row stride
+/// is free (one row per matrix), so it is the stride of the batch itself,
+/// as a batch of vectors promoted to rows has. The CUDA planner uses it too.
+pub fn stacked_rows(
+    batch: &[usize],
+    m: usize,
+    batch_strides: &[usize],
+    row_stride: usize,
+) -> Option<usize> {
     let row_stride = if m == 1 {
         // The innermost batch dim that is not 1 steps one row.
-        match batch
-            .iter()
-            .zip(a.batch_strides)
-            .rposition(|(&n, _)| n != 1)
-        {
-            Some(d) => a.batch_strides[d],
-            None => a.row_stride,
+        match batch.iter().rposition(|&n| n != 1) {
+            Some(d) => batch_strides[d],
+            None => row_stride,
         }
     } else {
-        a.row_stride
+        row_stride
     };
     // Dims of size 1 may carry any stride.
     let stacked = contiguous_strides(batch)
@@ -186,7 +190,7 @@ fn stacked_rows<T>(batch: &[usize], m: usize, a: &GemmOperand<'_, T>) -> Option<
         .map(|s| s * m * row_stride);
     batch
         .iter()
-        .zip(a.batch_strides.iter().zip(stacked))
+        .zip(batch_strides.iter().zip(stacked))
         .all(|(&n, (&h, w))| n == 1 || h == w)
         .then_some(row_stride)
 }
@@ -575,7 +579,10 @@ mod tests {
                 row_stride,
                 col_stride: 1,
             };
-            assert_eq!(stacked_rows(&[4, 1, 3], 1, &op_a), Some(k));
+            assert_eq!(
+                stacked_rows(&[4, 1, 3], 1, op_a.batch_strides, op_a.row_stride),
+                Some(k)
+            );
             let c = batched_gemm(&[4, 1, 3], 1, k, n, op_a, op_b);
             let want: Vec<f64> = (0..12)
                 .flat_map(|t| naive(1, k, n, |_, p| a[t * k + p], |p, j| b[j * k + p]))
@@ -589,7 +596,10 @@ mod tests {
             row_stride: 1,
             col_stride: 1,
         };
-        assert_eq!(stacked_rows(&[4, 3], 1, &op_a), None);
+        assert_eq!(
+            stacked_rows(&[4, 3], 1, op_a.batch_strides, op_a.row_stride),
+            None
+        );
         let op_b = GemmOperand {
             batch_strides: &[0, 0],
             ..op_b

@@ -20,7 +20,7 @@ mod strided;
 mod transpose;
 
 pub use elementwise::{map, map_inplace, zip, zip_inplace};
-pub use gemm::{GemmOperand, batched_gemm, gemm};
+pub use gemm::{GemmOperand, batched_gemm, gemm, shared_by_batch, stacked_rows};
 pub use iter::{contiguous_strides, for_each_offset};
 pub use par::{PAR_MIN_ELEMS, Sink, blocks, build_chunks, parallel};
 pub use reduce::{sum_axes, sum_slice};

@@ -6,6 +6,7 @@
 use cudarc::cublas::safe::{GemmConfig, StridedBatchedConfig};
 use cudarc::cublas::sys::cublasOperation_t;
 use cudarc::driver::CudaSlice;
+use transforms_kernels::cpu::{shared_by_batch, stacked_rows};
 use transforms_kernels::cuda::{BROADCAST, ELEMENTWISE};
 
 use super::{backend_of, cuda_fail};
@@ -250,28 +251,6 @@ fn uniform_stride(outer: &[usize], strides: &[usize]) -> Option<usize> {
     Some(last)
 }
 
-/// The row stride at which an untransposed operand's `outer` batch of
-/// `m x k` matrices (row stride `ld`, outer strides `strides`) reads as one
-/// `(count * m) x k` matrix, if it does: stacked row after row. With
-/// `m == 1` the row stride is the innermost batch stride (a batch of
-/// vectors promoted to rows).
-fn stacked_rows(outer: &[usize], m: usize, strides: &[usize], ld: usize) -> Option<usize> {
-    let row = if m == 1 {
-        match outer.iter().rposition(|&d| d != 1) {
-            Some(d) => strides[d],
-            None => ld,
-        }
-    } else {
-        ld
-    };
-    let stacked = transforms_kernels::cpu::contiguous_strides(outer);
-    outer
-        .iter()
-        .zip(strides.iter().zip(stacked))
-        .all(|(&d, (&s, w))| d == 1 || s == w * m * row)
-        .then_some(row)
-}
-
 /// Batched row-major `C[o] = A[o] @ B[o]` (`m x k` times `k x n`) over the
 /// outer dims `outer`, through cuBLAS with the usual transpose trick: a
 /// row-major product is the column-major `C^T = B^T A^T`. One strided
@@ -315,12 +294,8 @@ pub(crate) fn gemm<T: Float>(
     let (ba, bb) = (buf(a.t), buf(b.t));
     // B shared by the whole batch and A's matrices stacked row after row:
     // one GEMM of (count * m) x k by k x n fills the same output layout.
-    let shared_b = outer
-        .iter()
-        .zip(b.outer_strides)
-        .all(|(&d, &s)| d == 1 || s == 0);
     if count > 1
-        && shared_b
+        && shared_by_batch(outer, b.outer_strides)
         && !a.trans
         && count * m <= i32::MAX as usize
         && let Some(row) = stacked_rows(outer, m, a.outer_strides, a.ld)
