@@ -310,17 +310,9 @@ impl Backend {
     /// Bytes of live buffers from this device's pool (total minus free, all
     /// processes, on a device without stream-ordered allocation).
     pub(crate) fn memory_in_use(&self) -> Result<usize, Error> {
-        let ctx = self.stream.context();
-        if ctx.has_async_alloc() {
-            let mut used = 0u64;
-            return pool_attribute(
-                ctx,
-                CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_CURRENT,
-                &mut used,
-                false,
-            )
-            .map(|()| used as usize)
-            .map_err(|e| self.memory_error(e));
+        let used = CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_CURRENT;
+        if let Some(bytes) = self.pool(used, None)? {
+            return Ok(bytes as usize);
         }
         let (free, total) = self
             .stream
@@ -337,35 +329,27 @@ impl Backend {
     /// [`reset_peak_memory`](Self::reset_peak_memory) (`None` without
     /// stream-ordered allocation).
     pub(crate) fn peak_memory(&self) -> Result<Option<usize>, Error> {
-        let ctx = self.stream.context();
-        if !ctx.has_async_alloc() {
-            return Ok(None);
-        }
-        let mut high = 0u64;
-        pool_attribute(
-            ctx,
-            CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_HIGH,
-            &mut high,
-            false,
-        )
-        .map(|()| Some(high as usize))
-        .map_err(|e| self.memory_error(e))
+        let high = CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_HIGH;
+        Ok(self.pool(high, None)?.map(|b| b as usize))
     }
 
     /// Starts a new [`peak_memory`](Self::peak_memory) from the bytes in use now.
     pub(crate) fn reset_peak_memory(&self) -> Result<(), Error> {
+        let high = CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_HIGH;
+        self.pool(high, Some(0)).map(|_| ())
+    }
+
+    /// Reads `attr` of this device's memory pool, or with `set` writes it;
+    /// `None` on a device without stream-ordered allocation.
+    fn pool(&self, attr: CUmemPool_attribute, set: Option<u64>) -> Result<Option<u64>, Error> {
         let ctx = self.stream.context();
         if !ctx.has_async_alloc() {
-            return Ok(());
+            return Ok(None);
         }
-        let mut zero = 0u64;
-        pool_attribute(
-            ctx,
-            CUmemPool_attribute::CU_MEMPOOL_ATTR_USED_MEM_HIGH,
-            &mut zero,
-            true,
-        )
-        .map_err(|e| self.memory_error(e))
+        let mut value = set.unwrap_or(0);
+        pool_attribute(ctx, attr, &mut value, set.is_some())
+            .map(|()| Some(value))
+            .map_err(|e| self.memory_error(e))
     }
 
     fn memory_error(&self, e: cudarc::driver::DriverError) -> Error {
