@@ -397,6 +397,65 @@ mod tests {
     }
 
     #[test]
+    fn both_gemm_backends_match_naive() {
+        // f32 output rows of at most `GEMM_CRATE_MAX_N` go to the `gemm`
+        // crate, wider ones to `matrixmultiply`, f64 all to `gemm` (see
+        // `Element::gemm_raw`); each with
+        // B row-major and transposed, A with padded rows, k past one block,
+        // in f64 and f32 (the output starts uninitialised: any element left
+        // unwritten or mixed with it fails).
+        const W: usize = <f32 as crate::Element>::GEMM_CRATE_MAX_N;
+        for &(m, k, n) in &[
+            (300, 700, W),
+            (300, 70, W + 1),
+            (5, 520, 3),
+            (1000, 33, 17),
+            (9, 9, 130),
+        ] {
+            let lda = k + 3;
+            let a: Vec<f64> = (0..m * lda)
+                .map(|i| ((i * 7) % 23) as f64 * 0.1 - 1.1)
+                .collect();
+            let b: Vec<f64> = (0..k * n)
+                .map(|i| ((i * 5) % 19) as f64 * 0.1 - 0.9)
+                .collect();
+            let want = naive(m, k, n, |i, p| a[i * lda + p], |p, j| b[p * n + j]);
+            let bt: Vec<f64> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
+            for (db, rb, cb) in [(&b, n, 1), (&bt, 1, k)] {
+                let op = |data, row_stride, col_stride| GemmOperand {
+                    data,
+                    batch_strides: &[],
+                    row_stride,
+                    col_stride,
+                };
+                let got = batched_gemm(&[], m, k, n, op(&a, lda, 1), op(db, rb, cb));
+                assert!(
+                    close(&got, &want),
+                    "f64 {m} x {k} x {n}, b strides {rb}, {cb}"
+                );
+                let (a32, b32): (Vec<f32>, Vec<f32>) = (
+                    a.iter().map(|&x| x as f32).collect(),
+                    db.iter().map(|&x| x as f32).collect(),
+                );
+                let op32 = |data, row_stride, col_stride| GemmOperand {
+                    data,
+                    batch_strides: &[],
+                    row_stride,
+                    col_stride,
+                };
+                let got = batched_gemm(&[], m, k, n, op32(&a32, lda, 1), op32(&b32, rb, cb));
+                let scale = k as f64;
+                assert!(
+                    got.iter()
+                        .zip(&want)
+                        .all(|(&g, w)| (f64::from(g) - w).abs() < 1e-5 * scale),
+                    "f32 {m} x {k} x {n}, b strides {rb}, {cb}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn small_hand_computed() {
         let c = gemm(2, 2, 2, &[1.0f32, 2.0, 3.0, 4.0], &[5.0, 6.0, 7.0, 8.0]);
         assert_eq!(c, vec![19.0, 22.0, 43.0, 50.0]);
