@@ -115,6 +115,12 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 out.extend(quote_spanned!(mv.span=> let #id = #call;));
                 env.insert(mv.out, Operand::Owned(id));
             }
+            fuse::Group::TaChain { fused, ta, w, slot } => {
+                let call = ta_chain(env, &rt, &fused, ta, w, slot);
+                let id = var_ident(fused.out);
+                out.extend(quote_spanned!(fused.span=> let #id = #call;));
+                env.insert(fused.out, Operand::Owned(id));
+            }
             fuse::Group::Fused(f) => {
                 let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
                 let call = f.call(&rt, &args);
@@ -178,6 +184,40 @@ fn moved_last(
     };
     let f = fused.split_closure(rt, slot);
     quote!(#rt::ops::diag_matmul_map_last(#rt::ops::#operands, #slot, [#(#others),*], #r, #cuda, #f))
+}
+
+/// The call for a [`fuse::Group::TaChain`].
+fn ta_chain(
+    env: &HashMap<Var, Operand>,
+    rt: &TokenStream,
+    fused: &fuse::Fused<'_>,
+    ta: &Eqn,
+    w: Option<Var>,
+    slot: usize,
+) -> TokenStream {
+    let args = product_args(env, ta, w);
+    let nb = proc_macro2::Literal::usize_unsuffixed(ta.nb as usize);
+    let operands = match &ta.prim {
+        crate::prims::Prim::Diag(d) => d.ta_operands(&args, nb, w.is_some()),
+        _ => None,
+    };
+    let Some(operands) = operands else {
+        return quote!(::core::compile_error!(
+            "transforms: internal error: chained a non-product"
+        ));
+    };
+    let others = fused
+        .leaves
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != slot)
+        .map(|(_, v)| operand(env, *v));
+    let cuda = match fused.cuda_src() {
+        Some(src) => quote!(::core::option::Option::Some(#src)),
+        None => quote!(::core::option::Option::None),
+    };
+    let f = fused.split_closure(rt, slot);
+    quote!(#rt::ops::diag_matmul_ta_map(#rt::ops::#operands, #slot, [#(#others),*], #cuda, #f))
 }
 
 /// A borrow (`&Tensor`) of `v`'s value.

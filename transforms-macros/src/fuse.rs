@@ -54,6 +54,16 @@ pub enum Group<'a> {
         slot: usize,
         reference: Var,
     },
+    /// `chain(.., p, ..)` with `p` a reverse-mode seed product (`Diag::Ta`,
+    /// in leaf `slot` of the elementwise chain): the chain applied as the
+    /// product writes its rows (`ops::diag_matmul_ta_map`). `w` is `ta`'s
+    /// matrix input when read through a transposed view.
+    TaChain {
+        fused: Fused<'a>,
+        ta: &'a Eqn,
+        w: Option<Var>,
+        slot: usize,
+    },
 }
 
 /// A tree of elementwise equations computed in one pass.
@@ -270,21 +280,31 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         let mut inner: HashMap<Var, &Eqn> = HashMap::new();
         let mut leaves: Vec<Var> = Vec::new();
         collect(e, e.nb, 0, &by_out, &uses, &mut inner, &mut leaves);
-        if inner.is_empty() {
-            roots.push(Group::Single(e));
-            continue;
-        }
-        for v in inner.keys() {
-            folded.insert(*v, true);
-        }
-        roots.push(Group::Fused(Fused {
+        let fused = Fused {
             leaves,
             out: e.out,
             span: e.span,
             nb: e.nb,
             root: e,
             inner,
-        }));
+        };
+        if let Some((ta, slot)) = crate::layout_folds::ta_leaf(&fused, &by_out, &uses, &views) {
+            folded.insert(ta.out, true);
+            for v in fused.inner.keys() {
+                folded.insert(*v, true);
+            }
+            let w = views.read_by(ta);
+            roots.push(Group::TaChain { fused, ta, w, slot });
+            continue;
+        }
+        if fused.inner.is_empty() {
+            roots.push(Group::Single(e));
+            continue;
+        }
+        for v in fused.inner.keys() {
+            folded.insert(*v, true);
+        }
+        roots.push(Group::Fused(fused));
     }
     roots.reverse();
     groups.extend(roots);

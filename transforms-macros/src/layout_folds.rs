@@ -1,8 +1,10 @@
-//! Layout folds at emission: the final layout moves that `jacfwd` and
-//! `hessian` emit, folded into the seed products that compute the moved
-//! values, so that no pass copies a whole Jacobian or Hessian to move a dim
-//! (see `fuse::Group::{Swapped, MovedLast}` and the runtime's
-//! `diag_matmul_ta_swapped` / `diag_matmul_map_last`).
+//! Folds at emission into the seed products: the final layout moves that
+//! `jacfwd` and `hessian` emit, folded into the products that compute the
+//! moved values, so that no pass copies a whole Jacobian or Hessian to move
+//! a dim (see `fuse::Group::{Swapped, MovedLast}` and the runtime's
+//! `diag_matmul_ta_swapped` / `diag_matmul_map_last`); and an elementwise
+//! chain over a reverse-mode product, applied as the product writes its
+//! rows (`fuse::Group::TaChain`, `diag_matmul_ta_map`).
 
 use std::collections::HashMap;
 
@@ -123,4 +125,29 @@ pub(crate) fn swapped<'a>(
         refs: [eo.ins[1], ek.ins[1]],
     };
     Some((group, [ek.out, eo.out, prod.out]))
+}
+
+/// The reverse-mode seed product among the leaves of `fused`, if exactly
+/// one leaf is one (`Diag::Ta` at one batch dim fewer than the chain, its
+/// result used only here, not a transposed view's source) and the chain's
+/// scalars are constants (so that its CUDA C form exists for a GPU):
+/// the product's equation and its leaf position.
+pub(crate) fn ta_leaf<'a>(
+    fused: &Fused<'a>,
+    by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
+    views: &Views,
+) -> Option<(&'a Eqn, usize)> {
+    let nb = fused.nb.checked_sub(1)?;
+    let ta = |p: &Prim| matches!(p, Prim::Diag(Diag::Ta { .. }));
+    let mut found = fused
+        .leaves
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &l)| Some((single_use(by_out, uses, l, &ta, nb)?, i)));
+    let (prod, slot) = found.next()?;
+    if found.next().is_some() || views.defines(prod) || fused.cuda_src().is_none() {
+        return None;
+    }
+    Some((prod, slot))
 }

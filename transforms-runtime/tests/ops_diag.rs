@@ -360,3 +360,91 @@ fn map_last_cases(k: usize, n: usize) {
         );
     }
 }
+
+/// The separate ops `diag_matmul_ta_map` stands for, with the chain
+/// `f(p, others) = p * o0 + o1` (or fewer operands).
+fn ta_map_by_definition(ta: &ops::DiagTa<'_, f64>, slot: usize, others: &[&T]) -> T {
+    let p = ops::diag_matmul_ta(ta.u, ta.like, ta.t, ta.b, ta.a_like, ta.nb, ta.keep, ta.b_t);
+    let mut ts: Vec<&T> = others.to_vec();
+    ts.insert(slot, &p);
+    let nb = ta.nb + 1;
+    match ts.as_slice() {
+        [a] => ops::fused1(a, |x| x * 3.0),
+        [a, b] if slot == 0 => ops::fused2(a, b, nb, |p, o| p * o),
+        [a, b] => ops::fused2(a, b, nb, |o, p| p * o),
+        [a, b, c] => ops::fused3(a, b, c, nb, |x, y, z| {
+            let v = [x, y, z];
+            let o: Vec<f64> = (0..3).filter(|&i| i != slot).map(|i| v[i]).collect();
+            v[slot] * o[0] + o[1]
+        }),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn diag_matmul_ta_map_matches_the_separate_ops() {
+    // vmap(jacrev) of a layer followed by an activation's derivative: a
+    // batch of 3, a basis over 4 outputs, a input of 5.
+    let (bs, nl, k) = (3, 4, 5);
+    let like = T::randn(&[bs, nl], 1);
+    let a_like = T::randn(&[bs, k], 2);
+    let u = T::randn(&[bs, nl], 3);
+    let ones = T::ones(&[bs, nl]);
+    let w = T::randn(&[1, nl, k], 4); // a shared layer weight, read transposed
+    let per_batch = T::randn(&[bs, nl, k], 5);
+    let wt = ops::t(&w, 1); // the same matrix as [k, nl]
+    let row = T::randn(&[bs, 1, k], 6); // one row per batch block
+    let row2 = T::randn(&[bs, 1, k], 7);
+    let full = T::randn(&[bs, nl, k], 8); // a value per element
+    let shared = T::randn(&[1, 1, k], 9); // broadcast over the batch: the separate ops
+    for (case, (u, t, b, b_t)) in [
+        (&u, None, &w, true),
+        (&ones, Some(&like), &w, true),
+        (&u, None, &per_batch, true),
+        (&u, Some(&like), &wt, false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ta = || ops::DiagTa {
+            u,
+            like: &like,
+            t,
+            b,
+            a_like: &a_like,
+            nb: 1,
+            keep: 0,
+            b_t,
+        };
+        let check = |got: T, slot: usize, others: &[&T]| {
+            let want = ta_map_by_definition(&ta(), slot, others);
+            assert_eq!(got.shape(), &[bs, nl, k], "case {case}, slot {slot}");
+            assert_eq!(got.shape(), want.shape(), "case {case}, slot {slot}");
+            assert_eq!(got.to_vec(), want.to_vec(), "case {case}, slot {slot}");
+        };
+        check(
+            ops::diag_matmul_ta_map(ta(), 0, [], None, |p, []| p * 3.0),
+            0,
+            &[],
+        );
+        for other in [&row, &full, &shared] {
+            for slot in 0..2 {
+                let got = ops::diag_matmul_ta_map(ta(), slot, [other], None, |p, [o]| p * o);
+                check(got, slot, &[other]);
+            }
+        }
+        for slot in 0..3 {
+            let f = |p: f64, [o0, o1]: [f64; 2]| p * o0 + o1;
+            check(
+                ops::diag_matmul_ta_map(ta(), slot, [&row, &full], None, f),
+                slot,
+                &[&row, &full],
+            );
+            check(
+                ops::diag_matmul_ta_map(ta(), slot, [&full, &row2], None, f),
+                slot,
+                &[&full, &row2],
+            );
+        }
+    }
+}

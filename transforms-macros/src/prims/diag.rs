@@ -253,6 +253,26 @@ impl Diag {
         Some(quote!(DiagMm { u: #u, like: #like, t: #t, b: #b, nb: #nb, b_t: #b_t, bl: #bl }))
     }
 
+    /// For `Ta`, the `ops::DiagTa` operands of the product; `None` for the
+    /// others.
+    pub fn ta_operands(self, args: &[TokenStream], nb: Literal, b_t: bool) -> Option<TokenStream> {
+        let Diag::Ta { keep, has_t } = self else {
+            return None;
+        };
+        let (l, t, rest) = layout(has_t);
+        let (u, like, b, a) = (&args[0], &args[l], &args[rest], &args[rest + 1]);
+        let t = match t {
+            Some(i) => {
+                let t = &args[i];
+                quote!(::core::option::Option::Some(#t))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        Some(quote!(DiagTa {
+            u: #u, like: #like, t: #t, b: #b, a_like: #a, nb: #nb, keep: #keep, b_t: #b_t
+        }))
+    }
+
     /// The kernel call; with `b_t` the matrix input is passed untransposed
     /// and read as its transpose.
     pub fn call(

@@ -58,9 +58,35 @@ pub fn diag_matmul_map_last<T: Float, const M: usize>(
         Some(bl) => broadcast_like(&p, bl, dm.nb + 1),
         None => p,
     };
+    let y = chain_over(
+        "diag_matmul_map_last",
+        &p,
+        slot,
+        &others,
+        dm.nb + 1,
+        cuda,
+        &f,
+    );
+    let y = expand_dim0_like(&y, r, dm.nb);
+    movedim(&y, 0, -1, dm.nb)
+}
+
+/// `f` applied elementwise (at `nb` batch dims) to `p` at operand position
+/// `slot` and `others` at the other positions in order (`f` takes `p`'s
+/// value first): the separate fused op the compiler would have emitted,
+/// with `cuda` its chain as CUDA C (see `fused*_src`). The fallback of the
+/// one-pass seed-product chains.
+pub(super) fn chain_over<T: Float, const M: usize>(
+    op: &str,
+    p: &Tensor<T>,
+    slot: usize,
+    others: &[&Tensor<T>; M],
+    nb: usize,
+    cuda: Option<&str>,
+    f: &impl Fn(T, [T; M]) -> T,
+) -> Tensor<T> {
     let mut ts: Vec<&Tensor<T>> = others.to_vec();
-    ts.insert(slot, &p);
-    let nb = dm.nb + 1;
+    ts.insert(slot, p);
     // Operand values in order -> (p's value, the others').
     let split = |xs: &[T]| -> (T, [T; M]) {
         let o = std::array::from_fn(|q| xs[if q < slot { q } else { q + 1 }]);
@@ -70,7 +96,7 @@ pub fn diag_matmul_map_last<T: Float, const M: usize>(
         let (p, o) = split(xs);
         f(p, o)
     };
-    let y = match (ts.as_slice(), cuda) {
+    match (ts.as_slice(), cuda) {
         ([a], None) => fused1(a, |x| g(&[x])),
         ([a], Some(src)) => fused1_src(a, |x| g(&[x]), src, &[]),
         ([a, b], None) => fused2(a, b, nb, |x, y| g(&[x, y])),
@@ -78,14 +104,12 @@ pub fn diag_matmul_map_last<T: Float, const M: usize>(
         ([a, b, c], None) => fused3(a, b, c, nb, |x, y, z| g(&[x, y, z])),
         ([a, b, c], Some(src)) => fused3_src(a, b, c, nb, |x, y, z| g(&[x, y, z]), src, &[]),
         _ => fail!(
-            "diag_matmul_map_last",
-            [r.shape()],
+            op,
+            [p.shape()],
             "takes one to three operands, not {}",
             M + 1
         ),
-    };
-    let y = expand_dim0_like(&y, r, dm.nb);
-    movedim(&y, 0, -1, dm.nb)
+    }
 }
 
 /// The one-pass form, for the layout of a dense layer's Jacobian: no batch

@@ -1,8 +1,9 @@
 //! The seed product in reverse mode: `matmul_ta(diag(u, like, t), b,
 //! a_like)` (the transpose of a product with a Jacobian's basis), written
 //! as per-basis slabs of `a`'s shape on the CPU, as one strided product on
-//! a CUDA device in the common case, and in the Hessian's swapped layout
-//! (`diag_matmul_ta_swapped`).
+//! a CUDA device in the common case, in the Hessian's swapped layout
+//! (`diag_matmul_ta_swapped`), and followed by an elementwise chain in one
+//! pass (`diag_matmul_ta_map`).
 
 use super::diag::{
     Offsets, batch_of, batch_strides, diag, inner_strides, keep_all, offset, on_cpu, plain, read_as,
@@ -110,6 +111,109 @@ pub fn diag_matmul_ta<T: Float>(
         }
     });
     Tensor::from_parts(joined(&[&plan.batch, &[nl], plan.pa]), out)
+}
+
+/// The operands of `diag_matmul_ta(u, like, t, b, a_like, nb, keep, b_t)`.
+pub struct DiagTa<'a, T: Float> {
+    pub u: &'a Tensor<T>,
+    pub like: &'a Tensor<T>,
+    pub t: Option<&'a Tensor<T>>,
+    pub b: &'a Tensor<T>,
+    pub a_like: &'a Tensor<T>,
+    pub nb: usize,
+    pub keep: u32,
+    pub b_t: bool,
+}
+
+/// `f` applied elementwise (at `nb + 1` batch dims) to the seed product
+/// `p` of `ta` (see [`DiagTa`]) at operand position `slot` and `others` at
+/// the other positions in order; `f` takes `p`'s value first. `cuda` is the
+/// chain as CUDA C over `x0, x1, ..` in operand order, for tensors on a GPU
+/// (as in `fused*_src`).
+///
+/// The compiler calls it where a reverse-mode basis through a layer is next
+/// scaled elementwise, as the derivative of the activation before that
+/// layer scales it in `vmap(jacrev)` of a two-layer network: in the simple
+/// case (one matrix, `a` a vector, every operand on the CPU, each other
+/// operand either of the result's shape or one row per batch block shared
+/// by the basis, `batch ++ [1] ++ a's pe`) one pass writes
+/// `f(u_i * b_i, ..)` row by row, where the separate ops wrote the product
+/// and read it back. Otherwise it runs those ops.
+pub fn diag_matmul_ta_map<T: Float, const M: usize>(
+    ta: DiagTa<'_, T>,
+    slot: usize,
+    others: [&Tensor<T>; M],
+    cuda: Option<&str>,
+    f: impl Fn(T, [T; M]) -> T + Sync,
+) -> Tensor<T> {
+    if slot > M {
+        fail!(
+            "diag_matmul_ta_map",
+            [ta.a_like.shape()],
+            "operand slot {slot} of {}",
+            M + 1
+        );
+    }
+    if let Some(out) = ta_map_one_pass(&ta, &others, &f) {
+        return out;
+    }
+    let p = diag_matmul_ta(ta.u, ta.like, ta.t, ta.b, ta.a_like, ta.nb, ta.keep, ta.b_t);
+    super::diag_last::chain_over("diag_matmul_ta_map", &p, slot, &others, ta.nb + 1, cuda, &f)
+}
+
+/// The one-pass form of [`diag_matmul_ta_map`]; `None` outside its case.
+fn ta_map_one_pass<T: Float, const M: usize>(
+    ta: &DiagTa<'_, T>,
+    others: &[&Tensor<T>; M],
+    f: &(impl Fn(T, [T; M]) -> T + Sync),
+) -> Option<Tensor<T>> {
+    if !on_cpu(others) {
+        return None;
+    }
+    let plan = TaPlan::new(ta.u, ta.like, ta.t, ta.b, ta.a_like, ta.nb, ta.keep, ta.b_t)?;
+    if !plan.cpu || !plan.simple {
+        return None;
+    }
+    let (count, nl, na) = (plan.count, plan.nl, plan.na);
+    let out_shape = joined(&[&plan.batch, &[nl], plan.pa]);
+    let row_shape = joined(&[&plan.batch, &[1], plan.pa]);
+    // Per operand: a value per element of the result, or one row per batch
+    // block (anything else broadcasts some other way: the separate ops).
+    let mut full = [false; M];
+    for (q, o) in others.iter().enumerate() {
+        if o.shape() == &out_shape[..] {
+            full[q] = true;
+        } else if o.shape() != &row_shape[..] {
+            return None;
+        }
+    }
+    let data: [&[T]; M] = std::array::from_fn(|q| others[q].as_slice());
+    let out = cpu::build_chunks(count * nl * na, nl * na, |range, sink| {
+        let j = range.start / (nl * na);
+        let (uo, bo) = plan.blocks[j];
+        let scales = plan.u_at.gather(plan.u, uo, nl);
+        for (i, &s) in scales.iter().enumerate() {
+            let row = &plan.b[bo + i * plan.bs..][..na];
+            let at: [&[T]; M] = std::array::from_fn(|q| {
+                let start = if full[q] { (j * nl + i) * na } else { j * na };
+                &data[q][start..start + na]
+            });
+            // Zipped slices (no bounds checks in the loop, so that it
+            // vectorises) for the operand counts the compiler emits.
+            let x = row.iter().map(|&x| s * x);
+            match at.as_slice() {
+                [] => sink.extend(x.map(|p| f(p, std::array::from_fn(|_| T::zero())))),
+                [o] => sink.extend(x.zip(*o).map(|(p, &o)| f(p, std::array::from_fn(|_| o)))),
+                [o0, o1] => sink.extend(
+                    x.zip(*o0)
+                        .zip(*o1)
+                        .map(|((p, &a), &b)| f(p, std::array::from_fn(|q| [a, b][q]))),
+                ),
+                _ => sink.extend((0..na).map(|c| f(s * row[c], std::array::from_fn(|q| at[q][c])))),
+            }
+        }
+    });
+    Some(Tensor::from_parts(out_shape, out))
 }
 
 /// [`diag_matmul_ta`] (`nb >= 1`) with its basis dim expanded like `ref_o`

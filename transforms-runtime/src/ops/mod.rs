@@ -26,7 +26,7 @@ pub use chunks::{basis_rows, chunk_batch_len, chunk_rows, concat_chunks, total_n
 pub use constants::{basis, grad_seed, zeros_like};
 pub use diag::{diag, diag_matmul, diag_t};
 pub use diag_last::{DiagMm, diag_matmul_map_last};
-pub use diag_ta::{diag_matmul_ta, diag_matmul_ta_swapped};
+pub use diag_ta::{DiagTa, diag_matmul_ta, diag_matmul_ta_map, diag_matmul_ta_swapped};
 pub use matmul::{matmul, matmul_t, matmul_ta, matmul_tb};
 pub use reduce::{mean, mean_t, sum, sum_t};
 pub use shape_ops::{
