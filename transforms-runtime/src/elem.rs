@@ -11,7 +11,7 @@ pub fn neg<T: Float>(x: T) -> T {
 }
 #[inline(always)]
 pub fn exp<T: Float>(x: T) -> T {
-    x.exp()
+    x.exp_elem()
 }
 #[inline(always)]
 pub fn ln<T: Float>(x: T) -> T {
@@ -35,13 +35,7 @@ pub fn sqrt<T: Float>(x: T) -> T {
 }
 #[inline(always)]
 pub fn sigmoid<T: Float>(x: T) -> T {
-    // Split so that exp never overflows.
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
+    x.sigmoid_elem()
 }
 #[inline(always)]
 pub fn relu<T: Float>(x: T) -> T {

@@ -30,6 +30,11 @@ pub trait Float:
     fn to_f64(self) -> f64;
     /// Hyperbolic tangent (a fast few-ulp routine for `f32`, `tanh` for `f64`).
     fn tanh_elem(self) -> Self;
+    /// `e^x` (a fast few-ulp routine for `f32` that vectorises, `exp` for
+    /// `f64`).
+    fn exp_elem(self) -> Self;
+    /// The logistic sigmoid (on `exp_elem`; see `elem::sigmoid`).
+    fn sigmoid_elem(self) -> Self;
 }
 
 /// What a device needs of an element type: nothing without the `cuda`
@@ -57,6 +62,14 @@ impl Float for f32 {
     fn tanh_elem(self) -> Self {
         crate::math::tanh_f32(self)
     }
+    #[inline(always)]
+    fn exp_elem(self) -> Self {
+        crate::math::exp_f32(self)
+    }
+    #[inline(always)]
+    fn sigmoid_elem(self) -> Self {
+        crate::math::sigmoid_f32(self)
+    }
     #[inline]
     fn to_f64(self) -> f64 {
         f64::from(self)
@@ -71,6 +84,20 @@ impl Float for f64 {
     #[inline(always)]
     fn tanh_elem(self) -> Self {
         self.tanh()
+    }
+    #[inline(always)]
+    fn exp_elem(self) -> Self {
+        self.exp()
+    }
+    #[inline(always)]
+    fn sigmoid_elem(self) -> Self {
+        // Split so that exp never overflows.
+        if self >= 0.0 {
+            1.0 / (1.0 + (-self).exp())
+        } else {
+            let e = self.exp();
+            e / (1.0 + e)
+        }
     }
     #[inline]
     fn to_f64(self) -> f64 {

@@ -1,6 +1,7 @@
 //! Fast elementwise functions for `f32` where the C library's scalar
-//! routines dominate the derivative code (tanh: several times faster than
-//! `tanhf`, within a few ulps; see the tests).
+//! routines dominate the derivative code: `tanh` and `exp`, branch-free so
+//! that a loop over them vectorises (the C library's `tanhf` and `expf` are
+//! calls per element), within a few ulps (see the tests).
 
 /// `a * b + c`, fused (one rounding) where the target has FMA; otherwise
 /// the plain product and sum (a `mul_add` without hardware FMA is a libm
@@ -61,6 +62,47 @@ pub fn tanh_f32(x: f32) -> f32 {
     (e / (e + 2.0)).copysign(x)
 }
 
+/// `2^j` for an integer-valued `j` in `-126..=127`, from the bits of
+/// `j + 2^23 + 127` (see [`expm1_pos`]).
+#[inline(always)]
+fn pow2(j: f32) -> f32 {
+    f32::from_bits((j + 8_388_735.0).to_bits() << 23)
+}
+
+/// `e^x`, within 2 ulps of the exact value for normal results (subnormal
+/// results within one ulp of their spacing), `+inf` above about 88.72, `0`
+/// below about -103.97, NaN for NaN. Branch-free: `x = k ln2 + r` with
+/// `|r| <= ln2 / 2`, `e^r` by its Taylor series to `r^7` (truncation below
+/// 0.1 ulp) in Estrin's scheme, then two exact scalings by powers of two
+/// (so that `2^k` below the normal range and up to overflow needs no
+/// special case).
+#[inline(always)]
+pub fn exp_f32(x: f32) -> f32 {
+    let c = x.clamp(-104.0, 89.0);
+    let k = (c * std::f32::consts::LOG2_E + 0.5).floor();
+    let r = fma(-k, 1.428_606_8e-6, fma(-k, 0.693_145_75, c));
+    let (r2, r4) = (r * r, (r * r) * (r * r));
+    let c01 = fma(r, 1.0, 1.0);
+    let c23 = fma(r, 1.0 / 6.0, 1.0 / 2.0);
+    let c45 = fma(r, 1.0 / 120.0, 1.0 / 24.0);
+    let c67 = fma(r, 1.0 / 5040.0, 1.0 / 720.0);
+    let p = fma(fma(c67, r2, c45), r4, fma(c23, r2, c01));
+    // k in -150..=129: halves within pow2's range.
+    let k1 = (k * 0.5).floor();
+    let y = p * pow2(k1) * pow2(k - k1);
+    if x.is_nan() { x } else { y }
+}
+
+/// The logistic sigmoid `1 / (1 + e^-x)`, branch-free: with `e = e^-|x|`
+/// (never overflowing), `1 / (1 + e)` for `x >= 0` and `e / (1 + e)`
+/// otherwise; NaN for NaN.
+#[inline(always)]
+pub fn sigmoid_f32(x: f32) -> f32 {
+    let e = exp_f32(-x.abs());
+    let s = 1.0 / (1.0 + e);
+    if x >= 0.0 { s } else { e * s }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +126,65 @@ mod tests {
         assert_eq!(tanh_f32(f32::INFINITY), 1.0);
         assert_eq!(tanh_f32(f32::NEG_INFINITY), -1.0);
         assert!(tanh_f32(f32::NAN).is_nan());
+    }
+
+    /// The largest error of `f` against `want` (f64) in ulps of the f32
+    /// result, over `x` from `lo` to `hi` in steps of `step` (and scaled
+    /// copies near 0).
+    fn worst_ulps(f: fn(f32) -> f32, want: fn(f64) -> f64, lo: f32, hi: f32, step: f32) -> f64 {
+        let mut worst = 0.0f64;
+        let mut x = lo;
+        while x <= hi {
+            for v in [x, x * 1e-3, x * 1e-6] {
+                let w = want(f64::from(v));
+                let got = f64::from(f(v));
+                if (w as f32).is_infinite() {
+                    // Past the f32 range: exactly the overflow.
+                    assert_eq!(got, w.signum() * f64::INFINITY, "at {v}");
+                    continue;
+                }
+                // One ulp of the f32 nearest `w` (subnormal spacing below).
+                let ulp = (w.abs() * f64::from(f32::EPSILON)).max(2f64.powi(-149));
+                worst = worst.max((got - w).abs() / ulp);
+            }
+            x += step;
+        }
+        worst
+    }
+
+    #[test]
+    fn exp_matches_f64_within_a_few_ulps() {
+        let worst = worst_ulps(exp_f32, f64::exp, -110.0, 95.0, 0.000_91);
+        assert!(worst <= 2.0, "worst error {worst} ulps");
+        assert_eq!(exp_f32(0.0), 1.0);
+        assert_eq!(exp_f32(f32::INFINITY), f32::INFINITY);
+        assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
+        assert_eq!(exp_f32(88.8), f32::INFINITY);
+        assert!(exp_f32(88.7).is_finite());
+        assert_eq!(exp_f32(-104.0), 0.0);
+        assert!(exp_f32(-103.0) > 0.0);
+        assert!(exp_f32(f32::NAN).is_nan());
+        // Against the C library's expf near both ends of the range.
+        for x in [
+            -103.5f32, -95.0, -87.5, -20.0, -1.0, 1e-8, 0.5, 10.0, 80.0, 88.7,
+        ] {
+            let (got, want) = (exp_f32(x), x.exp());
+            let ulp = (want.abs() * f32::EPSILON).max(f32::from_bits(1));
+            assert!(
+                (got - want).abs() <= 2.0 * ulp,
+                "exp({x}) = {got}, libm {want}"
+            );
+        }
+    }
+
+    #[test]
+    fn sigmoid_matches_f64_within_a_few_ulps() {
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let worst = worst_ulps(sigmoid_f32, sig, -110.0, 40.0, 0.000_77);
+        assert!(worst <= 3.0, "worst error {worst} ulps");
+        assert_eq!(sigmoid_f32(0.0), 0.5);
+        assert_eq!(sigmoid_f32(f32::INFINITY), 1.0);
+        assert_eq!(sigmoid_f32(f32::NEG_INFINITY), 0.0);
+        assert!(sigmoid_f32(f32::NAN).is_nan());
     }
 }
