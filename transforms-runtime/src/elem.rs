@@ -15,7 +15,7 @@ pub fn exp<T: Float>(x: T) -> T {
 }
 #[inline(always)]
 pub fn ln<T: Float>(x: T) -> T {
-    x.ln()
+    x.ln_elem()
 }
 #[inline(always)]
 pub fn sin<T: Float>(x: T) -> T {

@@ -35,6 +35,9 @@ pub trait Float:
     fn exp_elem(self) -> Self;
     /// The logistic sigmoid (on `exp_elem`; see `elem::sigmoid`).
     fn sigmoid_elem(self) -> Self;
+    /// The natural logarithm (a fast few-ulp routine for `f32` that
+    /// vectorises, `ln` for `f64`).
+    fn ln_elem(self) -> Self;
 }
 
 /// What a device needs of an element type: nothing without the `cuda`
@@ -70,6 +73,10 @@ impl Float for f32 {
     fn sigmoid_elem(self) -> Self {
         crate::math::sigmoid_f32(self)
     }
+    #[inline(always)]
+    fn ln_elem(self) -> Self {
+        crate::math::ln_f32(self)
+    }
     #[inline]
     fn to_f64(self) -> f64 {
         f64::from(self)
@@ -88,6 +95,10 @@ impl Float for f64 {
     #[inline(always)]
     fn exp_elem(self) -> Self {
         self.exp()
+    }
+    #[inline(always)]
+    fn ln_elem(self) -> Self {
+        self.ln()
     }
     #[inline(always)]
     fn sigmoid_elem(self) -> Self {

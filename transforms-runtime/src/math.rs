@@ -1,7 +1,8 @@
 //! Fast elementwise functions for `f32` where the C library's scalar
-//! routines dominate the derivative code: `tanh` and `exp`, branch-free so
-//! that a loop over them vectorises (the C library's `tanhf` and `expf` are
-//! calls per element), within a few ulps (see the tests).
+//! routines dominate the derivative code: `tanh`, `exp` (and `sigmoid` on
+//! it) and `ln`, branch-free so that a loop over them vectorises (the C
+//! library's `tanhf`, `expf` and `logf` are calls per element), within a
+//! few ulps (see the tests).
 
 /// `a * b + c`, fused (one rounding) where the target has FMA; otherwise
 /// the plain product and sum (a `mul_add` without hardware FMA is a libm
@@ -103,6 +104,48 @@ pub fn sigmoid_f32(x: f32) -> f32 {
     if x >= 0.0 { s } else { e * s }
 }
 
+/// The natural logarithm, within 2.5 ulps of the exact value (subnormal
+/// inputs included), `-inf` at `±0`, NaN below 0 and for NaN, `+inf` at
+/// `+inf`. Branch-free: `x = 2^e m` with `m` in `[sqrt(1/2), sqrt(2))`
+/// from the bits, `ln m = 2 atanh(s)` with `s = (m - 1) / (m + 1)`
+/// (`|s| <= 0.172`) by its odd series to `s^11` (truncation below 0.01
+/// ulp), then `e ln2` added in two parts.
+#[inline(always)]
+pub fn ln_f32(x: f32) -> f32 {
+    // Subnormal inputs scaled into the normal range first (by 2^23).
+    let tiny = x < f32::MIN_POSITIVE;
+    let xs = if tiny { x * 8_388_608.0 } else { x };
+    let bits = xs.to_bits();
+    let mut e = ((bits >> 23) & 0xff) as i32 - 127;
+    let mut m = f32::from_bits((bits & 0x007f_ffff) | 0x3f80_0000);
+    // m in [1, 2): halve the upper part so that |m - 1| is smallest.
+    let big = m > std::f32::consts::SQRT_2;
+    if big {
+        m *= 0.5;
+        e += 1;
+    }
+    let ef = e as f32 - if tiny { 23.0 } else { 0.0 };
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let s4 = s2 * s2;
+    // 2 atanh(s) = 2s (1 + s^2/3 + s^4/5 + ... + s^10/11), Estrin's scheme.
+    let c01 = fma(s2, 1.0 / 3.0, 1.0);
+    let c23 = fma(s2, 1.0 / 7.0, 1.0 / 5.0);
+    let c45 = fma(s2, 1.0 / 11.0, 1.0 / 9.0);
+    let q = fma(fma(c45, s4, c23), s4, c01);
+    let lnm = 2.0 * s * q;
+    let y = fma(ef, 0.693_145_75, fma(ef, 1.428_606_8e-6, lnm));
+    if x > 0.0 && x < f32::INFINITY {
+        y
+    } else if x == 0.0 {
+        f32::NEG_INFINITY
+    } else if x == f32::INFINITY {
+        x
+    } else {
+        f32::NAN
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +218,32 @@ mod tests {
                 "exp({x}) = {got}, libm {want}"
             );
         }
+    }
+
+    #[test]
+    fn ln_matches_f64_within_a_few_ulps() {
+        // Around 1 (where ln x ~ x - 1), across the normal range by powers
+        // of two, and subnormal inputs.
+        let near_one = worst_ulps(ln_f32, f64::ln, 0.25, 4.0, 0.000_013);
+        assert!(near_one <= 2.5, "worst error near 1: {near_one} ulps");
+        let mut worst = 0.0f64;
+        let mut x = f32::from_bits(1);
+        while x < f32::MAX / 1.7 {
+            for v in [x, x * 1.3, x * 1.41, x * 1.42, x * 1.7] {
+                let want = f64::from(v).ln();
+                let ulp = want.abs().max(f64::from(f32::MIN_POSITIVE)) * f64::from(f32::EPSILON);
+                worst = worst.max((f64::from(ln_f32(v)) - want).abs() / ulp);
+            }
+            x *= 2.0;
+        }
+        assert!(worst <= 2.0, "worst error over the range: {worst} ulps");
+        assert_eq!(ln_f32(1.0), 0.0);
+        assert_eq!(ln_f32(0.0), f32::NEG_INFINITY);
+        assert_eq!(ln_f32(-0.0), f32::NEG_INFINITY);
+        assert_eq!(ln_f32(f32::INFINITY), f32::INFINITY);
+        assert!(ln_f32(-1.0).is_nan());
+        assert!(ln_f32(f32::NEG_INFINITY).is_nan());
+        assert!(ln_f32(f32::NAN).is_nan());
     }
 
     #[test]
