@@ -2,7 +2,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::dots::LANES;
+use super::dots::{LANES, madd};
 use super::iter::{contiguous_strides, for_each_offset, max_offset};
 use crate::Element;
 
@@ -264,7 +264,7 @@ fn vector_product<T: Element>(p: Block<'_, T>, c: &mut [MaybeUninit<T>]) -> bool
             let row = ob + p * b.row_stride;
             let acc = &mut lanes[(p % LANES) * n..][..n];
             for (o, &y) in acc.iter_mut().zip(&b.data[row..row + n]) {
-                *o += x * y;
+                *o = madd(*o, x, y);
             }
         }
         let mut tail = vec![T::zero(); n];
