@@ -30,7 +30,7 @@ fn fma(a: f32, b: f32, c: f32) -> f32 {
 fn expm1_pos(y: f32) -> f32 {
     // Any integer near y / ln 2 will do (the reduction below is exact for
     // it), so a product instead of a division.
-    let k = (y * std::f32::consts::LOG2_E + 0.5).floor();
+    let k = round_near(y * std::f32::consts::LOG2_E);
     // Two-part ln 2 keeps the reduction exact to f32 precision.
     let r = fma(-k, 1.428_606_8e-6, fma(-k, 0.693_145_75, y));
     let (r2, r4) = (r * r, (r * r) * (r * r));
@@ -63,6 +63,16 @@ pub fn tanh_f32(x: f32) -> f32 {
     (e / (e + 2.0)).copysign(x)
 }
 
+/// `v` rounded to a nearby integer (to nearest, ties to even), for
+/// `|v| < 2^22`: adding and subtracting `1.5 * 2^23` leaves no fraction
+/// bits. Unlike `floor` or `round` (an SSE4.1 instruction, otherwise a libm
+/// call per element that stops the loop vectorising) this is two adds in
+/// any build.
+#[inline(always)]
+fn round_near(v: f32) -> f32 {
+    (v + 12_582_912.0) - 12_582_912.0
+}
+
 /// `2^j` for an integer-valued `j` in `-126..=127`, from the bits of
 /// `j + 2^23 + 127` (see [`expm1_pos`]).
 #[inline(always)]
@@ -80,7 +90,7 @@ fn pow2(j: f32) -> f32 {
 #[inline(always)]
 pub fn exp_f32(x: f32) -> f32 {
     let c = x.clamp(-104.0, 89.0);
-    let k = (c * std::f32::consts::LOG2_E + 0.5).floor();
+    let k = round_near(c * std::f32::consts::LOG2_E);
     let r = fma(-k, 1.428_606_8e-6, fma(-k, 0.693_145_75, c));
     let (r2, r4) = (r * r, (r * r) * (r * r));
     let c01 = fma(r, 1.0, 1.0);
@@ -89,7 +99,7 @@ pub fn exp_f32(x: f32) -> f32 {
     let c67 = fma(r, 1.0 / 5040.0, 1.0 / 720.0);
     let p = fma(fma(c67, r2, c45), r4, fma(c23, r2, c01));
     // k in -150..=129: halves within pow2's range.
-    let k1 = (k * 0.5).floor();
+    let k1 = round_near(k * 0.5);
     let y = p * pow2(k1) * pow2(k - k1);
     if x.is_nan() { x } else { y }
 }
