@@ -171,19 +171,32 @@ fn moved_last(
             "transforms: internal error: moved a non-product"
         ));
     };
+    let r = operand(env, reference);
+    let (others, cuda, f) = chain_parts(env, rt, fused, slot);
+    quote!(#rt::ops::diag_matmul_map_last(#rt::ops::#operands, #slot, [#(#others),*], #r, #cuda, #f))
+}
+
+/// For a chain over a seed product at leaf `slot`: the other leaves (as
+/// borrows), the chain's CUDA C (an `Option<&str>`) and its closure taking
+/// the product's value first (see `Fused::split_closure`).
+fn chain_parts(
+    env: &HashMap<Var, Operand>,
+    rt: &TokenStream,
+    fused: &fuse::Fused<'_>,
+    slot: usize,
+) -> (Vec<TokenStream>, TokenStream, TokenStream) {
     let others = fused
         .leaves
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != slot)
-        .map(|(_, v)| operand(env, *v));
-    let r = operand(env, reference);
+        .map(|(_, v)| operand(env, *v))
+        .collect();
     let cuda = match fused.cuda_src() {
         Some(src) => quote!(::core::option::Option::Some(#src)),
         None => quote!(::core::option::Option::None),
     };
-    let f = fused.split_closure(rt, slot);
-    quote!(#rt::ops::diag_matmul_map_last(#rt::ops::#operands, #slot, [#(#others),*], #r, #cuda, #f))
+    (others, cuda, fused.split_closure(rt, slot))
 }
 
 /// The call for a [`fuse::Group::TaChain`].
@@ -206,17 +219,7 @@ fn ta_chain(
             "transforms: internal error: chained a non-product"
         ));
     };
-    let others = fused
-        .leaves
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != slot)
-        .map(|(_, v)| operand(env, *v));
-    let cuda = match fused.cuda_src() {
-        Some(src) => quote!(::core::option::Option::Some(#src)),
-        None => quote!(::core::option::Option::None),
-    };
-    let f = fused.split_closure(rt, slot);
+    let (others, cuda, f) = chain_parts(env, rt, fused, slot);
     quote!(#rt::ops::diag_matmul_ta_map(#rt::ops::#operands, #slot, [#(#others),*], #cuda, #f))
 }
 

@@ -269,20 +269,7 @@ fn map_last_by_definition(dm: &ops::DiagMm<'_, f64>, slot: usize, others: &[&T],
         Some(bl) => ops::broadcast_like(&p, bl, dm.nb + 1),
         None => p,
     };
-    let mut ts: Vec<&T> = others.to_vec();
-    ts.insert(slot, &p);
-    let nb = dm.nb + 1;
-    let y = match ts.as_slice() {
-        [a] => ops::fused1(a, |x| x * 3.0),
-        [a, b] if slot == 0 => ops::fused2(a, b, nb, |p, o| p * o),
-        [a, b] => ops::fused2(a, b, nb, |o, p| p * o),
-        [a, b, c] => ops::fused3(a, b, c, nb, |x, y, z| {
-            let v = [x, y, z];
-            let o: Vec<f64> = (0..3).filter(|&i| i != slot).map(|i| v[i]).collect();
-            v[slot] * o[0] + o[1]
-        }),
-        _ => unreachable!(),
-    };
+    let y = chain_by_definition(&p, slot, others, dm.nb + 1);
     let y = ops::expand_dim0_like(&y, r, dm.nb);
     ops::movedim(&y, 0, -1, dm.nb)
 }
@@ -365,9 +352,14 @@ fn map_last_cases(k: usize, n: usize) {
 /// `f(p, others) = p * o0 + o1` (or fewer operands).
 fn ta_map_by_definition(ta: &ops::DiagTa<'_, f64>, slot: usize, others: &[&T]) -> T {
     let p = ops::diag_matmul_ta(ta.u, ta.like, ta.t, ta.b, ta.a_like, ta.nb, ta.keep, ta.b_t);
+    chain_by_definition(&p, slot, others, ta.nb + 1)
+}
+
+/// The separate fused op of the chain `f(p, others) = p * o0 + o1` (or
+/// fewer operands: `p * o0`, `p * 3`), `p` at operand position `slot`.
+fn chain_by_definition(p: &T, slot: usize, others: &[&T], nb: usize) -> T {
     let mut ts: Vec<&T> = others.to_vec();
-    ts.insert(slot, &p);
-    let nb = ta.nb + 1;
+    ts.insert(slot, p);
     match ts.as_slice() {
         [a] => ops::fused1(a, |x| x * 3.0),
         [a, b] if slot == 0 => ops::fused2(a, b, nb, |p, o| p * o),

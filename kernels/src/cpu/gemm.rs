@@ -396,6 +396,16 @@ mod tests {
         }
     }
 
+    /// One matrix (no batch) with the given strides.
+    fn unbatched<T>(data: &[T], row_stride: usize, col_stride: usize) -> GemmOperand<'_, T> {
+        GemmOperand {
+            data,
+            batch_strides: &[],
+            row_stride,
+            col_stride,
+        }
+    }
+
     #[test]
     fn both_gemm_backends_match_naive() {
         // f32 output rows of at most `GEMM_CRATE_MAX_N` go to the `gemm`
@@ -422,13 +432,7 @@ mod tests {
             let want = naive(m, k, n, |i, p| a[i * lda + p], |p, j| b[p * n + j]);
             let bt: Vec<f64> = (0..k * n).map(|i| b[(i % k) * n + i / k]).collect();
             for (db, rb, cb) in [(&b, n, 1), (&bt, 1, k)] {
-                let op = |data, row_stride, col_stride| GemmOperand {
-                    data,
-                    batch_strides: &[],
-                    row_stride,
-                    col_stride,
-                };
-                let got = batched_gemm(&[], m, k, n, op(&a, lda, 1), op(db, rb, cb));
+                let got = batched_gemm(&[], m, k, n, unbatched(&a, lda, 1), unbatched(db, rb, cb));
                 assert!(
                     close(&got, &want),
                     "f64 {m} x {k} x {n}, b strides {rb}, {cb}"
@@ -437,13 +441,8 @@ mod tests {
                     a.iter().map(|&x| x as f32).collect(),
                     db.iter().map(|&x| x as f32).collect(),
                 );
-                let op32 = |data, row_stride, col_stride| GemmOperand {
-                    data,
-                    batch_strides: &[],
-                    row_stride,
-                    col_stride,
-                };
-                let got = batched_gemm(&[], m, k, n, op32(&a32, lda, 1), op32(&b32, rb, cb));
+                let (a32, b32) = (unbatched(&a32, lda, 1), unbatched(&b32, rb, cb));
+                let got = batched_gemm(&[], m, k, n, a32, b32);
                 let scale = k as f64;
                 assert!(
                     got.iter()

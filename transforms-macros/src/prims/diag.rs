@@ -16,6 +16,26 @@ fn layout(has_t: bool) -> (usize, Option<usize>, usize) {
     if has_t { (1, Some(2), 3) } else { (1, None, 2) }
 }
 
+/// A `Ta` product's arguments `u, like, t, b, a_like` as tokens, `t` as an
+/// `Option` expression.
+fn ta_args(args: &[TokenStream], has_t: bool) -> [TokenStream; 5] {
+    let (l, t, rest) = layout(has_t);
+    let t = match t {
+        Some(i) => {
+            let t = &args[i];
+            quote!(::core::option::Option::Some(#t))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    [
+        args[0].clone(),
+        args[l].clone(),
+        t,
+        args[rest].clone(),
+        args[rest + 1].clone(),
+    ]
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Diag {
     /// `diag(u, like, t?)`; `keep` as in `SumToLike` for the target.
@@ -214,15 +234,7 @@ impl Diag {
         let Diag::Ta { keep, has_t } = self else {
             return None;
         };
-        let (l, t, rest) = layout(has_t);
-        let (u, like, b, a) = (&args[0], &args[l], &args[rest], &args[rest + 1]);
-        let t = match t {
-            Some(i) => {
-                let t = &args[i];
-                quote!(::core::option::Option::Some(#t))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let [u, like, t, b, a] = ta_args(args, has_t);
         let [ref_o, ref_k] = refs;
         Some(quote!(#rt::ops::diag_matmul_ta_swapped(
             #u, #like, #t, #b, #a, #nb, #keep, #b_t, #ref_o, #ref_k
@@ -259,15 +271,7 @@ impl Diag {
         let Diag::Ta { keep, has_t } = self else {
             return None;
         };
-        let (l, t, rest) = layout(has_t);
-        let (u, like, b, a) = (&args[0], &args[l], &args[rest], &args[rest + 1]);
-        let t = match t {
-            Some(i) => {
-                let t = &args[i];
-                quote!(::core::option::Option::Some(#t))
-            }
-            None => quote!(::core::option::Option::None),
-        };
+        let [u, like, t, b, a] = ta_args(args, has_t);
         Some(quote!(DiagTa {
             u: #u, like: #like, t: #t, b: #b, a_like: #a, nb: #nb, keep: #keep, b_t: #b_t
         }))
