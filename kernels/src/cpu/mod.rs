@@ -19,7 +19,7 @@ mod sparse_rows;
 mod strided;
 mod transpose;
 
-pub use elementwise::{map, map_inplace, zip, zip_inplace};
+pub use elementwise::{all_equal, map, map_inplace, zip, zip_inplace};
 pub use gemm::{GemmOperand, batched_gemm, gemm, shared_by_batch, stacked_rows};
 pub use iter::{contiguous_strides, for_each_offset};
 pub use par::{PAR_MIN_ELEMS, Sink, blocks, build_chunks, parallel};

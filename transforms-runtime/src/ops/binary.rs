@@ -39,7 +39,7 @@ pub(crate) fn binary<T: Float>(
     // product with ones of the other operand's shape is that operand,
     // shared (a seed's ones that the compiler could not keep symbolic).
     // A scan of the ones stops at the first element that is not one.
-    let ones = |t: &Tensor<T>| t.as_slice().iter().all(|&x| x == T::one());
+    let ones = |t: &Tensor<T>| cpu::all_equal(t.as_slice(), T::one());
     if matches!(op, "mul" | "div") && &out_shape[..] == sa && ones(b) {
         return a.clone();
     }

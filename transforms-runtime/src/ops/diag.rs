@@ -313,7 +313,7 @@ pub fn diag_matmul<T: Float>(
     if nb == 0
         && !b_t
         && matches!((lp, b.shape()), (&[k], &[rows, _]) if rows == k)
-        && u.as_slice().iter().all(|&x| x == T::one())
+        && cpu::all_equal(u.as_slice(), T::one())
     {
         return b.clone();
     }

@@ -162,7 +162,7 @@ fn one_pass<T: Float, const M: usize>(
     // seed's ones).
     let same = match u {
         &[s] => Some(s),
-        _ => u.first().filter(|&&s| u.iter().all(|&x| x == s)).copied(),
+        _ => u.first().filter(|&&s| cpu::all_equal(u, s)).copied(),
     };
     let others: [&[T]; M] = others.map(|x| x.as_slice());
     // Chunks of whole rows, a few thousand elements each: one row per
