@@ -40,11 +40,8 @@ fn expm1_pos(y: f32) -> f32 {
     let c67 = fma(r, 1.0 / 40320.0, 1.0 / 5040.0);
     let q = fma(fma(c67, r2, c45), r4, fma(c23, r2, c01));
     let p = r * q;
-    // 2^k from the bits of k + 2^23 + 127, whose low mantissa bits hold
-    // k + 127 exactly (0 <= k <= 29 here): shifted into the exponent
-    // field. Unlike `k as i32` (a saturating conversion, one scalar
-    // instruction per lane) this stays in vector registers.
-    let scale = f32::from_bits((k + 8_388_735.0).to_bits() << 23);
+    // 0 <= k <= 29 here.
+    let scale = pow2(k);
     fma(scale, p, scale - 1.0)
 }
 
@@ -73,8 +70,10 @@ fn round_near(v: f32) -> f32 {
     (v + 12_582_912.0) - 12_582_912.0
 }
 
-/// `2^j` for an integer-valued `j` in `-126..=127`, from the bits of
-/// `j + 2^23 + 127` (see [`expm1_pos`]).
+/// `2^j` for an integer-valued `j` in `-126..=127`: the low mantissa bits
+/// of `j + 2^23 + 127` hold `j + 127` exactly, shifted into the exponent
+/// field. Unlike `j as i32` (a saturating conversion, one scalar
+/// instruction per lane) this stays in vector registers.
 #[inline(always)]
 fn pow2(j: f32) -> f32 {
     f32::from_bits((j + 8_388_735.0).to_bits() << 23)
