@@ -10,8 +10,10 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 
+use crate::dense_fold::DenseJac;
 use crate::fuse;
 use crate::ir::{Eqn, Tree, Var};
+use crate::tview::Views;
 
 /// The runtime's private path, as seen from the user's crate.
 pub fn rt() -> TokenStream {
@@ -42,9 +44,21 @@ pub fn var_ident(v: Var) -> Ident {
 
 /// Statements computing `eqns`; records each defined var in `env`.
 pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> TokenStream {
+    emit(eqns, outs, env, &Views::find(eqns, outs), true)
+}
+
+/// [`stmts`] with the transposed views of the list `eqns` belongs to; with
+/// `dense`, dense layers' Jacobians are grouped.
+fn emit(
+    eqns: &[Eqn],
+    outs: &[Var],
+    env: &mut HashMap<Var, Operand>,
+    views: &Views,
+    dense: bool,
+) -> TokenStream {
     let rt = rt();
     let mut out = TokenStream::new();
-    for group in fuse::groups(eqns, outs) {
+    for group in fuse::groups(eqns, outs, views, dense) {
         match group {
             fuse::Group::Single(e) => {
                 let args: Vec<TokenStream> = e.ins.iter().map(|v| operand(env, *v)).collect();
@@ -120,6 +134,9 @@ pub fn stmts(eqns: &[Eqn], outs: &[Var], env: &mut HashMap<Var, Operand>) -> Tok
                 let id = var_ident(fused.out);
                 out.extend(quote_spanned!(fused.span=> let #id = #call;));
                 env.insert(fused.out, Operand::Owned(id));
+            }
+            fuse::Group::DenseJac(d) => {
+                out.extend(dense_jac(env, &rt, &d, views));
             }
             fuse::Group::Fused(f) => {
                 let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
@@ -221,6 +238,63 @@ fn ta_chain(
     };
     let (others, cuda, f) = chain_parts(env, rt, fused, slot);
     quote!(#rt::ops::diag_matmul_ta_map(#rt::ops::#operands, #slot, [#(#others),*], #cuda, #f))
+}
+
+/// The statement for a [`fuse::Group::DenseJac`]: `ops::dense_jac` with
+/// the chain as a closure over scalars, and the group's separate ops as
+/// the fallback; binds the seed product's var and the chain's values read
+/// elsewhere.
+fn dense_jac(
+    env: &mut HashMap<Var, Operand>,
+    rt: &TokenStream,
+    d: &DenseJac<'_>,
+    views: &Views,
+) -> TokenStream {
+    let (x, w) = (operand(env, d.x), operand(env, d.w));
+    let nb = proc_macro2::Literal::usize_unsuffixed(d.ta.nb as usize);
+    let sides: Vec<TokenStream> = d.side.iter().map(|v| operand(env, *v)).collect();
+    let side_ids: Vec<Ident> = d.side.iter().map(|v| var_ident(*v)).collect();
+    let s = proc_macro2::Literal::usize_unsuffixed(d.side.len());
+    let y = var_ident(d.mm.out);
+    let body = d.chain.iter().map(|e| {
+        let args: Vec<TokenStream> = e
+            .ins
+            .iter()
+            .map(|v| {
+                let id = var_ident(*v);
+                quote!(#id)
+            })
+            .collect();
+        let id = var_ident(e.out);
+        let call = fuse::elem_call(rt, &e.prim, &args);
+        quote!(let #id = #call;)
+    });
+    let u = var_ident(d.u());
+    let kept: Vec<Ident> = d.kept.iter().map(|v| var_ident(*v)).collect();
+    let closure = quote!(|#y, [#(#side_ids),*]: [_; #s]| { #(#body)* (#u, [#(#kept),*]) });
+    // The fallback: the group's equations emitted on their own.
+    let eqns: Vec<Eqn> = d.eqns().cloned().collect();
+    let mut outs = vec![d.ta.out];
+    outs.extend(&d.kept);
+    let mut sub = env.clone();
+    let separate = emit(&eqns, &outs, &mut sub, views, false);
+    let values = take(&sub, &outs);
+    let (j, kept_values) = (&values[0], &values[1..]);
+    let ta = var_ident(d.ta.out);
+    let stmt = quote_spanned!(d.ta.span=>
+        let (#ta, [#(#kept),*]) = match #rt::ops::dense_jac(#x, #w, #nb, [#(#sides),*], #closure) {
+            ::core::option::Option::Some(r) => r,
+            ::core::option::Option::None => {
+                #separate
+                (#j, [#(#kept_values),*])
+            }
+        };
+    );
+    env.insert(d.ta.out, Operand::Owned(ta));
+    for (v, id) in d.kept.iter().zip(kept) {
+        env.insert(*v, Operand::Owned(id));
+    }
+    stmt
 }
 
 /// A borrow (`&Tensor`) of `v`'s value.

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::dense_fold::DenseJac;
 use crate::ir::{Eqn, Var};
 use crate::prims::Prim;
 use crate::tview::Views;
@@ -64,6 +65,9 @@ pub enum Group<'a> {
         w: Option<Var>,
         slot: usize,
     },
+    /// A dense layer's reverse-mode Jacobian: its product, the chain to
+    /// the scales and the seed product, in one call (`ops::dense_jac`).
+    DenseJac(DenseJac<'a>),
 }
 
 /// A tree of elementwise equations computed in one pass.
@@ -192,26 +196,31 @@ impl Fused<'_> {
 
     fn expr(&self, rt: &TokenStream, e: &Eqn, params: &[syn::Ident]) -> TokenStream {
         let args: Vec<TokenStream> = e.ins.iter().map(|v| self.operand(rt, *v, params)).collect();
-        match &e.prim {
-            Prim::Unary(u) => u.elem(rt, &args[0]),
-            Prim::WithScalar(s) => s.elem(rt, &args[0]),
-            Prim::Binary(b) => b.elem(rt, &args[0], &args[1]),
-            Prim::Where => crate::prims::where_elem(rt, &args),
-            Prim::Concat(_)
-            | Prim::Matmul(_)
-            | Prim::Reduce(_)
-            | Prim::Layout(_)
-            | Prim::Relayout(_)
-            | Prim::Const(_)
-            | Prim::Diag(_)
-            | Prim::Scan(_)
-            | Prim::Proj(_)
-            | Prim::Custom(_)
-            | Prim::CustomLin(_) => {
-                quote!(::core::compile_error!(
-                    "transforms: internal error: fused a non-elementwise primitive"
-                ))
-            }
+        elem_call(rt, &e.prim, &args)
+    }
+}
+
+/// Elementwise primitive `prim` applied to scalar expressions `args`.
+pub fn elem_call(rt: &TokenStream, prim: &Prim, args: &[TokenStream]) -> TokenStream {
+    match prim {
+        Prim::Unary(u) => u.elem(rt, &args[0]),
+        Prim::WithScalar(s) => s.elem(rt, &args[0]),
+        Prim::Binary(b) => b.elem(rt, &args[0], &args[1]),
+        Prim::Where => crate::prims::where_elem(rt, args),
+        Prim::Concat(_)
+        | Prim::Matmul(_)
+        | Prim::Reduce(_)
+        | Prim::Layout(_)
+        | Prim::Relayout(_)
+        | Prim::Const(_)
+        | Prim::Diag(_)
+        | Prim::Scan(_)
+        | Prim::Proj(_)
+        | Prim::Custom(_)
+        | Prim::CustomLin(_) => {
+            quote!(::core::compile_error!(
+                "transforms: internal error: fused a non-elementwise primitive"
+            ))
         }
     }
 }
@@ -227,8 +236,11 @@ fn cuda_scalar(s: &crate::ir::Scalar) -> Option<String> {
     v.is_finite().then(|| format!("T({v:?})"))
 }
 
-/// Partitions `eqns` (in order) into single equations and fused trees.
-pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
+/// Partitions `eqns` into single equations and fused trees, in an order
+/// that computes every group after its operands and before its readers;
+/// `views` are the transposed views of the whole list `eqns` belongs to.
+/// With `dense`, dense layers' Jacobians are grouped (`Group::DenseJac`).
+pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, dense: bool) -> Vec<Group<'a>> {
     let mut uses: HashMap<Var, usize> = HashMap::new();
     for e in eqns {
         for v in &e.ins {
@@ -239,24 +251,44 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
         *uses.entry(*v).or_default() += 2;
     }
     let by_out: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
-    let views = Views::find(eqns, outs);
+    let dense = if dense {
+        let taken = claimed_products(eqns, &by_out, &uses, views);
+        crate::dense_fold::find(eqns, outs, views, &taken)
+    } else {
+        Vec::new()
+    };
+    let order = crate::dense_fold::schedule(eqns, &dense);
+    let mut dense: Vec<Option<DenseJac<'a>>> = dense.into_iter().map(Some).collect();
+    let in_dense: HashMap<Var, usize> = dense
+        .iter()
+        .enumerate()
+        .flat_map(|(i, d)| d.iter().flat_map(|d| d.eqns()).map(move |e| (e.out, i)))
+        .collect();
     // Candidates to fold into their single user.
     let mut folded: HashMap<Var, bool> = HashMap::new();
     let mut groups = Vec::new();
     // Walk from the end so each root claims its foldable producers first.
     let mut roots: Vec<Group<'a>> = Vec::new();
-    for e in eqns.iter().rev() {
+    for &e in order.iter().rev() {
         if folded.get(&e.out).copied().unwrap_or(false) {
             continue;
         }
-        if let Some((group, inner)) = crate::layout_folds::moved_last(e, &by_out, &uses, &views) {
+        if let Some(&i) = in_dense.get(&e.out) {
+            // The group at its seed product's position; its other members
+            // are computed by the same call.
+            if let Some(d) = dense[i].take_if(|d| d.ta.out == e.out) {
+                roots.push(Group::DenseJac(d));
+            }
+            continue;
+        }
+        if let Some((group, inner)) = crate::layout_folds::moved_last(e, &by_out, &uses, views) {
             for v in inner {
                 folded.insert(v, true);
             }
             roots.push(group);
             continue;
         }
-        if let Some((group, inner)) = crate::layout_folds::swapped(e, &by_out, &uses, &views) {
+        if let Some((group, inner)) = crate::layout_folds::swapped(e, &by_out, &uses, views) {
             for v in inner {
                 folded.insert(v, true);
             }
@@ -288,7 +320,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
             root: e,
             inner,
         };
-        if let Some((ta, slot)) = crate::layout_folds::ta_leaf(&fused, &by_out, &uses, &views) {
+        if let Some((ta, slot)) = crate::layout_folds::ta_leaf(&fused, &by_out, &uses, views) {
             folded.insert(ta.out, true);
             for v in fused.inner.keys() {
                 folded.insert(*v, true);
@@ -309,6 +341,36 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var]) -> Vec<Group<'a>> {
     roots.reverse();
     groups.extend(roots);
     groups
+}
+
+/// The seed products that other folds take (`Group::Swapped` and
+/// `Group::TaChain`), which a dense layer's group leaves to them.
+fn claimed_products(
+    eqns: &[Eqn],
+    by_out: &HashMap<Var, &Eqn>,
+    uses: &HashMap<Var, usize>,
+    views: &Views,
+) -> std::collections::HashSet<Var> {
+    let mut taken = std::collections::HashSet::new();
+    for e in eqns {
+        if let Some((Group::Swapped { prod, .. }, _)) =
+            crate::layout_folds::swapped(e, by_out, uses, views)
+        {
+            taken.insert(prod.out);
+        }
+        // A product read once, by an elementwise chain one batch dim up.
+        for v in &e.ins {
+            let chained = e.prim.is_elementwise()
+                && uses.get(v) == Some(&1)
+                && by_out
+                    .get(v)
+                    .is_some_and(|p| matches!(p.prim, Prim::Diag(_)) && p.nb + 1 == e.nb);
+            if chained {
+                taken.insert(*v);
+            }
+        }
+    }
+    taken
 }
 
 /// Adds to `inner` the producers of `e`'s inputs that can be folded, keeping

@@ -6,6 +6,7 @@
 
 mod call;
 mod codegen;
+mod dense_fold;
 mod differentiable;
 mod dump;
 mod errors;

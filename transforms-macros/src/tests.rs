@@ -416,3 +416,34 @@ fn a_chain_with_runtime_scalars_passes_them_to_its_cuda_form() {
     let code = emitted(predict());
     assert!(code.contains("& []"), "{code}");
 }
+
+#[test]
+fn a_layer_jacrev_is_one_call() {
+    // jacrev of a layer and its activation: the product, the chain to the
+    // activation's derivative and the seed product are one call, with the
+    // separate ops as its fallback; the reader of the primal output (for
+    // its shape) comes after it.
+    let r = emitted(jac::jacrev(&predict(), &[2], false).unwrap());
+    assert!(r.contains("ops :: dense_jac"), "{r}");
+    assert!(r.contains("ops :: matmul_t"), "{r}");
+    let (call, read) = (r.find("dense_jac"), r.find("ops :: reshape"));
+    assert!(call.is_some() && read.is_some() && call < read, "{r}");
+    // Under vmap too.
+    let dims = [None, None, Some(0)];
+    let inner = jac::jacrev(&predict(), &[2], false).unwrap();
+    let v = emitted(vmap::vmap(&inner, &dims, 0));
+    assert!(v.contains("ops :: dense_jac"), "{v}");
+    // A Hessian's product keeps its own fold.
+    let h = emitted(jac::hessian(&predict(), &[2], false).unwrap());
+    assert!(!h.contains("dense_jac"), "{h}");
+    // A layer without an activation: its seed product's scales are the
+    // seed's, not a function of the product: no group.
+    let g = lowered(parse_quote! {
+        fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
+            linear(x, w, b) * 2.0
+        }
+    });
+    let s = emitted(jac::jacrev(&g, &[2], false).unwrap());
+    assert!(s.contains("diag_matmul_ta"), "{s}");
+    assert!(!s.contains("dense_jac"), "{s}");
+}

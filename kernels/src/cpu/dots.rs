@@ -49,11 +49,13 @@ fn tail_sum<T: Element>(x: &[T], y: &[T]) -> T {
     x.iter().zip(y).map(|(&a, &b)| a * b).sum()
 }
 
-/// `out[j] = dot(x, rows[j * stride..][..x.len()])` for every `j`.
+/// `out[j] = dot(x, rows[j * stride..][..x.len()])` for every `j`: a
+/// matrix-vector product with the matrix's rows contiguous, bit for bit as
+/// `batched_gemm` computes it.
 ///
 /// # Panics
 /// If `rows` is too short for the last row.
-pub(super) fn dots<T: Element>(x: &[T], rows: &[T], stride: usize, out: &mut [T]) {
+pub fn dots<T: Element>(x: &[T], rows: &[T], stride: usize, out: &mut [T]) {
     let k = x.len();
     if let Some(last) = out.len().checked_sub(1) {
         assert!(

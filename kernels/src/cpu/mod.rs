@@ -19,9 +19,11 @@ mod sparse_rows;
 mod strided;
 mod transpose;
 
+pub use dots::dots;
 pub use elementwise::{all_equal, map, map_inplace, zip, zip_inplace};
 pub use gemm::{GemmOperand, batched_gemm, gemm, shared_by_batch, stacked_rows};
 pub use iter::{contiguous_strides, for_each_offset};
 pub use par::{PAR_MIN_ELEMS, Sink, blocks, build_chunks, parallel};
 pub use reduce::{sum_axes, sum_slice};
+pub use rows::scaled_rows;
 pub use strided::{copy_strided, zip_strided, zip3_strided};

@@ -211,6 +211,17 @@ impl Diag {
         Ok(cts)
     }
 
+    /// For a `Ta` product that keeps no batch dim, its inputs `[u, like,
+    /// b, a_like]` and `t` (if it has one); `None` for the others.
+    pub fn ta_inputs(self, ins: &[Var]) -> Option<([Var; 4], Option<Var>)> {
+        let Diag::Ta { has_t, keep: 0 } = self else {
+            return None;
+        };
+        let (l, t, rest) = layout(has_t);
+        let at = |i: usize| ins.get(i).copied();
+        Some(([at(0)?, at(l)?, at(rest)?, at(rest + 1)?], t.and_then(at)))
+    }
+
     /// The input read as a matrix (`b` of `Mm` and `Ta`).
     pub fn matrix_input(self) -> Option<usize> {
         let (_, _, rest) = layout(self.has_t());
