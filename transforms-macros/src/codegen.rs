@@ -251,7 +251,7 @@ fn dense_jac(
     views: &Views,
 ) -> TokenStream {
     let (x, w) = (operand(env, d.x), operand(env, d.w));
-    let nb = proc_macro2::Literal::usize_unsuffixed(d.ta.nb as usize);
+    let nb = proc_macro2::Literal::usize_unsuffixed(d.mm.nb as usize);
     let sides: Vec<TokenStream> = d.side.iter().map(|v| operand(env, *v)).collect();
     let side_ids: Vec<Ident> = d.side.iter().map(|v| var_ident(*v)).collect();
     let s = proc_macro2::Literal::usize_unsuffixed(d.side.len());
@@ -269,20 +269,27 @@ fn dense_jac(
         let call = fuse::elem_call(rt, &e.prim, &args);
         quote!(let #id = #call;)
     });
-    let u = var_ident(d.u());
+    let u = var_ident(d.u);
     let kept: Vec<Ident> = d.kept.iter().map(|v| var_ident(*v)).collect();
     let closure = quote!(|#y, [#(#side_ids),*]: [_; #s]| { #(#body)* (#u, [#(#kept),*]) });
     // The fallback: the group's equations emitted on their own.
-    let eqns: Vec<Eqn> = d.eqns().cloned().collect();
-    let mut outs = vec![d.ta.out];
+    let eqns: Vec<Eqn> = d.members.iter().map(|e| (*e).clone()).collect();
+    let mut outs = vec![d.root.out];
     outs.extend(&d.kept);
     let mut sub = env.clone();
     let separate = emit(&eqns, &outs, &mut sub, views, false);
     let values = take(&sub, &outs);
     let (j, kept_values) = (&values[0], &values[1..]);
-    let ta = var_ident(d.ta.out);
-    let stmt = quote_spanned!(d.ta.span=>
-        let (#ta, [#(#kept),*]) = match #rt::ops::dense_jac(#x, #w, #nb, [#(#sides),*], #closure) {
+    let jac = var_ident(d.root.out);
+    let call = match d.seed {
+        Some(seed) => {
+            let seed = operand(env, seed);
+            quote!(#rt::ops::dense_jac_fwd(#x, #w, #nb, #seed, [#(#sides),*], #closure))
+        }
+        None => quote!(#rt::ops::dense_jac(#x, #w, #nb, [#(#sides),*], #closure)),
+    };
+    let stmt = quote_spanned!(d.root.span=>
+        let (#jac, [#(#kept),*]) = match #call {
             ::core::option::Option::Some(r) => r,
             ::core::option::Option::None => {
                 #separate
@@ -290,7 +297,7 @@ fn dense_jac(
             }
         };
     );
-    env.insert(d.ta.out, Operand::Owned(ta));
+    env.insert(d.root.out, Operand::Owned(jac));
     for (v, id) in d.kept.iter().zip(kept) {
         env.insert(*v, Operand::Owned(id));
     }

@@ -1,11 +1,15 @@
-//! A dense layer's Jacobian in reverse mode as one runtime call: `jacrev`
-//! of `act(linear(x, w, b))` emits `y = matmul(x, t(w))`, an elementwise
-//! chain from `y` (and operands that do not depend on it, such as `b`) to
-//! the scales `u` (`1 - tanh(y + b)²`), and the seed product
-//! `diag_matmul_ta(u, like, t, t(w), x)`. Emitted separately these are a
-//! tensor op each; [`find`] groups them (`fuse::Group::DenseJac`) and
-//! codegen emits `ops::dense_jac`, with the separate ops as its fallback
-//! for the cases the runtime leaves to them (a GPU, other shapes).
+//! A dense layer's Jacobian as one runtime call. `jacrev` of
+//! `act(linear(x, w, b))` emits `y = matmul(x, t(w))`, an elementwise chain
+//! from `y` (and operands that do not depend on it, such as `b`) to the
+//! scales `u` (`1 - tanh(y + b)²`), and the seed product
+//! `diag_matmul_ta(u, like, t, t(w), x)`; `jacfwd` emits the same product
+//! and chain, the seed product `diag_matmul(seed, x, t(w))` of its all-ones
+//! seed, scaled by `unsqueeze(u)` and moved to the Jacobian's layout.
+//! Emitted separately these are a tensor op each; [`find`] groups them
+//! (`fuse::Group::DenseJac`) and codegen emits `ops::dense_jac` (or
+//! `ops::dense_jac_fwd`, which checks the seed), with the separate ops as
+//! the fallback for the cases the runtime leaves to them (a GPU, other
+//! shapes, another seed).
 //!
 //! Chain values that the rest of the program reads (the primal output
 //! `tanh(y + b)`, used for its shape) are returned by the call as well, so
@@ -14,8 +18,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::ir::{Eqn, Var};
-use crate::prims::{Matmul, Prim};
+use crate::fuse::Group;
+use crate::ir::{Eqn, Scalar, Var};
+use crate::prims::{Binary, Diag, Layout, Matmul, Prim, Relayout};
 use crate::tview::Views;
 
 /// At most this many equations in the chain from `y` to `u`.
@@ -23,38 +28,35 @@ const MAX_CHAIN: usize = 24;
 /// At most this many operands of the chain besides `y`.
 const MAX_SIDE: usize = 4;
 
-/// One dense layer's Jacobian: `mm`, its `chain` in equation order, the
-/// seed product `ta`.
+/// One dense layer's Jacobian.
 pub struct DenseJac<'a> {
+    /// Every equation of the group, in order.
+    pub members: Vec<&'a Eqn>,
+    /// The equation whose value is the Jacobian (the last member).
+    pub root: &'a Eqn,
+    /// The layer's product `y = matmul(x, t(w))`.
     pub mm: &'a Eqn,
+    /// The chain from `y` to the scales `u`, in order.
     pub chain: Vec<&'a Eqn>,
-    pub ta: &'a Eqn,
-    /// `x`, the layer's input (`mm`'s left operand, `ta`'s `a_like`).
+    /// The scales.
+    pub u: Var,
+    /// `x`, the layer's input.
     pub x: Var,
-    /// The untransposed matrix data that `mm` and `ta` read transposed.
+    /// The untransposed matrix data that the products read transposed.
     pub w: Var,
+    /// `jacfwd`'s seed, which the fast path needs to be all ones.
+    pub seed: Option<Var>,
     /// The chain's operands that do not depend on `y`.
     pub side: Vec<Var>,
-    /// The chain's values (or `y`) read outside the group, in var order.
+    /// The group's values read outside it (chain values or `y`), in var
+    /// order.
     pub kept: Vec<Var>,
 }
 
 impl DenseJac<'_> {
-    /// The group's equations in order.
-    pub fn eqns(&self) -> impl Iterator<Item = &Eqn> {
-        std::iter::once(self.mm)
-            .chain(self.chain.iter().copied())
-            .chain(std::iter::once(self.ta))
-    }
-
     /// The vars the group defines.
     fn defines(&self) -> HashSet<Var> {
-        self.eqns().map(|e| e.out).collect()
-    }
-
-    /// The value computed by the chain that scales the rows.
-    pub fn u(&self) -> Var {
-        self.ta.ins[0]
+        self.members.iter().map(|e| e.out).collect()
     }
 }
 
@@ -64,16 +66,16 @@ pub fn find<'a>(
     eqns: &'a [Eqn],
     outs: &[Var],
     views: &Views,
+    uses: &HashMap<Var, usize>,
     taken: &HashSet<Var>,
 ) -> Vec<DenseJac<'a>> {
     let by_out: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
     let mut claimed: HashSet<Var> = HashSet::new();
     let mut found = Vec::new();
-    for ta in eqns {
-        if taken.contains(&ta.out) {
-            continue;
-        }
-        let Some(d) = one(ta, eqns, outs, &by_out, views) else {
+    for e in eqns {
+        let core =
+            reverse(e, eqns, views, taken).or_else(|| forward(e, eqns, &by_out, uses, views));
+        let Some(d) = core.and_then(|c| complete(c, eqns, outs, &by_out)) else {
             continue;
         };
         let defs = d.defines();
@@ -86,57 +88,186 @@ pub fn find<'a>(
     found
 }
 
-/// The group whose seed product is `ta`, if `ta` is one.
-fn one<'a>(
+/// What a pattern fixes of a group: the product, the scales, the root,
+/// the members besides the product and the chain.
+struct Core<'a> {
+    mm: &'a Eqn,
+    u: Var,
+    x: Var,
+    w: Var,
+    seed: Option<Var>,
+    root: &'a Eqn,
+    /// Members besides the product and the chain (the root among them).
+    rest: Vec<&'a Eqn>,
+    /// Vars of the rest that hold `y`'s shape only (`like`, `t`): each
+    /// must be a value of the group.
+    shape_refs: Vec<Var>,
+}
+
+/// The layer's product `matmul(x, b)` at `nb` batch dims, `b` a view of
+/// `w` read transposed.
+fn product<'a>(eqns: &'a [Eqn], x: Var, b: Var, nb: u8, w: Var, views: &Views) -> Option<&'a Eqn> {
+    eqns.iter().find(|e| {
+        matches!(e.prim, Prim::Matmul(Matmul::Mm))
+            && e.nb == nb
+            && e.ins == [x, b]
+            && views.read_by(e) == Some(w)
+    })
+}
+
+/// `jacrev`'s form: `ta` a seed product `diag_matmul_ta(u, like, t, b, x)`.
+fn reverse<'a>(
     ta: &'a Eqn,
     eqns: &'a [Eqn],
-    outs: &[Var],
-    by_out: &HashMap<Var, &'a Eqn>,
     views: &Views,
-) -> Option<DenseJac<'a>> {
+    taken: &HashSet<Var>,
+) -> Option<Core<'a>> {
     let Prim::Diag(d) = &ta.prim else {
         return None;
     };
+    if taken.contains(&ta.out) {
+        return None;
+    }
     let ([u, like, b, x], t) = d.ta_inputs(&ta.ins)?;
     let w = views.read_by(ta)?;
-    let mm = eqns
+    let mm = product(eqns, x, b, ta.nb, w, views)?;
+    let mut shape_refs = vec![like];
+    shape_refs.extend(t);
+    Some(Core {
+        mm,
+        u,
+        x,
+        w,
+        seed: None,
+        root: ta,
+        rest: vec![ta],
+        shape_refs,
+    })
+}
+
+/// `jacfwd`'s form (no batch dims): `mv` the final move of
+/// `fuse::Group::MovedLast` over `mul(p, unsqueeze(u))`, `p` the seed
+/// product `diag_matmul(seed, x, b)` broadcast like a value of the chain.
+fn forward<'a>(
+    mv: &'a Eqn,
+    eqns: &'a [Eqn],
+    by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
+    views: &Views,
+) -> Option<Core<'a>> {
+    if mv.nb != 0 {
+        return None;
+    }
+    let (group, folded) = crate::layout_folds::moved_last(mv, by_out, uses, views)?;
+    let Group::MovedLast {
+        fused,
+        dm,
+        w: Some(w),
+        slot,
+        ..
+    } = group
+    else {
+        return None;
+    };
+    let root = fused.root;
+    let mul = matches!(root.prim, Prim::Binary(Binary::Mul));
+    if !mul || !fused.inner.is_empty() || fused.leaves.len() != 2 {
+        return None;
+    }
+    let [seed, x, b] = dm.ins[..] else {
+        return None;
+    };
+    if !matches!(dm.prim, Prim::Diag(Diag::Mm { has_t: false })) {
+        return None;
+    }
+    let other = fused.leaves[1 - slot.min(1)];
+    let unsq = by_out.get(&other).copied().filter(|e| {
+        matches!(e.prim, Prim::Layout(Layout::Unsqueeze(Scalar::Int(0))))
+            && e.nb == 0
+            && uses.get(&other) == Some(&1)
+    })?;
+    let mm = product(eqns, x, b, 0, w, views)?;
+    let mut rest: Vec<&Eqn> = folded
         .iter()
-        .find(|e| matches!(e.prim, Prim::Matmul(Matmul::Mm)) && e.nb == ta.nb && e.ins == [x, b])?;
-    if views.read_by(mm) != Some(w) {
-        return None;
-    }
-    let y = mm.out;
-    // The chain: the elementwise equations (at `ta`'s batch dims) on a path
-    // from `y` to `u`.
-    let mut chain: HashMap<Var, &Eqn> = HashMap::new();
-    let mut depends: HashMap<Var, bool> = HashMap::new();
-    if !reaches(u, y, ta.nb, by_out, &mut chain, &mut depends) || chain.len() > MAX_CHAIN {
-        return None;
-    }
-    // `like` and `t` are shape references: values of `y`'s shape.
-    let in_group = |v: Var| v == y || chain.contains_key(&v);
-    if !in_group(like) || !t.is_none_or(in_group) {
-        return None;
-    }
-    let mut side: Vec<Var> = Vec::new();
-    for e in chain.values() {
-        for v in &e.ins {
-            if !in_group(*v) && !side.contains(v) {
-                side.push(*v);
-            }
+        .filter_map(|v| by_out.get(v).copied())
+        .collect();
+    rest.extend([unsq, mv]);
+    // The broadcast's reference: `unsqueeze(v)` of a value of the chain
+    // (its shape only), a member too.
+    let mut shape_refs = Vec::new();
+    if let Some(bl) = rest
+        .iter()
+        .find(|e| matches!(e.prim, Prim::Relayout(Relayout::BroadcastLike)))
+    {
+        let r = *bl.ins.get(1)?;
+        if let Some(re) = by_out.get(&r).copied().filter(|e| {
+            matches!(e.prim, Prim::Layout(Layout::Unsqueeze(Scalar::Int(0))))
+                && e.nb == 0
+                && uses.get(&r) == Some(&1)
+        }) {
+            shape_refs.push(re.ins[0]);
+            rest.push(re);
         }
     }
+    Some(Core {
+        mm,
+        u: unsq.ins[0],
+        x,
+        w,
+        seed: Some(seed),
+        root: mv,
+        rest,
+        shape_refs,
+    })
+}
+
+/// The group of `core`: its chain, operands and kept values, if the chain
+/// reaches `y`, each shape reference is a value of the group, and no
+/// operand of a member is computed from the group's values.
+fn complete<'a>(
+    core: Core<'a>,
+    eqns: &'a [Eqn],
+    outs: &[Var],
+    by_out: &HashMap<Var, &'a Eqn>,
+) -> Option<DenseJac<'a>> {
+    let y = core.mm.out;
+    let nb = core.mm.nb;
+    let mut chain: HashMap<Var, &Eqn> = HashMap::new();
+    let mut memo: HashMap<Var, bool> = HashMap::new();
+    if !reaches(core.u, y, nb, by_out, &mut chain, &mut memo) || chain.len() > MAX_CHAIN {
+        return None;
+    }
+    let value = |v: Var| v == y || chain.contains_key(&v);
+    if !core.shape_refs.iter().all(|&v| value(v)) {
+        return None;
+    }
+    let mut side: Vec<Var> = chain
+        .values()
+        .flat_map(|e| e.ins.iter().copied())
+        .filter(|v| !value(*v))
+        .collect();
     side.sort();
+    side.dedup();
     if side.len() > MAX_SIDE {
         return None;
     }
     let mut members: Vec<&Eqn> = chain.values().copied().collect();
+    members.push(core.mm);
+    members.extend(core.rest.iter().copied());
     members.sort_by_key(|e| position(eqns, e));
-    let group: HashSet<Var> = members.iter().map(|e| e.out).chain([y, ta.out]).collect();
-    // One node of the dataflow graph: no operand of the chain is computed
-    // from the group's values.
+    members.dedup_by_key(|e| e.out);
+    let group: HashSet<Var> = members.iter().map(|e| e.out).collect();
+    // One node of the dataflow graph: no operand of a member is computed
+    // from the group's values outside it.
     let downstream = downstream_of(eqns, &group);
-    if side.iter().any(|v| downstream.contains(v)) {
+    let operands = members.iter().flat_map(|e| e.ins.iter());
+    if operands
+        .filter(|v| !group.contains(v))
+        .any(|v| downstream.contains(v))
+    {
+        return None;
+    }
+    if members.last().map(|e| e.out) != Some(core.root.out) {
         return None;
     }
     let mut kept: Vec<Var> = eqns
@@ -144,16 +275,25 @@ fn one<'a>(
         .filter(|e| !group.contains(&e.out))
         .flat_map(|e| e.ins.iter().copied())
         .chain(outs.iter().copied())
-        .filter(|v| *v != ta.out && group.contains(v))
+        .filter(|v| *v != core.root.out && group.contains(v))
         .collect();
     kept.sort();
     kept.dedup();
+    // The fast path computes `y` and the chain only.
+    if !kept.iter().all(|&v| value(v)) {
+        return None;
+    }
+    let mut chain: Vec<&Eqn> = chain.into_values().collect();
+    chain.sort_by_key(|e| position(eqns, e));
     Some(DenseJac {
-        mm,
-        chain: members,
-        ta,
-        x,
-        w,
+        members,
+        root: core.root,
+        mm: core.mm,
+        chain,
+        u: core.u,
+        x: core.x,
+        w: core.w,
+        seed: core.seed,
         side,
         kept,
     })
@@ -219,7 +359,7 @@ pub fn schedule<'a>(eqns: &'a [Eqn], groups: &[DenseJac<'a>]) -> Vec<&'a Eqn> {
     let mut order: Vec<&Eqn> = eqns.iter().collect();
     for g in groups {
         let defs = g.defines();
-        let Some(at) = order.iter().position(|e| e.out == g.ta.out) else {
+        let Some(at) = order.iter().position(|e| e.out == g.root.out) else {
             continue;
         };
         let mut down: HashSet<Var> = HashSet::new();

@@ -253,7 +253,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, dense: bool) -> 
     let by_out: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
     let dense = if dense {
         let taken = claimed_products(eqns, &by_out, &uses, views);
-        crate::dense_fold::find(eqns, outs, views, &taken)
+        crate::dense_fold::find(eqns, outs, views, &uses, &taken)
     } else {
         Vec::new()
     };
@@ -262,7 +262,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, dense: bool) -> 
     let in_dense: HashMap<Var, usize> = dense
         .iter()
         .enumerate()
-        .flat_map(|(i, d)| d.iter().flat_map(|d| d.eqns()).map(move |e| (e.out, i)))
+        .flat_map(|(i, d)| d.iter().flat_map(|d| &d.members).map(move |e| (e.out, i)))
         .collect();
     // Candidates to fold into their single user.
     let mut folded: HashMap<Var, bool> = HashMap::new();
@@ -276,7 +276,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, dense: bool) -> 
         if let Some(&i) = in_dense.get(&e.out) {
             // The group at its seed product's position; its other members
             // are computed by the same call.
-            if let Some(d) = dense[i].take_if(|d| d.ta.out == e.out) {
+            if let Some(d) = dense[i].take_if(|d| d.root.out == e.out) {
                 roots.push(Group::DenseJac(d));
             }
             continue;

@@ -418,7 +418,7 @@ fn a_chain_with_runtime_scalars_passes_them_to_its_cuda_form() {
 }
 
 #[test]
-fn a_layer_jacrev_is_one_call() {
+fn a_layer_jacobian_is_one_call() {
     // jacrev of a layer and its activation: the product, the chain to the
     // activation's derivative and the seed product are one call, with the
     // separate ops as its fallback; the reader of the primal output (for
@@ -433,6 +433,10 @@ fn a_layer_jacrev_is_one_call() {
     let inner = jac::jacrev(&predict(), &[2], false).unwrap();
     let v = emitted(vmap::vmap(&inner, &dims, 0));
     assert!(v.contains("ops :: dense_jac"), "{v}");
+    // jacfwd's form of the same layer: one call that checks the seed.
+    let f = emitted(jac::jacfwd(&predict(), &[2], false).unwrap());
+    assert!(f.contains("ops :: dense_jac_fwd"), "{f}");
+    assert!(f.contains("ops :: diag_matmul_map_last"), "{f}");
     // A Hessian's product keeps its own fold.
     let h = emitted(jac::hessian(&predict(), &[2], false).unwrap());
     assert!(!h.contains("dense_jac"), "{h}");

@@ -87,3 +87,39 @@ fn other_shapes_are_left_to_the_separate_ops() {
     let x2 = T::randn(&[2, 2, k], 9);
     assert!(one_call(&x2, &T::randn(&[1, 1, n, k], 10), &T::randn(&[n], 11), 2).is_none());
 }
+
+/// `jacfwd`'s separate ops for the same layer: the seed product of `seed`
+/// broadcast like `y + s`, scaled by `u = 1 - tanh(y + s)²`, the basis dim
+/// moved last.
+fn by_fwd_ops(x: &T, w: &T, s: &T, seed: &T) -> T {
+    let y = ops::matmul_t(x, w, 0);
+    let pre = ops::add(&y, s, 0);
+    let u = ops::fused1(&pre, |p| 1.0 - p.tanh() * p.tanh());
+    let p = ops::diag_matmul(seed, x, None, w, 0, true);
+    let p = ops::broadcast_like(&p, &ops::unsqueeze(&pre, 0, 0), 1);
+    let scaled = ops::mul(&p, &ops::unsqueeze(&u, 0, 0), 1);
+    let e = ops::expand_dim0_like(&scaled, &ops::reshape(x, &[-1], 0), 0);
+    ops::movedim(&e, 0, -1, 0)
+}
+
+#[test]
+fn the_forward_form_matches_its_separate_ops_for_a_seed_of_ones() {
+    let (n, k) = (150, 20);
+    let x = T::randn(&[k], 1);
+    let w = T::randn(&[n, k], 2);
+    let s = T::randn(&[n], 3);
+    let f = |y: f64, [s]: [f64; 1]| {
+        let t = (y + s).tanh();
+        (1.0 - t * t, [])
+    };
+    let ones = T::ones(&[k]);
+    let (j, []) = ops::dense_jac_fwd(&x, &w, 0, &ones, [&s], f).expect("a seed of ones");
+    let want = by_fwd_ops(&x, &w, &s, &ones);
+    assert_eq!(j.shape(), want.shape());
+    assert_eq!(j.to_vec(), want.to_vec());
+    // Any other seed is left to the separate ops.
+    let twos = T::ones(&[k]) * 2.0;
+    assert!(ops::dense_jac_fwd(&x, &w, 0, &twos, [&s], f).is_none());
+    assert!(ops::dense_jac_fwd(&x, &w, 0, &T::ones(&[1]), [&s], f).is_none());
+    assert_ne!(by_fwd_ops(&x, &w, &s, &twos).to_vec(), want.to_vec());
+}

@@ -250,3 +250,26 @@ pub fn dense_jac<T: Float, const S: usize, const M: usize>(
     let kept = kept.map(|v| Tensor::from_parts(&y_shape[..], v));
     Some((jac, kept))
 }
+
+/// [`dense_jac`]'s Jacobian in `jacfwd`'s form: `diag_matmul(seed, x,
+/// t(w))` (a basis over `x` scaled by `seed`), each basis row scaled by
+/// `u`, the basis dim moved last, which is [`dense_jac`]'s Jacobian when
+/// `seed` is all ones (as `jacfwd` seeds it; checked). `None` otherwise,
+/// or with batch dims, or where [`dense_jac`] gives `None`.
+pub fn dense_jac_fwd<T: Float, const S: usize, const M: usize>(
+    x: &Tensor<T>,
+    w: &Tensor<T>,
+    nb: usize,
+    seed: &Tensor<T>,
+    side: [&Tensor<T>; S],
+    f: impl Fn(T, [T; S]) -> (T, [T; M]),
+) -> Option<(Tensor<T>, [Tensor<T>; M])> {
+    let ones = nb == 0
+        && on_cpu(&[seed])
+        && seed.shape() == x.shape()
+        && cpu::all_equal(seed.as_slice(), T::one());
+    if !ones {
+        return None;
+    }
+    dense_jac(x, w, nb, side, f)
+}

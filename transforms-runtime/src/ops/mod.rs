@@ -25,7 +25,7 @@ pub use binary::{add, div, ge, gt, le, lt, maximum, minimum, mul, sub};
 pub use broadcast::{assert_batch, broadcast_like, expand_dim0_like, sum_to_like};
 pub use chunks::{basis_rows, chunk_batch_len, chunk_rows, concat_chunks, total_numel};
 pub use constants::{basis, grad_seed, zeros_like};
-pub use dense_jac::dense_jac;
+pub use dense_jac::{dense_jac, dense_jac_fwd};
 pub use diag::{diag, diag_matmul, diag_t};
 pub use diag_last::{DiagMm, diag_matmul_map_last};
 pub use diag_ta::{DiagTa, diag_matmul_ta, diag_matmul_ta_map, diag_matmul_ta_swapped};
