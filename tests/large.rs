@@ -15,6 +15,7 @@ use transforms::prelude::*;
 #[hessian(argnums = 2)]
 #[vmap(jacrev(argnums = 2), in_dims = (None, None, 0), name = batch_jacrev)]
 #[vmap(jacfwd(argnums = 2), in_dims = (None, None, 0), name = batch_jacfwd)]
+#[vmap(hessian(argnums = 2), in_dims = (None, None, 0), name = batch_hessian)]
 fn predict(w: &Tensor<f64>, b: &Tensor<f64>, x: &Tensor<f64>) -> Tensor<f64> {
     linear(x, w, b).tanh()
 }
@@ -81,4 +82,42 @@ fn a_large_hessian_matches_finite_differences_of_the_jacobian() {
 /// The runtime's parallel threshold, as the kernels crate defines it.
 fn transforms_kernels_min() -> usize {
     1 << 17
+}
+
+#[test]
+fn a_large_batch_of_hessians_matches_the_loop_and_the_closed_form() {
+    let (batch, din, dout) = (7, 29, 23);
+    assert!(batch * dout * din * din >= transforms_kernels_min());
+    let (w, b) = (input(&[dout, din], 8, false), input(&[dout], 9, false));
+    let xs = input(&[batch, din], 10, false);
+    let hs = batch_hessian(&w, &b, &xs);
+    assert_eq!(hs.shape(), &[batch, dout, din, din]);
+    let per = dout * din * din;
+    let (hv, wv) = (hs.to_vec(), w.to_vec());
+    for i in [0, 3, batch - 1] {
+        let x = example(&xs, i);
+        let h = predict_hessian(&w, &b, &x);
+        let row =
+            T64::from_shape_vec(&[dout, din, din], hv[i * per..(i + 1) * per].to_vec()).unwrap();
+        close(
+            &format!("vmap(hessian) example {i} == hessian"),
+            &row,
+            &h,
+            1e-12,
+        );
+        // Closed form: H[o] = tanh''(z_o) w_o w_o^T.
+        let z = linear(&x, &w, &b).to_vec();
+        for o in [0, 11, dout - 1] {
+            let y = z[o].tanh();
+            let d2 = -2.0 * y * (1.0 - y * y);
+            for (p, q) in [(0, 0), (3, 28), (28, 14)] {
+                let want = d2 * wv[o * din + p] * wv[o * din + q];
+                let got = hv[i * per + (o * din + p) * din + q];
+                assert!(
+                    (got - want).abs() < 1e-12,
+                    "H[{i}, {o}, {p}, {q}] = {got}, want {want}"
+                );
+            }
+        }
+    }
 }

@@ -138,6 +138,9 @@ fn emit(
             fuse::Group::DenseJac(d) => {
                 out.extend(dense_jac(env, &rt, &d, views));
             }
+            fuse::Group::DenseHess(h) => {
+                out.extend(dense_hess(env, &rt, &h, views));
+            }
             fuse::Group::Fused(f) => {
                 let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
                 let call = f.call(&rt, &args);
@@ -301,6 +304,56 @@ fn dense_jac(
     for (v, id) in d.kept.iter().zip(kept) {
         env.insert(*v, Operand::Owned(id));
     }
+    stmt
+}
+
+/// The statement for a [`fuse::Group::DenseHess`]: `ops::dense_hess` with
+/// the chain as a closure taking the forward product's value first, and
+/// the group's separate ops as the fallback.
+fn dense_hess(
+    env: &mut HashMap<Var, Operand>,
+    rt: &TokenStream,
+    h: &crate::hess_fold::DenseHess<'_>,
+    views: &Views,
+) -> TokenStream {
+    let op = |v: Var| operand(env, v);
+    let [seed, x] = [h.dm.ins[0], h.dm.ins[1]].map(op);
+    let w = op(h.w);
+    let ([_, like, _, a_like], t) = h.ta;
+    let (like, a_like) = (op(like), op(a_like));
+    let t = match t {
+        Some(t) => {
+            let t = op(t);
+            quote!(::core::option::Option::Some(#t))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let [ref_o, ref_k] = h.refs.map(op);
+    let nb = proc_macro2::Literal::usize_unsuffixed(h.prod.nb as usize);
+    let (others, _, f) = chain_parts(env, rt, &h.fused, h.slot);
+    let eqns: Vec<Eqn> = h.members.iter().map(|e| (*e).clone()).collect();
+    let outs = [h.root.out];
+    let mut sub = env.clone();
+    let separate = emit(&eqns, &outs, &mut sub, views, false);
+    let value = take(&sub, &outs).remove(0);
+    let id = var_ident(h.root.out);
+    let stmt = quote_spanned!(h.root.span=>
+        let #id = match #rt::ops::dense_hess(
+            #rt::ops::DenseHess {
+                seed: #seed, x: #x, w: #w, like: #like, t: #t, a_like: #a_like,
+                ref_o: #ref_o, ref_k: #ref_k, nb: #nb,
+            },
+            [#(#others),*],
+            #f,
+        ) {
+            ::core::option::Option::Some(h) => h,
+            ::core::option::Option::None => {
+                #separate
+                #value
+            }
+        };
+    );
+    env.insert(h.root.out, Operand::Owned(id));
     stmt
 }
 

@@ -128,7 +128,9 @@ fn reverse<'a>(
     if taken.contains(&ta.out) {
         return None;
     }
-    let ([u, like, b, x], t) = d.ta_inputs(&ta.ins)?;
+    let ([u, like, b, x], t, 0) = d.ta_inputs(&ta.ins)? else {
+        return None;
+    };
     let w = views.read_by(ta)?;
     let mm = product(eqns, x, b, ta.nb, w, views)?;
     let mut shape_refs = vec![like];

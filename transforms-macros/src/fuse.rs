@@ -68,6 +68,10 @@ pub enum Group<'a> {
     /// A dense layer's reverse-mode Jacobian: its product, the chain to
     /// the scales and the seed product, in one call (`ops::dense_jac`).
     DenseJac(DenseJac<'a>),
+    /// A dense layer's Hessian: the forward seed product, the chain over it
+    /// and the reverse seed product in the Hessian's layout, in one call
+    /// (`ops::dense_hess`).
+    DenseHess(crate::hess_fold::DenseHess<'a>),
 }
 
 /// A tree of elementwise equations computed in one pass.
@@ -239,8 +243,9 @@ fn cuda_scalar(s: &crate::ir::Scalar) -> Option<String> {
 /// Partitions `eqns` into single equations and fused trees, in an order
 /// that computes every group after its operands and before its readers;
 /// `views` are the transposed views of the whole list `eqns` belongs to.
-/// With `dense`, dense layers' Jacobians are grouped (`Group::DenseJac`).
-pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, dense: bool) -> Vec<Group<'a>> {
+/// With `layers`, dense layers' Jacobians and Hessians are grouped
+/// (`Group::DenseJac`, `Group::DenseHess`).
+pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, layers: bool) -> Vec<Group<'a>> {
     let mut uses: HashMap<Var, usize> = HashMap::new();
     for e in eqns {
         for v in &e.ins {
@@ -251,7 +256,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, dense: bool) -> 
         *uses.entry(*v).or_default() += 2;
     }
     let by_out: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
-    let dense = if dense {
+    let dense = if layers {
         let taken = claimed_products(eqns, &by_out, &uses, views);
         crate::dense_fold::find(eqns, outs, views, &uses, &taken)
     } else {
@@ -279,6 +284,16 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, dense: bool) -> 
             if let Some(d) = dense[i].take_if(|d| d.root.out == e.out) {
                 roots.push(Group::DenseJac(d));
             }
+            continue;
+        }
+        let hess = layers
+            .then(|| crate::hess_fold::find(e, eqns, &by_out, &uses, views))
+            .flatten();
+        if let Some(h) = hess {
+            for m in &h.members {
+                folded.insert(m.out, true);
+            }
+            roots.push(Group::DenseHess(h));
             continue;
         }
         if let Some((group, inner)) = crate::layout_folds::moved_last(e, &by_out, &uses, views) {

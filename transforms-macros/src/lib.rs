@@ -13,6 +13,7 @@ mod errors;
 mod expand;
 mod fuse;
 mod handoff;
+mod hess_fold;
 mod ir;
 mod layout_folds;
 mod lower;

@@ -437,9 +437,16 @@ fn a_layer_jacobian_is_one_call() {
     let f = emitted(jac::jacfwd(&predict(), &[2], false).unwrap());
     assert!(f.contains("ops :: dense_jac_fwd"), "{f}");
     assert!(f.contains("ops :: diag_matmul_map_last"), "{f}");
-    // A Hessian's product keeps its own fold.
+    // A layer's Hessian is one call of its own (`dense_hess`), batched too.
     let h = emitted(jac::hessian(&predict(), &[2], false).unwrap());
     assert!(!h.contains("dense_jac"), "{h}");
+    assert!(h.contains("ops :: dense_hess"), "{h}");
+    let inner = jac::hessian(&predict(), &[2], false).unwrap();
+    let vh = emitted(vmap::vmap(&inner, &dims, 0));
+    assert!(vh.contains("ops :: dense_hess"), "{vh}");
+    // Hessians of other functions keep the separate products.
+    let e = emitted(jac::hessian(&energy(), &[0], false).unwrap());
+    assert!(!e.contains("dense_hess"), "{e}");
     // A layer without an activation: its seed product's scales are the
     // seed's, not a function of the product: no group.
     let g = lowered(parse_quote! {

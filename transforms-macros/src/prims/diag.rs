@@ -211,15 +211,19 @@ impl Diag {
         Ok(cts)
     }
 
-    /// For a `Ta` product that keeps no batch dim, its inputs `[u, like,
-    /// b, a_like]` and `t` (if it has one); `None` for the others.
-    pub fn ta_inputs(self, ins: &[Var]) -> Option<([Var; 4], Option<Var>)> {
-        let Diag::Ta { has_t, keep: 0 } = self else {
+    /// For a `Ta` product, its inputs `[u, like, b, a_like]` and `t` (if it
+    /// has one), and its `keep`; `None` for the others.
+    pub fn ta_inputs(self, ins: &[Var]) -> Option<([Var; 4], Option<Var>, u32)> {
+        let Diag::Ta { has_t, keep } = self else {
             return None;
         };
         let (l, t, rest) = layout(has_t);
         let at = |i: usize| ins.get(i).copied();
-        Some(([at(0)?, at(l)?, at(rest)?, at(rest + 1)?], t.and_then(at)))
+        Some((
+            [at(0)?, at(l)?, at(rest)?, at(rest + 1)?],
+            t.and_then(at),
+            keep,
+        ))
     }
 
     /// The input read as a matrix (`b` of `Mm` and `Ta`).
