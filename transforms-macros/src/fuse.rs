@@ -84,7 +84,28 @@ pub struct Fused<'a> {
     pub(crate) inner: HashMap<Var, &'a Eqn>,
 }
 
-impl Fused<'_> {
+impl<'a> Fused<'a> {
+    /// The chain rooted at `root` (at `nb` batch dims) with the producers
+    /// [`collect`] folds into it.
+    pub(crate) fn collected(
+        root: &'a Eqn,
+        nb: u8,
+        by_out: &HashMap<Var, &'a Eqn>,
+        uses: &HashMap<Var, usize>,
+    ) -> Fused<'a> {
+        let mut inner: HashMap<Var, &Eqn> = HashMap::new();
+        let mut leaves: Vec<Var> = Vec::new();
+        collect(root, nb, 0, by_out, uses, &mut inner, &mut leaves);
+        Fused {
+            leaves,
+            out: root.out,
+            span: root.span,
+            nb,
+            root,
+            inner,
+        }
+    }
+
     /// The equation at the root of the chain.
     #[cfg(test)]
     pub fn root_eqn(&self) -> &Eqn {
@@ -324,17 +345,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, layers: bool) ->
             roots.push(Group::Single(e));
             continue;
         }
-        let mut inner: HashMap<Var, &Eqn> = HashMap::new();
-        let mut leaves: Vec<Var> = Vec::new();
-        collect(e, e.nb, 0, &by_out, &uses, &mut inner, &mut leaves);
-        let fused = Fused {
-            leaves,
-            out: e.out,
-            span: e.span,
-            nb: e.nb,
-            root: e,
-            inner,
-        };
+        let fused = Fused::collected(e, e.nb, &by_out, &uses);
         if let Some((ta, slot)) = crate::layout_folds::ta_leaf(&fused, &by_out, &uses, views) {
             folded.insert(ta.out, true);
             for v in fused.inner.keys() {

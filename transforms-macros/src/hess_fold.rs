@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use crate::fuse::{Fused, Group, collect};
+use crate::fuse::{Fused, Group};
 use crate::ir::{Eqn, Scalar, Var};
 use crate::prims::{Diag, Layout, Prim, Relayout};
 use crate::tview::Views;
@@ -33,21 +33,6 @@ pub struct DenseHess<'a> {
     pub ta: ([Var; 4], Option<Var>),
     /// The move's shape references (see `Group::Swapped`).
     pub refs: [Var; 2],
-}
-
-/// The equation defining `v` if `prim` holds for it, at `nb` batch dims,
-/// and `v` has no other use.
-fn single<'a>(
-    by_out: &HashMap<Var, &'a Eqn>,
-    uses: &HashMap<Var, usize>,
-    v: Var,
-    nb: u8,
-    prim: impl Fn(&Prim) -> bool,
-) -> Option<&'a Eqn> {
-    by_out
-        .get(&v)
-        .copied()
-        .filter(|e| prim(&e.prim) && e.nb == nb && uses.get(&v) == Some(&1))
 }
 
 /// The group rooted at `e`, if `e` is the move of a layer's Hessian.
@@ -77,16 +62,17 @@ pub fn find<'a>(
     if keep != 1 << (nb - 1) {
         return None;
     }
-    let root = single(by_out, uses, ins[0], nb, |p| p.is_elementwise())?;
-    let mut inner: HashMap<Var, &Eqn> = HashMap::new();
-    let mut leaves: Vec<Var> = Vec::new();
-    collect(root, nb, 0, by_out, uses, &mut inner, &mut leaves);
+    let single = |v: Var, prim: &dyn Fn(&Prim) -> bool, nb: u8| {
+        crate::layout_folds::single_use(by_out, uses, v, prim, nb)
+    };
+    let root = single(ins[0], &|p| p.is_elementwise(), nb)?;
+    let fused = Fused::collected(root, nb, by_out, uses);
     // The one leaf that is the forward product, broadcast over the outputs.
     let broadcast = |p: &Prim| matches!(p, Prim::Relayout(Relayout::BroadcastLike));
     let forward = |p: &Prim| matches!(p, Prim::Diag(Diag::Mm { has_t: false }));
-    let mut found = leaves.iter().enumerate().filter_map(|(i, &l)| {
-        let bl = single(by_out, uses, l, nb, broadcast)?;
-        let dm = single(by_out, uses, bl.ins[0], nb - 1, forward)?;
+    let mut found = fused.leaves.iter().enumerate().filter_map(|(i, &l)| {
+        let bl = single(l, &broadcast, nb)?;
+        let dm = single(bl.ins[0], &forward, nb - 1)?;
         Some((i, bl, dm))
     });
     let (slot, bl, dm) = found.next()?;
@@ -101,20 +87,12 @@ pub fn find<'a>(
     if !lifted || lift.nb != 0 || lift.ins.first() != dm.ins.get(2) {
         return None;
     }
-    let mut members: Vec<&Eqn> = inner.values().copied().collect();
+    let mut members: Vec<&Eqn> = fused.inner.values().copied().collect();
     members.extend([root, bl, dm, e]);
     members.extend(folded.iter().filter_map(|v| by_out.get(v).copied()));
     let position = |x: &Eqn| eqns.iter().position(|y| y.out == x.out);
     members.sort_by_key(|x| position(x));
     members.dedup_by_key(|x| x.out);
-    let fused = Fused {
-        leaves,
-        out: root.out,
-        span: root.span,
-        nb,
-        root,
-        inner,
-    };
     Some(DenseHess {
         members,
         root: e,

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use crate::fuse::{Fused, Group, collect};
+use crate::fuse::{Fused, Group};
 use crate::ir::{Eqn, Scalar, Var};
 use crate::prims::{Diag, Layout, Prim, Relayout};
 use crate::tview::Views;
@@ -20,7 +20,7 @@ fn is_movedim(e: &Eqn, to: i64) -> bool {
 
 /// The equation defining `v` if it is a `prim` at `nb` batch dims and `v`
 /// has no other use.
-fn single_use<'a>(
+pub(crate) fn single_use<'a>(
     by_out: &HashMap<Var, &'a Eqn>,
     uses: &HashMap<Var, usize>,
     v: Var,
@@ -53,9 +53,7 @@ pub(crate) fn moved_last<'a>(
         e.nb,
     )?;
     let root = single(expand.ins[0], &|p| p.is_elementwise(), nb)?;
-    let mut inner: HashMap<Var, &Eqn> = HashMap::new();
-    let mut leaves: Vec<Var> = Vec::new();
-    collect(root, nb, 0, by_out, uses, &mut inner, &mut leaves);
+    let fused = Fused::collected(root, nb, by_out, uses);
     // The one leaf that is a seed product (possibly broadcast first).
     let product = |leaf: Var| {
         let mm = |p: &Prim| matches!(p, Prim::Diag(Diag::Mm { .. }));
@@ -65,7 +63,8 @@ pub(crate) fn moved_last<'a>(
             None => single(leaf, &mm, e.nb).map(|dm| (dm, None)),
         }
     };
-    let mut found = leaves
+    let mut found = fused
+        .leaves
         .iter()
         .enumerate()
         .filter_map(|(i, &l)| Some((i, product(l)?)));
@@ -74,16 +73,8 @@ pub(crate) fn moved_last<'a>(
         return None;
     }
     let mut folded = vec![expand.out, root.out, dm.out];
-    folded.extend(inner.keys().copied());
+    folded.extend(fused.inner.keys().copied());
     folded.extend(bl.map(|b| b.out));
-    let fused = Fused {
-        leaves,
-        out: root.out,
-        span: root.span,
-        nb,
-        root,
-        inner,
-    };
     let group = Group::MovedLast {
         out: e,
         fused,
