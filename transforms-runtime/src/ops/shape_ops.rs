@@ -29,6 +29,11 @@ pub(crate) fn permute<T: Float>(x: &Tensor<T>, perm: &[usize]) -> Tensor<T> {
 /// Reshapes the pe part to `shape` (one entry may be `-1`, inferred).
 pub fn reshape<T: Float>(x: &Tensor<T>, shape: &[isize], nb: usize) -> Tensor<T> {
     let (b, p) = split("reshape", x.shape(), nb, &[x.shape()]);
+    // Flattening what is already flat (as `jacrev` does to a vector
+    // output) keeps the tensor as it is.
+    if shape == [-1] && p.len() == 1 {
+        return x.clone();
+    }
     let numel: usize = p.iter().product();
     let bad = |why: &str| -> ! {
         fail!(
@@ -145,6 +150,10 @@ pub fn unflatten_like<T: Float>(x: &Tensor<T>, d: isize, like: &Tensor<T>, nb: u
     let (b, p) = split("unflatten_like", x.shape(), nb, &all);
     let (_, lp) = split("unflatten_like", like.shape(), nb, &all);
     let d = norm_dim("unflatten_like", d, p.len(), &all);
+    // Unflattening into one dim of the same size changes nothing.
+    if lp == [p[d]] {
+        return x.clone();
+    }
     let n: usize = lp.iter().product();
     if p[d] != n {
         fail!(
