@@ -59,7 +59,11 @@ pub fn find<'a>(
     };
     // The swapped dim kept (one Hessian row per input), nothing summed.
     let (ins, t, keep) = d.ta_inputs(&prod.ins)?;
-    if keep != 1 << (nb - 1) {
+    if Some(keep)
+        != nb
+            .checked_sub(1)
+            .and_then(|d| 1u32.checked_shl(u32::from(d)))
+    {
         return None;
     }
     let single = |v: Var, prim: &dyn Fn(&Prim) -> bool, nb: u8| {
@@ -72,7 +76,10 @@ pub fn find<'a>(
     let forward = |p: &Prim| matches!(p, Prim::Diag(Diag::Mm { has_t: false }));
     let mut found = fused.leaves.iter().enumerate().filter_map(|(i, &l)| {
         let bl = single(l, &broadcast, nb)?;
-        let dm = single(bl.ins[0], &forward, nb - 1)?;
+        let dm = single(*bl.ins.first()?, &forward, nb - 1)?;
+        if dm.ins.len() != 3 {
+            return None;
+        }
         Some((i, bl, dm))
     });
     let (slot, bl, dm) = found.next()?;

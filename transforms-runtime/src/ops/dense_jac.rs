@@ -77,10 +77,10 @@ fn chain<T: Copy, const S: usize, const M: usize>(
     }
 }
 
-/// Rows per block of [`one_pass`]: about 8 KiB of `w`, at least 8 (the
-/// dot products' step), at most [`MAX_ROWS`].
+/// Rows per block of [`one_pass`]: about 8 KiB of `w`, a multiple of 8
+/// (the dot products' step), at most [`MAX_ROWS`].
 fn block_rows(k: usize) -> usize {
-    (2048 / k).clamp(8, MAX_ROWS)
+    (2048 / k).clamp(8, MAX_ROWS) / 8 * 8
 }
 
 /// The most rows per block (the block's dot products and scales are on
@@ -124,9 +124,9 @@ fn one_pass<T: Float, const S: usize, const M: usize>(
             .map(|v| &mut v.spare_capacity_mut()[block.clone()]);
         chain(&y[..len], sides, &mut u[..len], ks, f);
         // SAFETY: `chain` wrote the first `len` scales.
-        let u: &[T] = unsafe { std::slice::from_raw_parts(u.as_ptr().cast(), len) };
+        let scales: &[T] = unsafe { std::slice::from_raw_parts(u.as_ptr().cast(), len) };
         let dst = &mut jac.spare_capacity_mut()[first * k..(first + len) * k];
-        cpu::scaled_rows(dst, src, k, k, u);
+        cpu::scaled_rows(dst, src, k, k, scales);
     }
     // SAFETY: the blocks covered every row: `chain` wrote each kept value
     // and `scaled_rows` each row of the Jacobian.
