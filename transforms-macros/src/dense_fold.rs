@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::fuse::Group;
 use crate::ir::{Eqn, Scalar, Var};
-use crate::prims::{Binary, Diag, Layout, Matmul, Prim, Relayout};
+use crate::prims::{Binary, Const, Diag, Layout, Matmul, Prim, Relayout};
 use crate::tview::Views;
 
 /// At most this many equations in the chain from `y` to `u`.
@@ -317,9 +317,12 @@ fn reaches<'a>(
     if let Some(&known) = memo.get(&v) {
         return known;
     }
+    // Elementwise equations, and zeros shaped like a value of the chain
+    // (the cotangent seed's zeros, which meet it when the output is scaled).
+    let zeros = |p: &Prim| matches!(p, Prim::Const(Const::ZerosLike));
     let Some(e) = by_out
         .get(&v)
-        .filter(|e| e.prim.is_elementwise() && e.nb == nb)
+        .filter(|e| (e.prim.is_elementwise() || zeros(&e.prim)) && e.nb == nb)
     else {
         memo.insert(v, false);
         return false;

@@ -232,12 +232,17 @@ pub fn elem_call(rt: &TokenStream, prim: &Prim, args: &[TokenStream]) -> TokenSt
         Prim::WithScalar(s) => s.elem(rt, &args[0]),
         Prim::Binary(b) => b.elem(rt, &args[0], &args[1]),
         Prim::Where => crate::prims::where_elem(rt, args),
+        // Only in a dense layer's chain (`dense_fold`), never fused.
+        Prim::Const(crate::prims::Const::ZerosLike) => {
+            let like = &args[0];
+            quote!(#rt::elem::zero_like(#like))
+        }
         Prim::Concat(_)
         | Prim::Matmul(_)
         | Prim::Reduce(_)
         | Prim::Layout(_)
         | Prim::Relayout(_)
-        | Prim::Const(_)
+        | Prim::Const(crate::prims::Const::GradSeed)
         | Prim::Diag(_)
         | Prim::Scan(_)
         | Prim::Proj(_)

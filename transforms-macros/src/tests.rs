@@ -447,14 +447,32 @@ fn a_layer_jacobian_is_one_call() {
     // Hessians of other functions keep the separate products.
     let e = emitted(jac::hessian(&energy(), &[0], false).unwrap());
     assert!(!e.contains("dense_hess"), "{e}");
-    // A layer without an activation: its seed product's scales are the
-    // seed's, not a function of the product: no group.
+    // A scaled activation: the cotangent seed's zeros meet the chain.
+    let g = lowered(parse_quote! {
+        fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
+            linear(x, w, b).relu() * 1.5
+        }
+    });
+    let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
+    assert!(r.contains("ops :: dense_jac"), "{r}");
+    assert!(r.contains("elem :: zero_like"), "{r}");
+    // A layer without an activation: the scales are the seed's (constant
+    // rows), still one call.
     let g = lowered(parse_quote! {
         fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
             linear(x, w, b) * 2.0
         }
     });
     let s = emitted(jac::jacrev(&g, &[2], false).unwrap());
+    assert!(s.contains("ops :: dense_jac"), "{s}");
+    // A matrix read as stored (`x @ w`, not a layer's `x @ t(w)`): its
+    // rows are not the Jacobian's, no group.
+    let g = lowered(parse_quote! {
+        fn g(w: &Tensor, x: &Tensor) -> Tensor {
+            x.matmul(w).tanh()
+        }
+    });
+    let s = emitted(jac::jacrev(&g, &[1], false).unwrap());
     assert!(s.contains("diag_matmul_ta"), "{s}");
     assert!(!s.contains("dense_jac"), "{s}");
 }

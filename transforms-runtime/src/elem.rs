@@ -5,6 +5,12 @@
 
 use crate::Float;
 
+/// Zero, whatever `like` holds: `zeros_like` of one element (inside a
+/// chain the compiler runs as one call, where a seed of zeros meets it).
+#[inline(always)]
+pub fn zero_like<T: Float>(_like: T) -> T {
+    T::zero()
+}
 #[inline(always)]
 pub fn neg<T: Float>(x: T) -> T {
     -x
