@@ -456,6 +456,16 @@ fn a_layer_jacobian_is_one_call() {
     let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
     assert!(r.contains("ops :: dense_jac"), "{r}");
     assert!(r.contains("elem :: zero_like"), "{r}");
+    // An activation whose derivative is two factors (softplus): the second
+    // meets a seed summed to the first's shape, and scales it all the same.
+    let g = lowered(parse_quote! {
+        fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
+            linear(x, w, b).exp().log1p()
+        }
+    });
+    let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
+    assert!(r.contains("ops :: dense_jac"), "{r}");
+    assert!(!r.contains("ops :: diag ("), "{r}");
     // A layer without an activation: the scales are the seed's (constant
     // rows), still one call.
     let g = lowered(parse_quote! {

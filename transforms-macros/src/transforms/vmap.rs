@@ -28,6 +28,16 @@ pub struct Seed {
 }
 
 impl Seed {
+    /// Whether the product (or quotient) of the seed with `y` is the seed
+    /// scaled by `y`: always without `t`; with `t`, when `y` is `t` itself,
+    /// so of `t`'s shape and constant along the dims the seed sums over
+    /// (the sum then commutes with the product). A `y` of another shape
+    /// could be larger than `t`, which shapes known only at run time
+    /// cannot rule out.
+    fn scalable_by(self, y: Var) -> bool {
+        self.t.is_none_or(|t| t == y)
+    }
+
     fn args(self) -> Vec<Var> {
         let mut a = vec![self.u, self.like];
         a.extend(self.t);
@@ -139,13 +149,13 @@ impl Batched {
             (Prim::WithScalar(WithScalar::MulScalar(_)), [Some(s)]) => {
                 scale(b, *s, eqn.prim.clone(), None)
             }
-            (Prim::Binary(Binary::Mul), [Some(s), None]) if s.t.is_none() => {
+            (Prim::Binary(Binary::Mul), [Some(s), None]) if s.scalable_by(eqn.ins[1]) => {
                 scale(b, *s, eqn.prim.clone(), Some(eqn.ins[1]))
             }
-            (Prim::Binary(Binary::Mul), [None, Some(s)]) if s.t.is_none() => {
+            (Prim::Binary(Binary::Mul), [None, Some(s)]) if s.scalable_by(eqn.ins[0]) => {
                 scale(b, *s, eqn.prim.clone(), Some(eqn.ins[0]))
             }
-            (Prim::Binary(Binary::Div), [Some(s), None]) if s.t.is_none() => {
+            (Prim::Binary(Binary::Div), [Some(s), None]) if s.scalable_by(eqn.ins[1]) => {
                 scale(b, *s, eqn.prim.clone(), Some(eqn.ins[1]))
             }
             (Prim::Binary(Binary::Add | Binary::Sub), [Some(x), Some(y)])
