@@ -243,6 +243,21 @@ fn ta_chain(
     quote!(#rt::ops::diag_matmul_ta_map(#rt::ops::#operands, #slot, [#(#others),*], #cuda, #f))
 }
 
+/// The fallback of a one-call group: its `members` emitted on their own
+/// (without the layer groups), in a scope of their own, and the owned
+/// values of `outs` at its end.
+fn separate_ops(
+    env: &HashMap<Var, Operand>,
+    members: &[&Eqn],
+    outs: &[Var],
+    views: &Views,
+) -> (TokenStream, Vec<TokenStream>) {
+    let eqns: Vec<Eqn> = members.iter().map(|e| (*e).clone()).collect();
+    let mut sub = env.clone();
+    let stmts = emit(&eqns, outs, &mut sub, views, false);
+    (stmts, take(&sub, outs))
+}
+
 /// The statement for a [`fuse::Group::DenseJac`]: `ops::dense_jac` with
 /// the chain as a closure over scalars, and the group's separate ops as
 /// the fallback; binds the seed product's var and the chain's values read
@@ -275,13 +290,9 @@ fn dense_jac(
     let u = var_ident(d.u);
     let kept: Vec<Ident> = d.kept.iter().map(|v| var_ident(*v)).collect();
     let closure = quote!(|#y, [#(#side_ids),*]: [_; #s]| { #(#body)* (#u, [#(#kept),*]) });
-    // The fallback: the group's equations emitted on their own.
-    let eqns: Vec<Eqn> = d.members.iter().map(|e| (*e).clone()).collect();
     let mut outs = vec![d.root.out];
     outs.extend(&d.kept);
-    let mut sub = env.clone();
-    let separate = emit(&eqns, &outs, &mut sub, views, false);
-    let values = take(&sub, &outs);
+    let (separate, values) = separate_ops(env, &d.members, &outs, views);
     let (j, kept_values) = (&values[0], &values[1..]);
     let jac = var_ident(d.root.out);
     let call = match d.seed {
@@ -331,11 +342,8 @@ fn dense_hess(
     let [ref_o, ref_k] = h.refs.map(op);
     let nb = proc_macro2::Literal::usize_unsuffixed(h.prod.nb as usize);
     let (others, _, f) = chain_parts(env, rt, &h.fused, h.slot);
-    let eqns: Vec<Eqn> = h.members.iter().map(|e| (*e).clone()).collect();
-    let outs = [h.root.out];
-    let mut sub = env.clone();
-    let separate = emit(&eqns, &outs, &mut sub, views, false);
-    let value = take(&sub, &outs).remove(0);
+    let (separate, mut values) = separate_ops(env, &h.members, &[h.root.out], views);
+    let value = values.remove(0);
     let id = var_ident(h.root.out);
     let stmt = quote_spanned!(h.root.span=>
         let #id = match #rt::ops::dense_hess(
