@@ -169,3 +169,22 @@ fn a_scalar_parameter_in_the_chain() {
         close("J t == fd", &jac_vec(&jr, &[n], &t), &fd_g, 1e-6);
     }
 }
+
+#[test]
+fn the_separate_ops_where_the_call_declines() {
+    // A bias of shape [1, n] broadcasts `y` to [1, n]: the one-call forms
+    // return None and the groups' separate ops run (jacfwd's among them
+    // build its seed of ones, which the call itself never needs).
+    let (n, k) = (5, 4);
+    let (w, b) = (input(&[n, k], 10, false), input(&[1, n], 11, false));
+    let (x, t) = (input(&[k], 12, false), input(&[k], 13, false));
+    let l = tanh::all();
+    let jr = (l.jacrev)(&w, &b, &x);
+    assert_eq!(jr.shape(), &[1, n, k]);
+    close("jacfwd == jacrev", &(l.jacfwd)(&w, &b, &x), &jr, 1e-12);
+    let fd_f = fd(|x| (l.f)(&w, &b, x), &x, &t);
+    close("J t == fd", &jac_vec(&jr, &[1, n], &t), &fd_f, 1e-6);
+    let h = (l.hessian)(&w, &b, &x);
+    let fd_j = fd(|x| (l.jacfwd)(&w, &b, x), &x, &t);
+    close("H t == fd of J", &jac_vec(&h, &[1, n, k], &t), &fd_j, 1e-6);
+}

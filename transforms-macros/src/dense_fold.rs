@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::fuse::Group;
 use crate::ir::{Eqn, Scalar, Var};
-use crate::prims::{Binary, Const, Diag, Layout, Matmul, Prim, Relayout};
+use crate::prims::{Binary, Const, Diag, Layout, Matmul, Prim, Relayout, WithScalar};
 use crate::tview::Views;
 
 /// At most this many equations in the chain from `y` to `u`.
@@ -75,7 +75,7 @@ pub fn find<'a>(
     for e in eqns {
         let core =
             reverse(e, eqns, views, taken).or_else(|| forward(e, eqns, &by_out, uses, views));
-        let Some(d) = core.and_then(|c| complete(c, eqns, outs, &by_out)) else {
+        let Some(d) = core.and_then(|c| complete(c, eqns, outs, &by_out, uses)) else {
             continue;
         };
         let defs = d.defines();
@@ -194,6 +194,13 @@ fn forward<'a>(
         .filter_map(|v| by_out.get(v).copied())
         .collect();
     rest.extend([unsq, mv]);
+    // `jacfwd`'s seed built as ones shaped like `x` needs no check: the
+    // group takes its equations (the separate ops compute it) and the call
+    // is `ops::dense_jac`.
+    let ones = ones_like(seed, x, by_out, uses);
+    if let Some(built) = ones {
+        rest.extend(built);
+    }
     // The broadcast's reference: `unsqueeze(v)` of a value of the chain
     // (its shape only), a member too.
     let mut shape_refs = Vec::new();
@@ -216,11 +223,32 @@ fn forward<'a>(
         u: unsq.ins[0],
         x,
         w,
-        seed: Some(seed),
+        seed: if ones.is_some() { None } else { Some(seed) },
         root: mv,
         rest,
         shape_refs,
     })
+}
+
+/// The equations `add_scalar(zeros_like(x), 1.0)` of `seed`, ones shaped
+/// like `x`, if `seed` is that and nothing else reads either value.
+fn ones_like<'a>(
+    seed: Var,
+    x: Var,
+    by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
+) -> Option<[&'a Eqn; 2]> {
+    let once = |v: &Var| uses.get(v) == Some(&1);
+    let add = by_out.get(&seed).copied().filter(|e| {
+        matches!(&e.prim, Prim::WithScalar(WithScalar::AddScalar(Scalar::Float(c))) if *c == 1.0)
+            && e.nb == 0
+            && once(&seed)
+    })?;
+    let z = *add.ins.first()?;
+    let zeros = by_out.get(&z).copied().filter(|e| {
+        matches!(e.prim, Prim::Const(Const::ZerosLike)) && e.nb == 0 && e.ins == [x] && once(&z)
+    })?;
+    Some([zeros, add])
 }
 
 /// The group of `core`: its chain, operands and kept values, if the chain
@@ -231,6 +259,7 @@ fn complete<'a>(
     eqns: &'a [Eqn],
     outs: &[Var],
     by_out: &HashMap<Var, &'a Eqn>,
+    uses: &HashMap<Var, usize>,
 ) -> Option<DenseJac<'a>> {
     let y = core.mm.out;
     let nb = core.mm.nb;
@@ -256,6 +285,10 @@ fn complete<'a>(
     let mut members: Vec<&Eqn> = chain.values().copied().collect();
     members.push(core.mm);
     members.extend(core.rest.iter().copied());
+    let mut fast: Vec<Var> = vec![core.x, core.w];
+    fast.extend(&side);
+    fast.extend(core.seed);
+    absorb_feeders(&mut members, eqns, outs, uses, &fast);
     members.sort_by_key(|e| position(eqns, e));
     members.dedup_by_key(|e| e.out);
     let group: HashSet<Var> = members.iter().map(|e| e.out).collect();
@@ -299,6 +332,35 @@ fn complete<'a>(
         side,
         kept,
     })
+}
+
+/// Adds to `members` the equations whose values only members read (every
+/// use), none of them an output or an operand of the fast call (`fast`),
+/// transitively: only the fallback needs them, so only the fallback
+/// computes them (`jacfwd`'s `reshape(x, [-1])`, say).
+fn absorb_feeders<'a>(
+    members: &mut Vec<&'a Eqn>,
+    eqns: &'a [Eqn],
+    outs: &[Var],
+    uses: &HashMap<Var, usize>,
+    fast: &[Var],
+) {
+    let mut inside: HashSet<Var> = members.iter().map(|e| e.out).collect();
+    // Later equations first: a feeder's own feeders come before it.
+    for e in eqns.iter().rev() {
+        if inside.contains(&e.out) || outs.contains(&e.out) || fast.contains(&e.out) {
+            continue;
+        }
+        let reads = members
+            .iter()
+            .flat_map(|m| m.ins.iter())
+            .filter(|v| **v == e.out)
+            .count();
+        if reads > 0 && uses.get(&e.out) == Some(&reads) {
+            inside.insert(e.out);
+            members.push(e);
+        }
+    }
 }
 
 /// Whether `v` is computed from `y` through elementwise equations at `nb`

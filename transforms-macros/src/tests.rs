@@ -433,10 +433,19 @@ fn a_layer_jacobian_is_one_call() {
     let inner = jac::jacrev(&predict(), &[2], false).unwrap();
     let v = emitted(vmap::vmap(&inner, &dims, 0));
     assert!(v.contains("ops :: dense_jac"), "{v}");
-    // jacfwd's form of the same layer: one call that checks the seed.
+    // jacfwd's form of the same layer: one call. Its seed, ones shaped
+    // like `x`, needs no check, and only the fallback builds it (with the
+    // fallback's other operands, such as `reshape(x, [-1])`).
     let f = emitted(jac::jacfwd(&predict(), &[2], false).unwrap());
-    assert!(f.contains("ops :: dense_jac_fwd"), "{f}");
+    assert!(f.contains("ops :: dense_jac ("), "{f}");
+    assert!(!f.contains("dense_jac_fwd"), "{f}");
     assert!(f.contains("ops :: diag_matmul_map_last"), "{f}");
+    let (call, seed, flat) = (
+        f.find("ops :: dense_jac ("),
+        f.find("ops :: zeros_like"),
+        f.find("ops :: reshape"),
+    );
+    assert!(call.is_some() && call < seed && call < flat, "{f}");
     // A layer's Hessian is one call of its own (`dense_hess`), batched too.
     let h = emitted(jac::hessian(&predict(), &[2], false).unwrap());
     assert!(!h.contains("dense_jac"), "{h}");
