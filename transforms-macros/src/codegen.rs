@@ -4,7 +4,7 @@
 //! the user's names; each call carries the span of the user's expression it
 //! came from. Runtime items are reached through one private path.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -58,6 +58,8 @@ fn emit(
 ) -> TokenStream {
     let rt = rt();
     let mut out = TokenStream::new();
+    let reads = read_counts(eqns, outs);
+    let defined: HashSet<Var> = eqns.iter().map(|e| e.out).collect();
     for group in fuse::groups(eqns, outs, views, dense) {
         match group {
             fuse::Group::Single(e) => {
@@ -142,8 +144,35 @@ fn emit(
                 out.extend(dense_hess(env, &rt, &h, views));
             }
             fuse::Group::Fused(f) => {
-                let args: Vec<TokenStream> = f.leaves.iter().map(|v| operand(env, *v)).collect();
-                let call = f.call(&rt, &args);
+                // A leaf that is a temporary of this list which only the
+                // chain reads: the chain writes its result over it (when
+                // it has the result's shape, checked at run time; a
+                // reduction's result seldom has, so others first).
+                let dead = |v: &Var| {
+                    matches!(env.get(v), Some(Operand::Owned(_)))
+                        && defined.contains(v)
+                        && !outs.contains(v)
+                        && reads.get(v) == Some(&f.reads(*v))
+                };
+                let reduced = |v: &Var| {
+                    let by = eqns.iter().find(|e| e.out == *v);
+                    by.is_some_and(|e| matches!(e.prim, crate::prims::Prim::Reduce(_)))
+                };
+                let dead = (f.leaves.iter().position(|v| dead(v) && !reduced(v)))
+                    .or_else(|| f.leaves.iter().position(dead));
+                let args: Vec<TokenStream> = f
+                    .leaves
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| match env.get(v) {
+                        Some(Operand::Owned(id)) if Some(i) == dead => quote!(#id),
+                        _ => operand(env, *v),
+                    })
+                    .collect();
+                let call = match dead {
+                    Some(slot) => f.call_reusing(&rt, slot, &args),
+                    None => f.call(&rt, &args),
+                };
                 let id = var_ident(f.out);
                 out.extend(quote_spanned!(f.span=> let #id = #call;));
                 env.insert(f.out, Operand::Owned(id));
@@ -151,6 +180,15 @@ fn emit(
         }
     }
     out
+}
+
+/// How many times `eqns` read each var, `outs` counted too.
+fn read_counts(eqns: &[Eqn], outs: &[Var]) -> HashMap<Var, usize> {
+    let mut reads: HashMap<Var, usize> = HashMap::new();
+    for v in eqns.iter().flat_map(|e| e.ins.iter()).chain(outs) {
+        *reads.entry(*v).or_default() += 1;
+    }
+    reads
 }
 
 /// The arguments of product `e`, its matrix input read from `w` (a

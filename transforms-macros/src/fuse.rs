@@ -140,6 +140,58 @@ impl<'a> Fused<'a> {
         }
     }
 
+    /// How many times the chain's equations read `v`.
+    pub fn reads(&self, v: Var) -> usize {
+        std::iter::once(self.root)
+            .chain(self.inner.values().copied())
+            .flat_map(|e| e.ins.iter())
+            .filter(|i| **i == v)
+            .count()
+    }
+
+    /// The kernel call that writes its result over leaf `slot`, a tensor
+    /// nothing reads afterwards (`ops::fused*_reusing`), with `args` the
+    /// leaves in order, `args[slot]` the owned tensor (the others borrowed).
+    pub fn call_reusing(&self, rt: &TokenStream, slot: usize, args: &[TokenStream]) -> TokenStream {
+        // The reused leaf first: the closure's parameters and the CUDA C's
+        // `x0, x1, ..` follow the leaves' order.
+        let mut leaves = self.leaves.clone();
+        let mut args = args.to_vec();
+        if slot < leaves.len() && slot < args.len() {
+            let v = leaves.remove(slot);
+            leaves.insert(0, v);
+            let a = args.remove(slot);
+            args.insert(0, a);
+        }
+        let moved = Fused {
+            leaves,
+            out: self.out,
+            span: self.span,
+            nb: self.nb,
+            root: self.root,
+            inner: self.inner.clone(),
+        };
+        let params: Vec<_> = (0..moved.leaves.len())
+            .map(|i| format_ident!("x{}", i))
+            .collect();
+        let body = moved.expr(rt, moved.root, &params);
+        let nb = proc_macro2::Literal::usize_unsuffixed(moved.nb as usize);
+        let mut scalars = Vec::new();
+        let (cuda, sc) = match moved.cuda_with(moved.root, &mut scalars) {
+            Some(src) => (
+                quote!(::core::option::Option::Some(#src)),
+                quote!(&[#(#scalars),*]),
+            ),
+            None => (quote!(::core::option::Option::None), quote!(&[])),
+        };
+        let f = quote!(|#(#params),*| #body);
+        match &args[..] {
+            [a] => quote!(#rt::ops::fused1_reusing(#a, #f, #cuda, #sc)),
+            [a, b] => quote!(#rt::ops::fused2_reusing(#a, #b, #nb, #f, #cuda, #sc)),
+            _ => quote!(#rt::ops::fused3_reusing(#(#args,)* #nb, #f, #cuda, #sc)),
+        }
+    }
+
     /// The chain as a closure taking leaf `slot`'s value first and the
     /// others' as one array, `|x1, [x0, x2]: [_; 2]| ..`.
     pub fn split_closure(&self, rt: &TokenStream, slot: usize) -> TokenStream {

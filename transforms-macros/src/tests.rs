@@ -495,3 +495,53 @@ fn a_layer_jacobian_is_one_call() {
     assert!(s.contains("diag_matmul_ta"), "{s}");
     assert!(!s.contains("dense_jac"), "{s}");
 }
+
+#[test]
+fn a_chain_writes_over_a_temporary_only_it_reads() {
+    // `h` (a product) is read by the chain alone: the chain reuses it,
+    // passed by value, the reused leaf first.
+    let f = lowered(parse_quote! {
+        fn g(x: &Tensor, m: &Tensor, c: &Tensor) -> Tensor {
+            let h = x.matmul(m);
+            (c * 2.0 + h).tanh()
+        }
+    });
+    let code = emitted(f);
+    assert!(code.contains("fused2_reusing (v"), "{code}");
+    assert!(!code.contains("fused2_src"), "{code}");
+    // The CUDA C names the reused leaf `x0`, as the closure does.
+    assert!(code.contains("| x0 , x1 | "), "{code}");
+    assert!(
+        code.contains("t_tanh(t_add(t_mul_scalar(x1, T(2.0)), x0))"),
+        "{code}"
+    );
+    // Read again (by the output's sum): borrowed. (The sum, read by the
+    // chain alone, may be reused; the runtime declines it, of another
+    // shape than the result.)
+    let code = emitted(lowered(parse_quote! {
+        fn g(x: &Tensor, m: &Tensor) -> Tensor {
+            let h = x.matmul(m);
+            (h * 2.0).tanh() + h.sum()
+        }
+    }));
+    assert!(code.contains("matmul (p0 , p1 , 0)"), "{code}");
+    assert!(code.contains("& v2"), "{code}");
+    assert!(!code.contains("reusing (v2"), "{code}");
+    // A parameter, or an output: borrowed, and a new result.
+    for f in [
+        lowered(parse_quote! {
+            fn g(x: &Tensor) -> Tensor {
+                (x * 2.0).tanh()
+            }
+        }),
+        lowered(parse_quote! {
+            fn g(x: &Tensor, m: &Tensor) -> (Tensor, Tensor) {
+                let h = x.matmul(m);
+                ((h * 2.0).tanh(), h)
+            }
+        }),
+    ] {
+        let code = emitted(f);
+        assert!(!code.contains("reusing"), "{code}");
+    }
+}

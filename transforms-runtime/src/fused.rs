@@ -100,6 +100,80 @@ pub fn fused3_src<T: Float>(
     fused3(a, b, c, nb, f)
 }
 
+/// [`fused1_src`] (or [`fused1`] without a CUDA form) of a tensor that
+/// nothing reads afterwards: the result is written over `x`'s elements
+/// when `x` is the only owner of a whole CPU buffer (the generated code
+/// passes a dead temporary here), so the chain allocates nothing and
+/// writes where it reads. Otherwise a new tensor, as [`fused1_src`].
+pub fn fused1_reusing<T: Float>(
+    mut x: Tensor<T>,
+    f: impl Fn(T) -> T,
+    cuda: Option<&str>,
+    scalars: &[T],
+) -> Tensor<T> {
+    if let Some(xs) = x.unique_mut() {
+        cpu::map_inplace(xs, f);
+        return x;
+    }
+    match cuda {
+        Some(src) => fused1_src(&x, f, src, scalars),
+        None => fused1(&x, f),
+    }
+}
+
+/// [`fused2_src`] writing over `a`, which nothing reads afterwards, where
+/// `a` is the only owner of a whole CPU buffer and `b` has `a`'s shape
+/// (see [`fused1_reusing`]).
+pub fn fused2_reusing<T: Float>(
+    mut a: Tensor<T>,
+    b: &Tensor<T>,
+    nb: usize,
+    f: impl Fn(T, T) -> T,
+    cuda: Option<&str>,
+    scalars: &[T],
+) -> Tensor<T> {
+    crate::device::same_device!("fused elementwise", [&a, b]);
+    if a.shape() == b.shape()
+        && let Some(xs) = a.unique_mut()
+    {
+        cpu::zip_inplace(xs, b.as_slice(), f);
+        return a;
+    }
+    match cuda {
+        Some(src) => fused2_src(&a, b, nb, f, src, scalars),
+        None => fused2(&a, b, nb, f),
+    }
+}
+
+/// [`fused3_src`] writing over `a`, which nothing reads afterwards, where
+/// `a` is the only owner of a whole CPU buffer and `b` and `c` have `a`'s
+/// shape (see [`fused1_reusing`]).
+#[allow(clippy::too_many_arguments)]
+pub fn fused3_reusing<T: Float>(
+    mut a: Tensor<T>,
+    b: &Tensor<T>,
+    c: &Tensor<T>,
+    nb: usize,
+    f: impl Fn(T, T, T) -> T,
+    cuda: Option<&str>,
+    scalars: &[T],
+) -> Tensor<T> {
+    crate::device::same_device!("fused elementwise", [&a, b, c]);
+    if a.shape() == b.shape()
+        && a.shape() == c.shape()
+        && let Some(xs) = a.unique_mut()
+    {
+        for ((x, &y), &z) in xs.iter_mut().zip(b.as_slice()).zip(c.as_slice()) {
+            *x = f(*x, y, z);
+        }
+        return a;
+    }
+    match cuda {
+        Some(src) => fused3_src(&a, b, c, nb, f, src, scalars),
+        None => fused3(&a, b, c, nb, f),
+    }
+}
+
 /// `torch.where(c != 0, a, b)` with broadcasting of all three.
 pub fn where_<T: Float>(c: &Tensor<T>, a: &Tensor<T>, b: &Tensor<T>, nb: usize) -> Tensor<T> {
     crate::device::on_cuda!("where", [c, a, b], |ord| crate::cuda::ops::where_(
@@ -149,4 +223,26 @@ fn ternary<T: Float>(
         f,
     );
     Tensor::from_parts(out_shape, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_of_a_buffer_is_never_written() {
+        // A row of a stack owns its buffer alone once the stack is gone,
+        // but holds only part of it: the chain gets a buffer of its own.
+        for i in 0..2 {
+            let stack = Tensor::from_parts([2, 3], vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0]);
+            let mut row = stack.index0(i);
+            drop(stack);
+            assert!(row.unique_mut().is_none(), "row {i}");
+            let got = fused1_reusing(row, |x| x * 10.0, None, &[]);
+            let want: Vec<f64> = (1..=3)
+                .map(|v| f64::from(v + 3 * i as i32) * 10.0)
+                .collect();
+            assert_eq!(got.as_slice(), &want[..]);
+        }
+    }
 }

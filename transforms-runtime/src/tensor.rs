@@ -261,6 +261,22 @@ impl<T: Float> Tensor<T> {
         Arc::get_mut(&mut self.buf).expect("a buffer of its own")
     }
 
+    /// The elements to overwrite in place, if this tensor is the only owner
+    /// of a whole CPU buffer (no other tensor shares it, no offset, no
+    /// spare elements): what an op may reuse for its result when the
+    /// generated code hands it a tensor nothing reads afterwards.
+    #[inline]
+    pub(crate) fn unique_mut(&mut self) -> Option<&mut [T]> {
+        #[cfg(feature = "cuda")]
+        if self.cuda.is_some() {
+            return None;
+        }
+        if self.offset != 0 || self.numel() != self.buf.len() {
+            return None;
+        }
+        Arc::get_mut(&mut self.buf).map(|v| v.as_mut_slice())
+    }
+
     /// A copy of the data as an `ndarray` array.
     pub fn to_ndarray(&self) -> ArrayD<T> {
         self.view().to_owned()

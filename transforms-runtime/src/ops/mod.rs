@@ -44,7 +44,10 @@ pub use unary::{
     square, tanh,
 };
 
-pub use crate::fused::{fused1, fused1_src, fused2, fused2_src, fused3, fused3_src, where_};
+pub use crate::fused::{
+    fused1, fused1_reusing, fused1_src, fused2, fused2_reusing, fused2_src, fused3, fused3_reusing,
+    fused3_src, where_,
+};
 pub(crate) use binary::binary;
 pub(crate) use matmul::linear_impl;
 pub(crate) use unary::map as map_elementwise;
