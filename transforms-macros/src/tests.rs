@@ -475,6 +475,19 @@ fn a_layer_jacobian_is_one_call() {
     let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
     assert!(r.contains("ops :: dense_jac"), "{r}");
     assert!(!r.contains("ops :: diag ("), "{r}");
+    // An output that reads a chain value twice (`a * a + h * 0.5`): the
+    // two branches' seeds, summed to `a * a` and to `h * 0.5` (each of
+    // `h`'s shape), meet in an add and stay one structured seed.
+    let g = lowered(parse_quote! {
+        fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
+            let h = linear(x, w, b);
+            let a = h.tanh();
+            &a * &a + &h * 0.5
+        }
+    });
+    let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
+    assert!(r.contains("ops :: dense_jac"), "{r}");
+    assert!(!r.contains("ops :: diag ("), "{r}");
     // A layer without an activation: the scales are the seed's (constant
     // rows), still one call.
     let g = lowered(parse_quote! {

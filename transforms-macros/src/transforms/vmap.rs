@@ -34,14 +34,43 @@ impl Seed {
     /// (the sum then commutes with the product). A `y` of another shape
     /// could be larger than `t`, which shapes known only at run time
     /// cannot rule out.
-    fn scalable_by(self, y: Var) -> bool {
-        self.t.is_none_or(|t| t == y)
+    fn scalable_by(self, y: Var, shapes: &Shapes) -> bool {
+        self.t.is_none_or(|t| shapes.same(t, y))
     }
 
     fn args(self) -> Vec<Var> {
         let mut a = vec![self.u, self.like];
         a.extend(self.t);
         a
+    }
+}
+
+/// Vars known to have the same shape: the result of an elementwise
+/// equation of one operand (`tanh(a)`, `a * 2.0`, `a * a`) has that
+/// operand's shape. Each var maps to the first var of its class.
+#[derive(Default)]
+pub struct Shapes(HashMap<Var, Var>);
+
+impl Shapes {
+    fn rep(&self, v: Var) -> Var {
+        *self.0.get(&v).unwrap_or(&v)
+    }
+
+    /// Whether `a` and `b` have the same shape, as far as known.
+    fn same(&self, a: Var, b: Var) -> bool {
+        self.rep(a) == self.rep(b)
+    }
+
+    /// Records what `eqn` tells of its result's shape.
+    fn note(&mut self, eqn: &Eqn) {
+        let one_operand = match (&eqn.prim, &eqn.ins[..]) {
+            (Prim::Unary(_) | Prim::WithScalar(_), [a]) => Some(*a),
+            (Prim::Binary(_), [a, b]) if a == b => Some(*a),
+            _ => None,
+        };
+        if let Some(a) = one_operand {
+            self.0.insert(eqn.out, self.rep(a));
+        }
     }
 }
 
@@ -57,6 +86,7 @@ pub struct Batched {
     /// its other uses, so one use that needs it dense (say, a product with
     /// a seed as its right operand) does not make the others dense too.
     dense: HashSet<Var>,
+    shapes: Shapes,
 }
 
 impl Batched {
@@ -144,22 +174,29 @@ impl Batched {
                 ..s
             }
         };
+        let shapes = &self.shapes;
         let new = match (&eqn.prim, seeds.as_slice()) {
             (Prim::Unary(Unary::Neg), [Some(s)]) => scale(b, *s, eqn.prim.clone(), None),
             (Prim::WithScalar(WithScalar::MulScalar(_)), [Some(s)]) => {
                 scale(b, *s, eqn.prim.clone(), None)
             }
-            (Prim::Binary(Binary::Mul), [Some(s), None]) if s.scalable_by(eqn.ins[1]) => {
+            (Prim::Binary(Binary::Mul), [Some(s), None]) if s.scalable_by(eqn.ins[1], shapes) => {
                 scale(b, *s, eqn.prim.clone(), Some(eqn.ins[1]))
             }
-            (Prim::Binary(Binary::Mul), [None, Some(s)]) if s.scalable_by(eqn.ins[0]) => {
+            (Prim::Binary(Binary::Mul), [None, Some(s)]) if s.scalable_by(eqn.ins[0], shapes) => {
                 scale(b, *s, eqn.prim.clone(), Some(eqn.ins[0]))
             }
-            (Prim::Binary(Binary::Div), [Some(s), None]) if s.scalable_by(eqn.ins[1]) => {
+            (Prim::Binary(Binary::Div), [Some(s), None]) if s.scalable_by(eqn.ins[1], shapes) => {
                 scale(b, *s, eqn.prim.clone(), Some(eqn.ins[1]))
             }
+            // Seeds summed to `t`s of one shape are summed the same way.
             (Prim::Binary(Binary::Add | Binary::Sub), [Some(x), Some(y)])
-                if x.like == y.like && x.t == y.t =>
+                if x.like == y.like
+                    && match (x.t, y.t) {
+                        (None, None) => true,
+                        (Some(a), Some(b)) => shapes.same(a, b),
+                        _ => false,
+                    } =>
             {
                 let u = b.emit(eqn.prim.clone(), &[x.u, y.u], 0);
                 Seed {
@@ -209,7 +246,13 @@ impl Batched {
 
 /// Appends the batched form of `eqns` to `b`, keeping var names.
 pub fn batch_eqns(b: &mut Builder, eqns: &[Eqn], bt: &mut Batched) {
+    // The program so far (a `jacrev`'s primal part, say) defines the
+    // unbatched values that seeds meet.
+    for eqn in &b.eqns {
+        bt.shapes.note(eqn);
+    }
     for eqn in eqns {
+        bt.shapes.note(eqn);
         if !eqn.ins.iter().any(|v| bt.contains(*v)) {
             b.eqns.push(eqn.clone());
             continue;
