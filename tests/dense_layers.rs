@@ -1,7 +1,7 @@
 //! A dense layer and an elementwise function of it, the case the compiler
 //! emits as one runtime call (`ops::dense_jac`, `dense_jac_fwd`,
 //! `dense_hess`; see `transforms-macros/src/dense_fold.rs`), for several
-//! activations (none, or one followed by a scale), a scalar parameter
+//! activations (none, or one followed by a scale, swish), a scalar parameter
 //! and a chain value the output reads again: `jacrev == jacfwd`, `J t` against central differences, the Hessian
 //! against differences of the Jacobian, and `vmap` against a loop.
 
@@ -45,6 +45,8 @@ layer!(sigmoid, |h| h.sigmoid());
 layer!(softplus, |h| h.exp().log1p());
 layer!(relu, |h| h.relu() * 1.5);
 layer!(no_activation, |h| h * 2.0);
+// Swish: the output is a product of two chain values.
+layer!(swish, |h| &h * h.sigmoid());
 // The output reads the chain's `tanh` again (a value the call returns).
 layer!(reread, |h| {
     let a = h.tanh();
@@ -136,6 +138,7 @@ fn layer_jacobians_and_hessians_match_differences_and_loops() {
         ("relu", relu::all()),
         ("no activation", no_activation::all()),
         ("reread", reread::all()),
+        ("swish", swish::all()),
     ] {
         check(name, &l);
     }

@@ -265,7 +265,16 @@ fn complete<'a>(
     let nb = core.mm.nb;
     let mut chain: HashMap<Var, &Eqn> = HashMap::new();
     let mut memo: HashMap<Var, bool> = HashMap::new();
-    if !reaches(core.u, y, nb, by_out, &mut chain, &mut memo) || chain.len() > MAX_CHAIN {
+    if !reaches(core.u, y, nb, by_out, &mut chain, &mut memo) {
+        return None;
+    }
+    // The values whose shape the seed product reads (the primal output,
+    // `h * sigmoid(h)` for swish, say) join the chain when they are
+    // elementwise functions of `y` too: the call returns them.
+    for &r in &core.shape_refs {
+        reaches(r, y, nb, by_out, &mut chain, &mut memo);
+    }
+    if chain.len() > MAX_CHAIN {
         return None;
     }
     let value = |v: Var| v == y || chain.contains_key(&v);

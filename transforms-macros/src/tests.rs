@@ -488,6 +488,16 @@ fn a_layer_jacobian_is_one_call() {
     let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
     assert!(r.contains("ops :: dense_jac"), "{r}");
     assert!(!r.contains("ops :: diag ("), "{r}");
+    // Swish, `h * sigmoid(h)`: a product of two values of `h`'s shape.
+    let g = lowered(parse_quote! {
+        fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
+            let h = linear(x, w, b);
+            &h * h.sigmoid()
+        }
+    });
+    let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
+    assert!(r.contains("ops :: dense_jac"), "{r}");
+    assert!(!r.contains("ops :: diag ("), "{r}");
     // A layer without an activation: the scales are the seed's (constant
     // rows), still one call.
     let g = lowered(parse_quote! {

@@ -46,8 +46,9 @@ impl Seed {
 }
 
 /// Vars known to have the same shape: the result of an elementwise
-/// equation of one operand (`tanh(a)`, `a * 2.0`, `a * a`) has that
-/// operand's shape. Each var maps to the first var of its class.
+/// equation of one operand (`tanh(a)`, `a * 2.0`, `a * a`), or of operands
+/// known to have one shape (`a * tanh(a)`), has that shape. Each var maps
+/// to the first var of its class.
 #[derive(Default)]
 pub struct Shapes(HashMap<Var, Var>);
 
@@ -61,15 +62,20 @@ impl Shapes {
         self.rep(a) == self.rep(b)
     }
 
-    /// Records what `eqn` tells of its result's shape.
+    /// Records what `eqn` tells of its result's shape: an elementwise
+    /// equation whose operands all have one shape (one operand, or several
+    /// known to agree) gives its result that shape (broadcasting equal
+    /// shapes changes nothing).
     fn note(&mut self, eqn: &Eqn) {
-        let one_operand = match (&eqn.prim, &eqn.ins[..]) {
-            (Prim::Unary(_) | Prim::WithScalar(_), [a]) => Some(*a),
-            (Prim::Binary(_), [a, b]) if a == b => Some(*a),
-            _ => None,
+        if !eqn.prim.is_elementwise() {
+            return;
+        }
+        let Some((&first, rest)) = eqn.ins.split_first() else {
+            return;
         };
-        if let Some(a) = one_operand {
-            self.0.insert(eqn.out, self.rep(a));
+        let rep = self.rep(first);
+        if rest.iter().all(|v| self.rep(*v) == rep) {
+            self.0.insert(eqn.out, rep);
         }
     }
 }
