@@ -568,3 +568,19 @@ fn a_chain_writes_over_a_temporary_only_it_reads() {
         assert!(!code.contains("reusing"), "{code}");
     }
 }
+
+#[test]
+fn a_matrix_times_the_input_keeps_the_seed() {
+    // `a.matmul(x)`: the seed meets the product on its right, in both modes.
+    let f = lowered(parse_quote! {
+        fn g(a: &Tensor, x: &Tensor) -> Tensor {
+            a.matmul(x).tanh()
+        }
+    });
+    let r = emitted(jac::jacrev(&f, &[1], false).unwrap());
+    assert!(r.contains("ops :: diag_matmul_tb ("), "{r}");
+    assert!(!r.contains("ops :: diag ("), "{r}");
+    let fw = emitted(jac::jacfwd(&f, &[1], false).unwrap());
+    assert!(fw.contains("ops :: diag_matmul_right ("), "{fw}");
+    assert!(!fw.contains("ops :: diag ("), "{fw}");
+}

@@ -2,8 +2,10 @@
 //! `like`'s per-example space scaled by `u` (and summed to `t`'s shape): the
 //! seed of jacrev / jacfwd, kept symbolic by batching (`transforms::vmap`).
 //! The products of a seed with a matrix (`DiagMatmul`) are row gathers
-//! instead of dense GEMMs. All four primitives add (or, `DiagT`, remove) a
-//! basis dim at position `nb`, and are closed under JVP and transposition.
+//! instead of dense GEMMs (with the seed on the left; on the right, the
+//! same gathers where the seed is a vector, found at run time). All six
+//! primitives add (or, `DiagT`, remove) a basis dim at position `nb`, and
+//! are closed under JVP and transposition.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
@@ -14,6 +16,19 @@ use crate::ir::{Scalar, Var};
 /// Where the inputs of a seed primitive sit: `[u, like, (t), rest..]`.
 fn layout(has_t: bool) -> (usize, Option<usize>, usize) {
     if has_t { (1, Some(2), 3) } else { (1, None, 2) }
+}
+
+/// One seed row's shape for a transpose: `t`, or zeros like `like` times
+/// `u`'s witness (the shape `u` broadcasts `like` to).
+fn seed_row(cx: &mut Transpose, ins: &[Var], l: usize, t: Option<usize>) -> Var {
+    match t {
+        Some(i) => ins[i],
+        None => {
+            let z = cx.emit(Prim::Const(Const::ZerosLike), &[ins[l]]);
+            let w = cx.wit(0);
+            cx.emit(Prim::Binary(Binary::Mul), &[z, w])
+        }
+    }
 }
 
 /// A `Ta` product's arguments `u, like, t, b, a_like` as tokens, `t` as an
@@ -47,6 +62,13 @@ pub enum Diag {
     Mm { has_t: bool },
     /// `matmul_ta(diag(u, like, t?), b, a_like)` over the basis dim.
     Ta { has_t: bool, keep: u32 },
+    /// `matmul(b, diag(u, like, t?))` over the basis dim: the seed on the
+    /// right (`jacfwd` of `a.matmul(x)` in `x`).
+    MmRight { has_t: bool },
+    /// `matmul_tb(a, diag(u, like, t?), b_like)` over the basis dim: the
+    /// reverse-mode product of `a.matmul(x)` (`jacrev` in `x`); `keep` as in
+    /// `SumToLike` for `b_like`.
+    Tb { has_t: bool, keep: u32 },
 }
 
 impl Diag {
@@ -55,7 +77,9 @@ impl Diag {
             Diag::Embed { has_t, .. }
             | Diag::Extract { has_t, .. }
             | Diag::Mm { has_t }
-            | Diag::Ta { has_t, .. } => has_t,
+            | Diag::Ta { has_t, .. }
+            | Diag::MmRight { has_t }
+            | Diag::Tb { has_t, .. } => has_t,
         }
     }
 
@@ -63,8 +87,8 @@ impl Diag {
         let (_, _, rest) = layout(self.has_t());
         rest + match self {
             Diag::Embed { .. } => 0,
-            Diag::Extract { .. } | Diag::Mm { .. } => 1,
-            Diag::Ta { .. } => 2,
+            Diag::Extract { .. } | Diag::Mm { .. } | Diag::MmRight { .. } => 1,
+            Diag::Ta { .. } | Diag::Tb { .. } => 2,
         }
     }
 
@@ -74,9 +98,14 @@ impl Diag {
             Diag::Extract { .. } => "diag_t",
             Diag::Mm { .. } => "diag_matmul",
             Diag::Ta { .. } => "diag_matmul_ta",
+            Diag::MmRight { .. } => "diag_matmul_right",
+            Diag::Tb { .. } => "diag_matmul_tb",
         };
         match self {
-            Diag::Embed { keep, .. } | Diag::Extract { keep, .. } | Diag::Ta { keep, .. }
+            Diag::Embed { keep, .. }
+            | Diag::Extract { keep, .. }
+            | Diag::Ta { keep, .. }
+            | Diag::Tb { keep, .. }
                 if keep != 0 =>
             {
                 format!("{base}[keep={keep:#b}]")
@@ -101,6 +130,10 @@ impl Diag {
                 has_t,
                 keep: (keep << 1) | u32::from(unbatched[rest + 1]),
             },
+            Diag::Tb { has_t, keep } => Diag::Tb {
+                has_t,
+                keep: (keep << 1) | u32::from(unbatched[rest + 1]),
+            },
             Diag::Extract { has_t, keep } => Diag::Extract {
                 has_t,
                 keep: (keep << 1) | u32::from(unbatched[rest]),
@@ -109,8 +142,8 @@ impl Diag {
         }
     }
 
-    /// Embed and Extract are linear in input 0; Mm and Ta bilinear in `u`
-    /// (input 0) and `b`.
+    /// Embed and Extract are linear in input 0; the products bilinear in
+    /// `u` (input 0) and their matrix.
     pub fn jvp(self, cx: &mut Jvp, tans: &[Option<Var>]) -> Option<Var> {
         let ins = cx.eqn.ins.clone();
         let (_, _, rest) = layout(self.has_t());
@@ -121,7 +154,9 @@ impl Diag {
         };
         let du = tans[0].map(|t| with(cx, 0, t));
         let db = match self {
-            Diag::Mm { .. } | Diag::Ta { .. } => tans[rest].map(|t| with(cx, rest, t)),
+            Diag::Mm { .. } | Diag::Ta { .. } | Diag::MmRight { .. } | Diag::Tb { .. } => {
+                tans[rest].map(|t| with(cx, rest, t))
+            }
             Diag::Embed { .. } | Diag::Extract { .. } => None,
         };
         cx.add(du, db)
@@ -160,19 +195,53 @@ impl Diag {
                 );
                 cts[0] = Some(cx.unbroadcast(g, 0));
             }
+            Diag::MmRight { .. } | Diag::Tb { .. } if cx.linear[0] => {
+                cx.only_linear(0)?;
+                let m = lift(cx, ins[rest]);
+                let ct_c = if let Diag::MmRight { .. } = self {
+                    // <g, m @ c> = <c, tb(m, g, c_like)>, c shaped like one
+                    // seed row.
+                    let row = seed_row(cx, &ins, l, t);
+                    let row = lift(cx, row);
+                    cx.b.emit(Prim::Matmul(Matmul::Tb(all)), &[m, ct, row], nb + 1)
+                } else {
+                    // <g, tb(m, c)> = <c, m @ g>.
+                    cx.b.emit(Prim::Matmul(Matmul::Mm), &[m, ct], nb + 1)
+                };
+                let mut a = seed_args(ct_c);
+                a.push(cx.wit(0));
+                cts[0] = Some(cx.emit(Prim::Diag(Diag::Extract { has_t, keep: 0 }), &a));
+            }
+            Diag::MmRight { .. } | Diag::Tb { .. } => {
+                cx.only_linear(rest)?;
+                let c = cx.emit(
+                    Prim::Diag(Diag::Embed {
+                        has_t,
+                        keep: all >> 1,
+                    }),
+                    &seed_args(ins[0]),
+                );
+                let m_like = cx.wit(rest);
+                let m_like = lift(cx, m_like);
+                // <g, m @ c> = <ta(g, c), m>; <g, tb(m, c)> = <ta(c, g), m>.
+                let pair = if let Diag::MmRight { .. } = self {
+                    [ct, c]
+                } else {
+                    [c, ct]
+                };
+                let g = cx.b.emit(
+                    Prim::Matmul(Matmul::Ta(0)),
+                    &[pair[0], pair[1], m_like],
+                    nb + 1,
+                );
+                cts[rest] = Some(cx.emit(Prim::Layout(Layout::Squeeze(Scalar::Int(0))), &[g]));
+            }
             Diag::Mm { .. } | Diag::Ta { .. } if cx.linear[0] => {
                 cx.only_linear(0)?;
                 let b = lift(cx, ins[rest]);
                 let ct_c = if let Diag::Mm { .. } = self {
                     // <g, c @ b> = <ta(g, b), c>, with c shaped like one seed row.
-                    let row = match t {
-                        Some(i) => ins[i],
-                        None => {
-                            let z = cx.emit(Prim::Const(Const::ZerosLike), &[ins[l]]);
-                            let w = cx.wit(0);
-                            cx.emit(Prim::Binary(Binary::Mul), &[z, w])
-                        }
-                    };
+                    let row = seed_row(cx, &ins, l, t);
                     let row = lift(cx, row);
                     cx.b.emit(Prim::Matmul(Matmul::Ta(all)), &[ct, b, row], nb + 1)
                 } else {
@@ -226,12 +295,15 @@ impl Diag {
         ))
     }
 
-    /// The input read as a matrix (`b` of `Mm` and `Ta`).
+    /// The input read as a matrix (`b` of `Mm` and `Ta`; the products
+    /// with the seed on the right read theirs as stored).
     pub fn matrix_input(self) -> Option<usize> {
         let (_, _, rest) = layout(self.has_t());
         match self {
             Diag::Mm { .. } | Diag::Ta { .. } => Some(rest),
-            Diag::Embed { .. } | Diag::Extract { .. } => None,
+            Diag::Embed { .. } | Diag::Extract { .. } | Diag::MmRight { .. } | Diag::Tb { .. } => {
+                None
+            }
         }
     }
 
@@ -323,6 +395,14 @@ impl Diag {
             Diag::Ta { keep, .. } => {
                 let (b, a) = (&args[rest], &args[rest + 1]);
                 quote!(#rt::ops::diag_matmul_ta(#u, #like, #t, #b, #a, #nb, #keep, #b_t))
+            }
+            Diag::MmRight { .. } => {
+                let b = &args[rest];
+                quote!(#rt::ops::diag_matmul_right(#u, #like, #t, #b, #nb))
+            }
+            Diag::Tb { keep, .. } => {
+                let (a, b) = (&args[rest], &args[rest + 1]);
+                quote!(#rt::ops::diag_matmul_tb(#u, #like, #t, #a, #b, #nb, #keep))
             }
         }
     }

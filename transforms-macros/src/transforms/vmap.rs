@@ -221,6 +221,19 @@ impl Batched {
                 };
                 return self.product(b, eqn, prim, *s, &eqn.ins[1..]);
             }
+            (Prim::Matmul(Matmul::Mm), [None, Some(s)]) => {
+                let prim = Diag::MmRight {
+                    has_t: s.t.is_some(),
+                };
+                return self.product(b, eqn, prim, *s, &eqn.ins[..1]);
+            }
+            (Prim::Matmul(Matmul::Tb(keep)), [None, Some(s), None]) => {
+                let prim = Diag::Tb {
+                    has_t: s.t.is_some(),
+                    keep: *keep,
+                };
+                return self.product(b, eqn, prim, *s, &[eqn.ins[0], eqn.ins[2]]);
+            }
             (Prim::Matmul(Matmul::Ta(keep)), [Some(s), None, None]) => {
                 let prim = Diag::Ta {
                     has_t: s.t.is_some(),

@@ -1,0 +1,66 @@
+//! The products of a structured seed on the right of a matrix: `m @ diag(u,
+//! like, t)` (`jacfwd` of `m.matmul(x)` in `x`) and `matmul_tb(m, diag(..),
+//! b_like)` (its reverse mode, `jacrev`). For a vector seed (`like` 1-D)
+//! and a matrix `m` each basis element picks one column (or row) of `m`,
+//! scaled: the same gathers as the seed on the left ([`diag_matmul`] of
+//! `m`, read transposed or as stored). Other ranks, a seed summed to a
+//! smaller shape, and batch dims take the dense seed and the general
+//! product (what the compiler emitted before).
+
+use super::diag::keep_all;
+use super::{diag, diag_matmul, matmul, matmul_tb, unsqueeze};
+use crate::float::Float;
+use crate::tensor::Tensor;
+
+/// `matmul(m, diag(u, like, t))` with the basis dim as a batch dim at `nb`:
+/// for a vector seed, `m e_j u_j` is column `j` of `m` scaled by `u_j`,
+/// which is row `j` of the seed's product with `t(m)`.
+pub fn diag_matmul_right<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    m: &Tensor<T>,
+    nb: usize,
+) -> Tensor<T> {
+    crate::device::same_device!("diag_matmul_right", [u, like, m]);
+    if nb == 0
+        && t.is_none_or(|t| t.shape() == like.shape())
+        && let ([k], [_, cols]) = (like.shape(), m.shape())
+        && k == cols
+    {
+        return diag_matmul(u, like, t, m, 0, true);
+    }
+    let c = diag(u, like, t, nb, keep_all(nb));
+    matmul(&unsqueeze(m, 0, nb), &c, nb + 1)
+}
+
+/// `matmul_tb(m, diag(u, like, t), b_like)` (`m`'s transpose times the
+/// seed, summed to `b_like`; bit `i` of `keep` as in `matmul_tb`) with the
+/// basis dim as a batch dim at `nb`: for a vector seed, `t(m) e_j u_j` is
+/// row `j` of `m` scaled by `u_j`, the seed's product with `m`.
+pub fn diag_matmul_tb<T: Float>(
+    u: &Tensor<T>,
+    like: &Tensor<T>,
+    t: Option<&Tensor<T>>,
+    m: &Tensor<T>,
+    b_like: &Tensor<T>,
+    nb: usize,
+    keep: u32,
+) -> Tensor<T> {
+    crate::device::same_device!("diag_matmul_tb", [u, like, m, b_like]);
+    if nb == 0
+        && t.is_none_or(|t| t.shape() == like.shape())
+        && let ([k], [rows, cols], [n]) = (like.shape(), m.shape(), b_like.shape())
+        && (k, cols) == (rows, n)
+    {
+        return diag_matmul(u, like, t, m, 0, false);
+    }
+    let c = diag(u, like, t, nb, keep_all(nb));
+    matmul_tb(
+        &unsqueeze(m, 0, nb),
+        &c,
+        &unsqueeze(b_like, 0, nb),
+        nb + 1,
+        keep | (1 << nb),
+    )
+}
