@@ -195,24 +195,29 @@ impl Diag {
                 );
                 cts[0] = Some(cx.unbroadcast(g, 0));
             }
-            Diag::MmRight { .. } | Diag::Tb { .. } if cx.linear[0] => {
+            Diag::Mm { .. } | Diag::Ta { .. } | Diag::MmRight { .. } | Diag::Tb { .. }
+                if cx.linear[0] =>
+            {
                 cx.only_linear(0)?;
                 let m = lift(cx, ins[rest]);
-                let ct_c = if let Diag::MmRight { .. } = self {
-                    // <g, m @ c> = <c, tb(m, g, c_like)>, c shaped like one
-                    // seed row.
-                    let row = seed_row(cx, &ins, l, t);
-                    let row = lift(cx, row);
-                    cx.b.emit(Prim::Matmul(Matmul::Tb(all)), &[m, ct, row], nb + 1)
-                } else {
-                    // <g, tb(m, c)> = <c, m @ g>.
-                    cx.b.emit(Prim::Matmul(Matmul::Mm), &[m, ct], nb + 1)
+                // <g, c @ m> = <ta(g, m, c_like), c>; <g, ta(c, m)> = <c, g @ m>;
+                // <g, m @ c> = <tb(m, g, c_like), c>; <g, tb(m, c)> = <c, m @ g>;
+                // c_like shaped like one seed row.
+                let Some((prim, args, row)) = self.adjoint_in_u(all) else {
+                    return Err("internal error: a seed product's adjoint".into());
                 };
+                let row = if row {
+                    let r = seed_row(cx, &ins, l, t);
+                    lift(cx, r)
+                } else {
+                    ct
+                };
+                let ct_c = cx.b.emit(Prim::Matmul(prim), &args(ct, m, row), nb + 1);
                 let mut a = seed_args(ct_c);
                 a.push(cx.wit(0));
                 cts[0] = Some(cx.emit(Prim::Diag(Diag::Extract { has_t, keep: 0 }), &a));
             }
-            Diag::MmRight { .. } | Diag::Tb { .. } => {
+            Diag::Mm { .. } | Diag::Ta { .. } | Diag::MmRight { .. } | Diag::Tb { .. } => {
                 cx.only_linear(rest)?;
                 let c = cx.emit(
                     Prim::Diag(Diag::Embed {
@@ -223,61 +228,48 @@ impl Diag {
                 );
                 let m_like = cx.wit(rest);
                 let m_like = lift(cx, m_like);
+                // <g, c @ m> = <tb(c, g), m>; <g, ta(c, m)> = <tb(g, c), m>;
                 // <g, m @ c> = <ta(g, c), m>; <g, tb(m, c)> = <ta(c, g), m>.
-                let pair = if let Diag::MmRight { .. } = self {
-                    [ct, c]
-                } else {
-                    [c, ct]
+                let Some((prim, seed_first)) = self.adjoint_in_matrix() else {
+                    return Err("internal error: a seed product's adjoint".into());
                 };
-                let g = cx.b.emit(
-                    Prim::Matmul(Matmul::Ta(0)),
-                    &[pair[0], pair[1], m_like],
-                    nb + 1,
-                );
-                cts[rest] = Some(cx.emit(Prim::Layout(Layout::Squeeze(Scalar::Int(0))), &[g]));
-            }
-            Diag::Mm { .. } | Diag::Ta { .. } if cx.linear[0] => {
-                cx.only_linear(0)?;
-                let b = lift(cx, ins[rest]);
-                let ct_c = if let Diag::Mm { .. } = self {
-                    // <g, c @ b> = <ta(g, b), c>, with c shaped like one seed row.
-                    let row = seed_row(cx, &ins, l, t);
-                    let row = lift(cx, row);
-                    cx.b.emit(Prim::Matmul(Matmul::Ta(all)), &[ct, b, row], nb + 1)
-                } else {
-                    // <g, ta(c, b)> = <c, g @ b>.
-                    cx.b.emit(Prim::Matmul(Matmul::Mm), &[ct, b], nb + 1)
-                };
-                let mut a = seed_args(ct_c);
-                a.push(cx.wit(0));
-                cts[0] = Some(cx.emit(Prim::Diag(Diag::Extract { has_t, keep: 0 }), &a));
-            }
-            Diag::Mm { .. } | Diag::Ta { .. } => {
-                cx.only_linear(rest)?;
-                let c = cx.emit(
-                    Prim::Diag(Diag::Embed {
-                        has_t,
-                        keep: all >> 1,
-                    }),
-                    &seed_args(ins[0]),
-                );
-                let b_like = cx.wit(rest);
-                let b_like = lift(cx, b_like);
-                // <g, c @ b> = <tb(c, g), b>; <g, ta(c, b)> = <c, g @ b> = <tb(g, c), b>.
-                let pair = if let Diag::Mm { .. } = self {
-                    [c, ct]
-                } else {
-                    [ct, c]
-                };
-                let g = cx.b.emit(
-                    Prim::Matmul(Matmul::Tb(0)),
-                    &[pair[0], pair[1], b_like],
-                    nb + 1,
-                );
+                let pair = if seed_first { [c, ct] } else { [ct, c] };
+                let g =
+                    cx.b.emit(Prim::Matmul(prim), &[pair[0], pair[1], m_like], nb + 1);
                 cts[rest] = Some(cx.emit(Prim::Layout(Layout::Squeeze(Scalar::Int(0))), &[g]));
             }
         }
         Ok(cts)
+    }
+
+    /// For a product, the product that takes its cotangent `g` back to
+    /// the dense seed (its adjoint in `u`, before `Extract`), with `keep`
+    /// for a shape input, and its operands from `g`, the lifted matrix `m`
+    /// and (for the products that sum to one) a lifted seed row; `None` for
+    /// `Embed` and `Extract`.
+    #[allow(clippy::type_complexity)]
+    fn adjoint_in_u(self, keep: u32) -> Option<(Matmul, fn(Var, Var, Var) -> Vec<Var>, bool)> {
+        match self {
+            Diag::Mm { .. } => Some((Matmul::Ta(keep), |g, m, row| vec![g, m, row], true)),
+            Diag::MmRight { .. } => Some((Matmul::Tb(keep), |g, m, row| vec![m, g, row], true)),
+            Diag::Ta { .. } => Some((Matmul::Mm, |g, m, _| vec![g, m], false)),
+            Diag::Tb { .. } => Some((Matmul::Mm, |g, m, _| vec![m, g], false)),
+            Diag::Embed { .. } | Diag::Extract { .. } => None,
+        }
+    }
+
+    /// For a product, its adjoint in the matrix (before the squeeze of the
+    /// basis level): the product of the dense seed `c` and the cotangent
+    /// `g`, in that order when the flag is set; `None` for `Embed` and
+    /// `Extract`.
+    fn adjoint_in_matrix(self) -> Option<(Matmul, bool)> {
+        match self {
+            Diag::Mm { .. } => Some((Matmul::Tb(0), true)),
+            Diag::Ta { .. } => Some((Matmul::Tb(0), false)),
+            Diag::MmRight { .. } => Some((Matmul::Ta(0), false)),
+            Diag::Tb { .. } => Some((Matmul::Ta(0), true)),
+            Diag::Embed { .. } | Diag::Extract { .. } => None,
+        }
     }
 
     /// For a `Ta` product, its inputs `[u, like, b, a_like]` and `t` (if it
