@@ -1,7 +1,7 @@
 //! A dense layer and an elementwise function of it, the case the compiler
 //! emits as one runtime call (`ops::dense_jac`, `dense_jac_fwd`,
 //! `dense_hess`; see `transforms-macros/src/dense_fold.rs`), for several
-//! activations (none, or one followed by a scale, swish), a scalar parameter
+//! activations (none, or one followed by a scale, swish, GELU), a scalar parameter
 //! and a chain value the output reads again: `jacrev == jacfwd`, `J t` against central differences, the Hessian
 //! against differences of the Jacobian, and `vmap` against a loop.
 
@@ -47,6 +47,11 @@ layer!(relu, |h| h.relu() * 1.5);
 layer!(no_activation, |h| h * 2.0);
 // Swish: the output is a product of two chain values.
 layer!(swish, |h| &h * h.sigmoid());
+// GELU, tanh form: a long chain (28 equations with its derivative).
+layer!(gelu, |h| &h
+    * 0.5
+    * ((&h + &h * &h * &h * 0.044715) * 0.797_884_6).tanh()
+    + &h * 0.5);
 // The output reads the chain's `tanh` again (a value the call returns).
 layer!(reread, |h| {
     let a = h.tanh();
@@ -139,6 +144,7 @@ fn layer_jacobians_and_hessians_match_differences_and_loops() {
         ("no activation", no_activation::all()),
         ("reread", reread::all()),
         ("swish", swish::all()),
+        ("gelu", gelu::all()),
     ] {
         check(name, &l);
     }
