@@ -56,7 +56,7 @@ pub(crate) fn moved_last<'a>(
     let fused = Fused::collected(root, nb, by_out, uses);
     // The one leaf that is a seed product (possibly broadcast first).
     let product = |leaf: Var| {
-        let mm = |p: &Prim| matches!(p, Prim::Diag(Diag::Mm { .. }));
+        let mm = |p: &Prim| matches!(p, Prim::Diag(Diag::Mm { .. } | Diag::MmRight { .. }));
         let broadcast = |p: &Prim| matches!(p, Prim::Relayout(Relayout::BroadcastLike));
         match single(leaf, &broadcast, nb) {
             Some(bl) => single(bl.ins[0], &mm, e.nb).map(|dm| (dm, Some(bl))),

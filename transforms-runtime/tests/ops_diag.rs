@@ -264,7 +264,11 @@ fn diag_matmul_ta_swapped_reports_a_basis_size_mismatch() {
 /// The separate ops `diag_matmul_map_last` stands for, with the chain
 /// `f(p, others) = p * o0 + o1` (or fewer operands).
 fn map_last_by_definition(dm: &ops::DiagMm<'_, f64>, slot: usize, others: &[&T], r: &T) -> T {
-    let p = ops::diag_matmul(dm.u, dm.like, dm.t, dm.b, dm.nb, dm.b_t);
+    let p = if dm.right {
+        ops::diag_matmul_right(dm.u, dm.like, dm.t, dm.b, dm.nb)
+    } else {
+        ops::diag_matmul(dm.u, dm.like, dm.t, dm.b, dm.nb, dm.b_t)
+    };
     let p = match dm.bl {
         Some(bl) => ops::broadcast_like(&p, bl, dm.nb + 1),
         None => p,
@@ -294,13 +298,17 @@ fn map_last_cases(k: usize, n: usize) {
     let u_1 = T::randn(&[1], 7);
     let ones = T::ones(&[k]);
     let bl = T::zeros(&[1, n]);
-    for (case, (u, b, b_t, bl)) in [
-        (&u_k, &w, true, Some(&bl)),
-        (&u_1, &w, true, None),
-        (&u_k, &wt, false, None),
-        (&u_1, &wt, false, Some(&bl)),
-        (&ones, &w, true, None),
-        (&ones, &wt, false, Some(&bl)),
+    // The seed on the right of `w` (`w @ seed`) is `w` read transposed.
+    for (case, (u, b, b_t, bl, right)) in [
+        (&u_k, &w, true, Some(&bl), false),
+        (&u_1, &w, true, None, false),
+        (&u_k, &wt, false, None, false),
+        (&u_1, &wt, false, Some(&bl), false),
+        (&ones, &w, true, None, false),
+        (&ones, &wt, false, Some(&bl), false),
+        (&u_k, &w, false, Some(&bl), true),
+        (&u_1, &w, false, None, true),
+        (&ones, &w, false, None, true),
     ]
     .into_iter()
     .enumerate()
@@ -313,6 +321,7 @@ fn map_last_cases(k: usize, n: usize) {
             nb: 0,
             b_t,
             bl,
+            right,
         };
         let check = |got: T, slot: usize, others: &[&T]| {
             let want = map_last_by_definition(&dm(), slot, others, &r);

@@ -320,7 +320,7 @@ impl Diag {
         )))
     }
 
-    /// For `Mm`, the `ops::DiagMm` operands of the product (`bl`: the
+    /// For `Mm` and `MmRight`, the `ops::DiagMm` operands of the product (`bl`: the
     /// tensor its result is then broadcast like, if any); `None` for the
     /// others.
     pub fn mm_operands(
@@ -330,8 +330,12 @@ impl Diag {
         b_t: bool,
         bl: Option<&TokenStream>,
     ) -> Option<TokenStream> {
-        let Diag::Mm { has_t } = self else {
-            return None;
+        let (has_t, right) = match self {
+            Diag::Mm { has_t } => (has_t, false),
+            Diag::MmRight { has_t } => (has_t, true),
+            Diag::Embed { .. } | Diag::Extract { .. } | Diag::Ta { .. } | Diag::Tb { .. } => {
+                return None;
+            }
         };
         let (l, t, rest) = layout(has_t);
         let (u, like, b) = (&args[0], &args[l], &args[rest]);
@@ -341,7 +345,9 @@ impl Diag {
         };
         let t = some(t.map(|i| &args[i]));
         let bl = some(bl);
-        Some(quote!(DiagMm { u: #u, like: #like, t: #t, b: #b, nb: #nb, b_t: #b_t, bl: #bl }))
+        Some(quote!(DiagMm {
+            u: #u, like: #like, t: #t, b: #b, nb: #nb, b_t: #b_t, bl: #bl, right: #right
+        }))
     }
 
     /// For `Ta`, the `ops::DiagTa` operands of the product; `None` for the

@@ -8,15 +8,17 @@
 //! transposed, where the separate ops transposed the matrix, scaled its
 //! rows, applied the elementwise ops and transposed back.
 
-use super::{broadcast_like, diag_matmul, expand_dim0_like, movedim};
+use super::{broadcast_like, diag_matmul, diag_matmul_right, expand_dim0_like, movedim};
 use crate::float::Float;
 use crate::fused::{fused1, fused1_src, fused2, fused2_src, fused3, fused3_src};
 use crate::shape::fail;
 use crate::tensor::Tensor;
 use transforms_kernels::cpu;
 
-/// The operands of `diag_matmul(u, like, t, b, nb, b_t)`, and `bl` when its
-/// result is then broadcast like `bl` (at `nb + 1` batch dims).
+/// The operands of `diag_matmul(u, like, t, b, nb, b_t)` (with `right`,
+/// of `diag_matmul_right(u, like, t, b, nb)`, the seed on `b`'s right;
+/// `b_t` is then false), and `bl` when its result is then broadcast like
+/// `bl` (at `nb + 1` batch dims).
 pub struct DiagMm<'a, T: Float> {
     pub u: &'a Tensor<T>,
     pub like: &'a Tensor<T>,
@@ -25,6 +27,7 @@ pub struct DiagMm<'a, T: Float> {
     pub nb: usize,
     pub b_t: bool,
     pub bl: Option<&'a Tensor<T>>,
+    pub right: bool,
 }
 
 /// `movedim(expand_dim0_like(y, r, nb), 0, -1, nb)` where `y` is `f`
@@ -53,7 +56,11 @@ pub fn diag_matmul_map_last<T: Float, const M: usize>(
         return out;
     }
     // The separate ops, as the compiler would have emitted them.
-    let p = diag_matmul(dm.u, dm.like, dm.t, dm.b, dm.nb, dm.b_t);
+    let p = if dm.right {
+        diag_matmul_right(dm.u, dm.like, dm.t, dm.b, dm.nb)
+    } else {
+        diag_matmul(dm.u, dm.like, dm.t, dm.b, dm.nb, dm.b_t)
+    };
     let p = match dm.bl {
         Some(bl) => broadcast_like(&p, bl, dm.nb + 1),
         None => p,
@@ -114,7 +121,9 @@ pub(super) fn chain_over<T: Float, const M: usize>(
 
 /// The one-pass form, for the layout of a dense layer's Jacobian: no batch
 /// dims, a basis over a vector of `k` elements scaled by `u` (`[k]`, `[1]`
-/// or a scalar), a `[k, n]` matrix (given as `[n, k]` with `b_t`), and the
+/// or a scalar), a `[k, n]` matrix (given as `[n, k]` with `b_t`, or with
+/// `right`: the seed on the right of an `[n, k]` `b` is its transpose's
+/// rows, the same product for a vector seed), and the
 /// other operands one value per output element (`[1, n]`); all on the CPU.
 /// The result is `[n, k]`: `out[i, j] = f(u[j] * b[j, i], others[i])`.
 fn one_pass<T: Float, const M: usize>(
@@ -135,7 +144,9 @@ fn one_pass<T: Float, const M: usize>(
     let &[rows, cols] = dm.b.shape() else {
         return None;
     };
-    let (n, inner) = if dm.b_t { (rows, cols) } else { (cols, rows) };
+    // Read as `[n, k]`: transposed (`b_t`), or the seed on the right.
+    let b_t = dm.b_t || dm.right;
+    let (n, inner) = if b_t { (rows, cols) } else { (cols, rows) };
     let u_ok = matches!(dm.u.shape(), [] | [1]) || dm.u.shape() == [k];
     let shared = |x: &Tensor<T>| x.shape() == [1, n];
     let bl_ok = dm.bl.is_none_or(|bl| shared(bl) || bl.shape() == [k, n]);
@@ -151,11 +162,7 @@ fn one_pass<T: Float, const M: usize>(
         return None;
     }
     // Rows of the result are rows of `b` read as `[n, k]`.
-    let b = if dm.b_t {
-        dm.b.clone()
-    } else {
-        super::t(dm.b, 0)
-    };
+    let b = if b_t { dm.b.clone() } else { super::t(dm.b, 0) };
     let b = b.as_slice();
     let u = dm.u.as_slice();
     // One scale for every column (a scalar, NaN included, or an identity
