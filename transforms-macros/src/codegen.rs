@@ -4,7 +4,7 @@
 //! the user's names; each call carries the span of the user's expression it
 //! came from. Runtime items are reached through one private path.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -59,7 +59,7 @@ fn emit(
     let rt = rt();
     let mut out = TokenStream::new();
     let reads = read_counts(eqns, outs);
-    let defined: HashSet<Var> = eqns.iter().map(|e| e.out).collect();
+    let defined: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
     for group in fuse::groups(eqns, outs, views, dense) {
         match group {
             fuse::Group::Single(e) => {
@@ -150,12 +150,12 @@ fn emit(
                 // reduction's result seldom has, so others first).
                 let dead = |v: &Var| {
                     matches!(env.get(v), Some(Operand::Owned(_)))
-                        && defined.contains(v)
+                        && defined.contains_key(v)
                         && !outs.contains(v)
                         && reads.get(v) == Some(&f.reads(*v))
                 };
                 let reduced = |v: &Var| {
-                    let by = eqns.iter().find(|e| e.out == *v);
+                    let by = defined.get(v);
                     by.is_some_and(|e| matches!(e.prim, crate::prims::Prim::Reduce(_)))
                 };
                 let dead = (f.leaves.iter().position(|v| dead(v) && !reduced(v)))

@@ -112,31 +112,37 @@ impl<'a> Fused<'a> {
         self.root
     }
 
-    /// The kernel call over the leaves (given as references).
-    pub fn call(&self, rt: &TokenStream, args: &[TokenStream]) -> TokenStream {
+    /// The chain as a closure over the leaves in order, `|x0, x1, ..| ..`,
+    /// and beside it the same chain as CUDA C for the GPU path
+    /// (`ops::fused*_src`) with its scalars that are not constants, passed
+    /// as kernel arguments `sc0, sc1, ..` (evaluated as in the closure);
+    /// `None` for a chain with no CUDA form.
+    fn kernel(&self, rt: &TokenStream) -> (TokenStream, Option<(String, Vec<TokenStream>)>) {
         let params: Vec<_> = (0..self.leaves.len())
             .map(|i| format_ident!("x{}", i))
             .collect();
         let body = self.expr(rt, self.root, &params);
-        let nb = proc_macro2::Literal::usize_unsuffixed(self.nb as usize);
-        // Beside the CPU closure, the same chain as CUDA C for the GPU path
-        // (`ops::fused*_src`), its scalars that are not constants passed
-        // as kernel arguments `sc0, sc1, ..` (evaluated as in the closure).
         let mut scalars = Vec::new();
-        if let Some(cuda) = self.cuda_with(self.root, &mut scalars) {
+        let cuda = self.cuda_with(self.root, &mut scalars);
+        (quote!(|#(#params),*| #body), cuda.map(|src| (src, scalars)))
+    }
+
+    /// The kernel call over the leaves (given as references).
+    pub fn call(&self, rt: &TokenStream, args: &[TokenStream]) -> TokenStream {
+        let nb = proc_macro2::Literal::usize_unsuffixed(self.nb as usize);
+        let (f, cuda) = self.kernel(rt);
+        if let Some((cuda, scalars)) = cuda {
             let sc = quote!(&[#(#scalars),*]);
             return match args {
-                [a] => quote!(#rt::ops::fused1_src(#a, |#(#params),*| #body, #cuda, #sc)),
-                [a, b] => {
-                    quote!(#rt::ops::fused2_src(#a, #b, #nb, |#(#params),*| #body, #cuda, #sc))
-                }
-                _ => quote!(#rt::ops::fused3_src(#(#args,)* #nb, |#(#params),*| #body, #cuda, #sc)),
+                [a] => quote!(#rt::ops::fused1_src(#a, #f, #cuda, #sc)),
+                [a, b] => quote!(#rt::ops::fused2_src(#a, #b, #nb, #f, #cuda, #sc)),
+                _ => quote!(#rt::ops::fused3_src(#(#args,)* #nb, #f, #cuda, #sc)),
             };
         }
         match args {
-            [a] => quote!(#rt::ops::fused1(#a, |#(#params),*| #body)),
-            [a, b] => quote!(#rt::ops::fused2(#a, #b, #nb, |#(#params),*| #body)),
-            _ => quote!(#rt::ops::fused3(#(#args,)* #nb, |#(#params),*| #body)),
+            [a] => quote!(#rt::ops::fused1(#a, #f)),
+            [a, b] => quote!(#rt::ops::fused2(#a, #b, #nb, #f)),
+            _ => quote!(#rt::ops::fused3(#(#args,)* #nb, #f)),
         }
     }
 
@@ -165,26 +171,18 @@ impl<'a> Fused<'a> {
         }
         let moved = Fused {
             leaves,
-            out: self.out,
-            span: self.span,
-            nb: self.nb,
-            root: self.root,
             inner: self.inner.clone(),
+            ..*self
         };
-        let params: Vec<_> = (0..moved.leaves.len())
-            .map(|i| format_ident!("x{}", i))
-            .collect();
-        let body = moved.expr(rt, moved.root, &params);
         let nb = proc_macro2::Literal::usize_unsuffixed(moved.nb as usize);
-        let mut scalars = Vec::new();
-        let (cuda, sc) = match moved.cuda_with(moved.root, &mut scalars) {
-            Some(src) => (
+        let (f, cuda) = moved.kernel(rt);
+        let (cuda, sc) = match cuda {
+            Some((src, scalars)) => (
                 quote!(::core::option::Option::Some(#src)),
                 quote!(&[#(#scalars),*]),
             ),
             None => (quote!(::core::option::Option::None), quote!(&[])),
         };
-        let f = quote!(|#(#params),*| #body);
         match &args[..] {
             [a] => quote!(#rt::ops::fused1_reusing(#a, #f, #cuda, #sc)),
             [a, b] => quote!(#rt::ops::fused2_reusing(#a, #b, #nb, #f, #cuda, #sc)),

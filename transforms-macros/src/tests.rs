@@ -465,39 +465,38 @@ fn a_layer_jacobian_is_one_call() {
     let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
     assert!(r.contains("ops :: dense_jac"), "{r}");
     assert!(r.contains("elem :: zero_like"), "{r}");
-    // An activation whose derivative is two factors (softplus): the second
-    // meets a seed summed to the first's shape, and scales it all the same.
-    let g = lowered(parse_quote! {
-        fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
-            linear(x, w, b).exp().log1p()
-        }
-    });
-    let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
-    assert!(r.contains("ops :: dense_jac"), "{r}");
-    assert!(!r.contains("ops :: diag ("), "{r}");
-    // An output that reads a chain value twice (`a * a + h * 0.5`): the
-    // two branches' seeds, summed to `a * a` and to `h * 0.5` (each of
-    // `h`'s shape), meet in an add and stay one structured seed.
-    let g = lowered(parse_quote! {
-        fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
-            let h = linear(x, w, b);
-            let a = h.tanh();
-            &a * &a + &h * 0.5
-        }
-    });
-    let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
-    assert!(r.contains("ops :: dense_jac"), "{r}");
-    assert!(!r.contains("ops :: diag ("), "{r}");
-    // Swish, `h * sigmoid(h)`: a product of two values of `h`'s shape.
-    let g = lowered(parse_quote! {
-        fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
-            let h = linear(x, w, b);
-            &h * h.sigmoid()
-        }
-    });
-    let r = emitted(jac::jacrev(&g, &[2], false).unwrap());
-    assert!(r.contains("ops :: dense_jac"), "{r}");
-    assert!(!r.contains("ops :: diag ("), "{r}");
+    // Seeds that stay one structured seed, so each layer is one call:
+    // - an activation whose derivative is two factors (softplus): the
+    //   second meets a seed summed to the first's shape, and scales it;
+    // - an output that reads a chain value twice (`a * a + h * 0.5`): the
+    //   two branches' seeds, summed to `a * a` and to `h * 0.5` (each of
+    //   `h`'s shape), meet in an add;
+    // - swish, `h * sigmoid(h)`: a product of two values of `h`'s shape.
+    let layers: [syn::ItemFn; 3] = [
+        parse_quote! {
+            fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
+                linear(x, w, b).exp().log1p()
+            }
+        },
+        parse_quote! {
+            fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
+                let h = linear(x, w, b);
+                let a = h.tanh();
+                &a * &a + &h * 0.5
+            }
+        },
+        parse_quote! {
+            fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
+                let h = linear(x, w, b);
+                &h * h.sigmoid()
+            }
+        },
+    ];
+    for item in layers {
+        let r = emitted(jac::jacrev(&lowered(item), &[2], false).unwrap());
+        assert!(r.contains("ops :: dense_jac"), "{r}");
+        assert!(!r.contains("ops :: diag ("), "{r}");
+    }
     // GELU's tanh form: a chain of 28 equations, still one call.
     let g = lowered(parse_quote! {
         fn g(w: &Tensor, b: &Tensor, x: &Tensor) -> Tensor {
