@@ -328,11 +328,19 @@ fn dense_jac(
     let u = var_ident(d.u);
     let kept: Vec<Ident> = d.kept.iter().map(|v| var_ident(*v)).collect();
     let closure = quote!(|#y, [#(#side_ids),*]: [_; #s]| { #(#body)* (#u, [#(#kept),*]) });
-    let mut outs = vec![d.root.out];
-    outs.extend(&d.kept);
+    let outs: Vec<Var> = d.outputs.iter().map(|(v, _)| *v).collect();
     let (separate, values) = separate_ops(env, &d.members, &outs, views);
-    let (j, kept_values) = (&values[0], &values[1..]);
     let jac = var_ident(d.root.out);
+    // On the fast path each output is the Jacobian or a kept value, moved
+    // at its last use and cloned before.
+    let fast = d.outputs.iter().enumerate().map(|(i, (_, s))| {
+        let id = var_ident(*s);
+        if d.outputs[i + 1..].iter().any(|(_, later)| later == s) {
+            quote!(::core::clone::Clone::clone(&#id))
+        } else {
+            quote!(#id)
+        }
+    });
     let call = match d.seed {
         Some(seed) => {
             let seed = operand(env, seed);
@@ -340,17 +348,17 @@ fn dense_jac(
         }
         None => quote!(#rt::ops::dense_jac(#x, #w, #nb, [#(#sides),*], #closure)),
     };
+    let ids: Vec<Ident> = outs.iter().map(|v| var_ident(*v)).collect();
     let stmt = quote_spanned!(d.root.span=>
-        let (#jac, [#(#kept),*]) = match #call {
-            ::core::option::Option::Some(r) => r,
+        let (#(#ids,)*) = match #call {
+            ::core::option::Option::Some((#jac, [#(#kept),*])) => (#(#fast,)*),
             ::core::option::Option::None => {
                 #separate
-                (#j, [#(#kept_values),*])
+                (#(#values,)*)
             }
         };
     );
-    env.insert(d.root.out, Operand::Owned(jac));
-    for (v, id) in d.kept.iter().zip(kept) {
+    for (v, id) in outs.iter().zip(ids) {
         env.insert(*v, Operand::Owned(id));
     }
     stmt

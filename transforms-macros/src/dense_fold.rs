@@ -49,9 +49,14 @@ pub struct DenseJac<'a> {
     pub seed: Option<Var>,
     /// The chain's operands that do not depend on `y`.
     pub side: Vec<Var>,
-    /// The group's values read outside it (chain values or `y`), in var
-    /// order.
+    /// The chain's values (or `y`) that the fast path returns besides the
+    /// Jacobian, in var order.
     pub kept: Vec<Var>,
+    /// The group's vars read outside it, in var order, each with the value
+    /// it equals on the fast path: the Jacobian (`root`) or one of `kept`
+    /// (the shape ops after the Jacobian that `dense_tail` proves
+    /// identities there are members too).
+    pub outputs: Vec<(Var, Var)>,
 }
 
 impl DenseJac<'_> {
@@ -315,19 +320,36 @@ fn complete<'a>(
     if members.last().map(|e| e.out) != Some(core.root.out) {
         return None;
     }
-    let mut kept: Vec<Var> = eqns
+    let mut values: Vec<Var> = chain.keys().copied().chain([y]).collect();
+    values.sort();
+    let tail = crate::dense_tail::find(eqns, &group, core.root.out, core.x, &values, nb);
+    members.extend(&tail.eqns);
+    members.sort_by_key(|e| position(eqns, e));
+    let inside: HashSet<Var> = members.iter().map(|e| e.out).collect();
+    let mut read: Vec<Var> = eqns
         .iter()
-        .filter(|e| !group.contains(&e.out))
+        .filter(|e| !inside.contains(&e.out))
         .flat_map(|e| e.ins.iter().copied())
         .chain(outs.iter().copied())
-        .filter(|v| *v != core.root.out && group.contains(v))
+        .filter(|v| inside.contains(v))
+        .collect();
+    read.sort();
+    read.dedup();
+    let outputs: Vec<(Var, Var)> = read
+        .iter()
+        .map(|&v| (v, tail.alias.get(&v).copied().unwrap_or(v)))
+        .collect();
+    // The fast path computes the Jacobian, `y` and the chain only.
+    if !outputs.iter().all(|&(_, s)| s == core.root.out || value(s)) {
+        return None;
+    }
+    let mut kept: Vec<Var> = outputs
+        .iter()
+        .map(|&(_, s)| s)
+        .filter(|&s| s != core.root.out)
         .collect();
     kept.sort();
     kept.dedup();
-    // The fast path computes `y` and the chain only.
-    if !kept.iter().all(|&v| value(v)) {
-        return None;
-    }
     let mut chain: Vec<&Eqn> = chain.into_values().collect();
     chain.sort_by_key(|e| position(eqns, e));
     Some(DenseJac {
@@ -341,6 +363,7 @@ fn complete<'a>(
         seed: core.seed,
         side,
         kept,
+        outputs,
     })
 }
 

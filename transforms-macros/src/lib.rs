@@ -7,6 +7,7 @@
 mod call;
 mod codegen;
 mod dense_fold;
+mod dense_tail;
 mod differentiable;
 mod dump;
 mod errors;
