@@ -22,7 +22,7 @@ use crate::shape::{Shape, fail};
 pub struct Tensor<T: Float = f32> {
     /// The buffer holding the elements (CPU tensors; empty for CUDA
     /// tensors), possibly shared with other tensors.
-    buf: Arc<Vec<T>>,
+    buf: Storage<T>,
     /// Where this tensor's elements start in `buf` (a slice of a loop's
     /// stack starts inside it).
     offset: usize,
@@ -31,6 +31,40 @@ pub struct Tensor<T: Float = f32> {
     /// The device buffer and shape of a CUDA tensor (`None` on the CPU).
     #[cfg(feature = "cuda")]
     pub(crate) cuda: Option<crate::cuda::CudaData<T>>,
+}
+
+/// A CPU buffer: a kernel's `Vec` behind a reference count (two
+/// allocations, no copy), or one allocation holding the count and the
+/// elements, which small results written in place use (an allocation is a
+/// good part of a microsecond-sized Jacobian).
+#[derive(Clone)]
+enum Storage<T> {
+    Vec(Arc<Vec<T>>),
+    Slice(Arc<[T]>),
+}
+
+impl<T: Copy> Storage<T> {
+    #[inline(always)]
+    fn as_slice(&self) -> &[T] {
+        match self {
+            Storage::Vec(v) => v,
+            Storage::Slice(s) => s,
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// The elements, if no other tensor shares them.
+    #[inline]
+    fn get_mut(&mut self) -> Option<&mut [T]> {
+        match self {
+            Storage::Vec(v) => Arc::get_mut(v).map(|v| v.as_mut_slice()),
+            Storage::Slice(s) => Arc::get_mut(s),
+        }
+    }
 }
 
 /// Panics unless `shape` has as many elements as `old` (a reshape keeps
@@ -47,7 +81,7 @@ fn same_numel(shape: &[usize], old: &[usize]) {
 impl<T: Float> Tensor<T> {
     /// A CPU tensor of `shape` over `buf[offset..]` (internal).
     #[inline]
-    fn on_buffer(buf: Arc<Vec<T>>, offset: usize, shape: &[usize]) -> Self {
+    fn on_buffer(buf: Storage<T>, offset: usize, shape: &[usize]) -> Self {
         assert!(
             offset + shape.iter().product::<usize>() <= buf.len(),
             "transforms: internal error: a view of shape {shape:?} past its buffer"
@@ -66,7 +100,7 @@ impl<T: Float> Tensor<T> {
     #[cfg(feature = "cuda")]
     pub(crate) fn on_cuda(data: crate::cuda::CudaData<T>) -> Self {
         Tensor {
-            buf: Arc::new(Vec::new()),
+            buf: Storage::Vec(Arc::new(Vec::new())),
             offset: 0,
             shape: Shape::from_slice(&[0]),
             cuda: Some(data),
@@ -94,7 +128,23 @@ impl<T: Float> Tensor<T> {
             data.len(),
             "transforms: internal error: a result's length does not match its shape {shape:?}"
         );
-        Self::on_buffer(Arc::new(data), 0, shape)
+        Self::on_buffer(Storage::Vec(Arc::new(data)), 0, shape)
+    }
+
+    /// A tensor of `shape` whose elements `fill` writes, in one allocation
+    /// (internal).
+    ///
+    /// # Safety
+    /// `fill` must initialise every element of the slice it is given.
+    pub(crate) unsafe fn from_uninit(
+        shape: &[usize],
+        fill: impl FnOnce(&mut [std::mem::MaybeUninit<T>]),
+    ) -> Self {
+        let mut buf = Arc::<[T]>::new_uninit_slice(shape.iter().product());
+        fill(Arc::get_mut(&mut buf).expect("a new buffer is not shared"));
+        // SAFETY: the caller's `fill` initialised every element.
+        let buf = unsafe { buf.assume_init() };
+        Self::on_buffer(Storage::Slice(buf), 0, shape)
     }
 
     /// Slice `i` along dim 0, sharing the buffer (internal: `i` in range).
@@ -224,7 +274,7 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn as_slice(&self) -> &[T] {
         self.host_only("as_slice");
-        &self.buf[self.offset..self.offset + self.numel()]
+        &self.buf.as_slice()[self.offset..self.offset + self.numel()]
     }
 
     /// The elements in row-major order.
@@ -237,9 +287,9 @@ impl<T: Float> Tensor<T> {
         self.host_only("into_vec");
         let whole = self.offset == 0 && self.numel() == self.buf.len();
         if whole {
-            match Arc::try_unwrap(self.buf) {
-                Ok(v) => v,
-                Err(shared) => shared.to_vec(),
+            match self.buf {
+                Storage::Vec(v) => Arc::try_unwrap(v).unwrap_or_else(|shared| shared.to_vec()),
+                Storage::Slice(s) => s.to_vec(),
             }
         } else {
             self.as_slice().to_vec()
@@ -254,11 +304,11 @@ impl<T: Float> Tensor<T> {
         let n = self.numel();
         // Copy on write: a shared buffer, or one holding more than this
         // tensor, is replaced by a copy of this tensor's elements.
-        if self.offset != 0 || n != self.buf.len() || Arc::get_mut(&mut self.buf).is_none() {
-            self.buf = Arc::new(self.as_slice().to_vec());
+        if self.offset != 0 || n != self.buf.len() || self.buf.get_mut().is_none() {
+            self.buf = Storage::Vec(Arc::new(self.as_slice().to_vec()));
             self.offset = 0;
         }
-        Arc::get_mut(&mut self.buf).expect("a buffer of its own")
+        self.buf.get_mut().expect("a buffer of its own")
     }
 
     /// The elements to overwrite in place, if this tensor is the only owner
@@ -274,7 +324,7 @@ impl<T: Float> Tensor<T> {
         if self.offset != 0 || self.numel() != self.buf.len() {
             return None;
         }
-        Arc::get_mut(&mut self.buf).map(|v| v.as_mut_slice())
+        self.buf.get_mut()
     }
 
     /// A copy of the data as an `ndarray` array.
@@ -413,5 +463,31 @@ mod tests {
         let from: Tensor<f64> = t.into();
         assert_eq!(from.shape(), &[3, 2]);
         assert_eq!(from.to_vec(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    }
+
+    #[test]
+    fn a_buffer_written_in_place_behaves_like_a_vec() {
+        // SAFETY: the closure writes every element.
+        let mut t = unsafe {
+            Tensor::<f32>::from_uninit(&[2, 3], |d| {
+                for (i, e) in d.iter_mut().enumerate() {
+                    e.write(i as f32);
+                }
+            })
+        };
+        assert_eq!(t.as_slice(), &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        // Shared by a clone or a reshape: not writable in place, and a
+        // copy on write leaves the other tensor as it was.
+        let shared = t.reshaped(&[3, 2]);
+        assert!(t.unique_mut().is_none());
+        t.as_mut_slice()[0] = 9.0;
+        assert_eq!(shared.as_slice()[0], 0.0);
+        assert_eq!(t.as_slice()[0], 9.0);
+        let mut u = shared.clone();
+        drop(shared);
+        u.unique_mut().expect("the only owner")[1] = 7.0;
+        assert_eq!(u.shape(), &[3, 2]);
+        assert_eq!(u.clone().into_vec(), vec![0.0, 7.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(u.index0(2).as_slice(), &[4.0, 5.0]);
     }
 }

@@ -90,7 +90,8 @@ const MAX_ROWS: usize = 64;
 /// [`dense_jac`] without batch dims, one block of rows at a time: the
 /// block's dot products, its chain, then its scaled rows while the rows
 /// are still in L1 (`w` read from memory once, not twice). The same kernel
-/// calls per row as the separate ops, so the same bits.
+/// calls per row as the separate ops, so the same bits. Writes every
+/// element of `jac` (`n` rows of `x.len()`); returns the kept values.
 fn one_pass<T: Float, const S: usize, const M: usize>(
     x: &[T],
     w: &[T],
@@ -98,10 +99,15 @@ fn one_pass<T: Float, const S: usize, const M: usize>(
     data: [&[T]; S],
     at: [(usize, usize); S],
     f: &impl Fn(T, [T; S]) -> (T, [T; M]),
-) -> (Vec<T>, [Vec<T>; M]) {
+    jac: &mut [MaybeUninit<T>],
+) -> [Vec<T>; M] {
     let k = x.len();
+    assert_eq!(
+        jac.len(),
+        n * k,
+        "transforms: internal error: dense_jac: the Jacobian's length"
+    );
     let rows = block_rows(k);
-    let mut jac: Vec<T> = Vec::with_capacity(n * k);
     let mut kept: [Vec<T>; M] = std::array::from_fn(|_| Vec::with_capacity(n));
     // A side operand with one value, spread along a block.
     let spread: [Vec<T>; S] = std::array::from_fn(|q| match at[q] {
@@ -125,16 +131,15 @@ fn one_pass<T: Float, const S: usize, const M: usize>(
         chain(&y[..len], sides, &mut u[..len], ks, f);
         // SAFETY: `chain` wrote the first `len` scales.
         let scales: &[T] = unsafe { std::slice::from_raw_parts(u.as_ptr().cast(), len) };
-        let dst = &mut jac.spare_capacity_mut()[first * k..(first + len) * k];
+        let dst = &mut jac[first * k..(first + len) * k];
         cpu::scaled_rows(dst, src, k, k, scales);
     }
     // SAFETY: the blocks covered every row: `chain` wrote each kept value
-    // and `scaled_rows` each row of the Jacobian.
+    // (and `scaled_rows` each row of the Jacobian).
     unsafe {
-        jac.set_len(n * k);
         kept.iter_mut().for_each(|v| v.set_len(n));
     }
-    (jac, kept)
+    kept
 }
 
 /// `(diag_matmul_ta(u, .., w, x, nb, 0, b_t = true), [m_0, ..])` where
@@ -176,9 +181,17 @@ pub fn dense_jac<T: Float, const S: usize, const M: usize>(
     let (xs, ws) = (x.as_slice(), w.as_slice());
     let data: [&[T]; S] = std::array::from_fn(|q| side[q].as_slice());
     if nb == 0 && !cpu::parallel(n * k) {
-        let (jac, kept) = one_pass(xs, ws, n, data, at, &f);
-        let kept = kept.map(|v| Tensor::from_parts([n], v));
-        return Some((Tensor::from_parts([n, k], jac), kept));
+        let mut kept = None;
+        // SAFETY: `one_pass` writes every element of the Jacobian.
+        let jac = unsafe {
+            Tensor::from_uninit(&[n, k], |dst| {
+                kept = Some(one_pass(xs, ws, n, data, at, &f, dst));
+            })
+        };
+        let kept = kept
+            .expect("one_pass ran")
+            .map(|v| Tensor::from_parts([n], v));
+        return Some((jac, kept));
     }
     // `y` exactly as `matmul_t` computes it (the same kernel calls).
     let (batch, x_block): (&[usize], usize) = if nb == 0 { (&[], 0) } else { (&[count], k) };
