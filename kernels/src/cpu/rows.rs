@@ -131,14 +131,38 @@ fn fixed_rows<T: Copy, R, const K: usize>(
     per_row: impl Fn(usize) -> R,
     f: impl Fn(T, &R) -> T,
 ) {
+    // Rows whose length is not a whole number of steps end with one step
+    // at `K - LANES`, overlapping the last whole one (its elements get the
+    // same values again), so that a row of 31 is four vector stores, not
+    // three and seven scalar ones. The offset goes through `black_box`:
+    // where the compiler sees the overlap it drops the repeated elements
+    // and splits the rest into 4 + 2 + 1 again.
+    let ragged = K >= LANES && !K.is_multiple_of(LANES);
+    let tail = std::hint::black_box(K.saturating_sub(LANES));
     for (r, d) in dst.chunks_exact_mut(K).enumerate() {
         let d: &mut [MaybeUninit<T>; K] = d.try_into().expect("a whole row");
         let row: &[T; K] = src[r * stride..][..K].try_into().expect("a whole row");
         let a = per_row(r);
-        // All loads, then all stores (as in `map_row`).
-        let v: [T; K] = std::array::from_fn(|i| f(row[i], &a));
-        for (w, x) in d.iter_mut().zip(v) {
-            w.write(x);
+        if !ragged {
+            // All loads, then all stores (as in `map_row`).
+            let v: [T; K] = std::array::from_fn(|i| f(row[i], &a));
+            for (w, x) in d.iter_mut().zip(v) {
+                w.write(x);
+            }
+            continue;
+        }
+        for o in (0..K / LANES).map(|s| s * LANES) {
+            let v: [T; LANES] = std::array::from_fn(|i| f(row[o + i], &a));
+            for (w, x) in d[o..o + LANES].iter_mut().zip(v) {
+                w.write(x);
+            }
+        }
+        // SAFETY: `tail` is `K - LANES` (`black_box` returns its argument),
+        // so both runs of LANES elements lie inside the row and `d`.
+        unsafe {
+            let v: [T; LANES] = std::ptr::read_unaligned(row.as_ptr().add(tail).cast());
+            let v = v.map(|x| f(x, &a));
+            std::ptr::write_unaligned(d.as_mut_ptr().add(tail).cast::<[T; LANES]>(), v);
         }
     }
 }
@@ -180,6 +204,18 @@ mod tests {
             let got: Vec<f64> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
             let want: Vec<f64> = (0..3 * k).map(|e| src[e % k] * scales[e / k]).collect();
             assert_eq!(got, want, "outer, k = {k}");
+            // f32, whose steps are one vector each (a row not a whole
+            // number of them ends with an overlapping step).
+            let src32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
+            let scales32 = scales.map(|v| v as f32);
+            let mut dst = vec![MaybeUninit::new(f32::NAN); 3 * k];
+            scaled_rows(&mut dst, &src32, stride, k, &scales32);
+            // SAFETY: initialised at creation.
+            let got: Vec<f32> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
+            let want: Vec<f32> = (0..3 * k)
+                .map(|e| src32[(e / k) * stride + e % k] * scales32[e / k])
+                .collect();
+            assert_eq!(got, want, "f32, k = {k}");
         }
     }
 
