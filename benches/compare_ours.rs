@@ -4,7 +4,7 @@
 //! ```text
 //! <name> <median_us>                 median wall time of one call
 //! <name>:floor_us <median_us>        writing a fresh f32 buffer of the result's size once
-//! <name>:peak_bytes <bytes>          peak heap growth during one call (W4, W6)
+//! <name>:peak_bytes <bytes>          peak heap growth during one call (the Hessians: W4, W6, quad)
 //! # ...                              comments
 //! ```
 //!
@@ -144,7 +144,7 @@ fn main() {
         println!("{} {:.3}", w.name, us);
         let (floor, _) = median_us(|| write_once(w.out_numel()), floor_target);
         println!("{}:floor_us {:.3}", w.name, floor);
-        if w.name.starts_with("w4_") || w.name.starts_with("w6_") {
+        if w.name.starts_with("w4_") || w.name.starts_with("w6_") || w.name.starts_with("quad_") {
             println!("{}:peak_bytes {}", w.name, peak_bytes(&w.run));
         }
     }

@@ -57,10 +57,13 @@ fn emit(
     dense: bool,
 ) -> TokenStream {
     let rt = rt();
-    let mut out = TokenStream::new();
     let reads = read_counts(eqns, outs);
     let defined: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
+    let mut emitted: Vec<Stmt> = Vec::new();
     for group in fuse::groups(eqns, outs, views, dense) {
+        let mut out = TokenStream::new();
+        let before: std::collections::HashSet<Var> = env.keys().copied().collect();
+        let mut moved = None;
         match group {
             fuse::Group::Single(e) => {
                 let args: Vec<TokenStream> = e.ins.iter().map(|v| operand(env, *v)).collect();
@@ -173,13 +176,112 @@ fn emit(
                     Some(slot) => f.call_reusing(&rt, slot, &args),
                     None => f.call(&rt, &args),
                 };
+                moved = dead.map(|slot| f.leaves[slot]);
                 let id = var_ident(f.out);
                 out.extend(quote_spanned!(f.span=> let #id = #call;));
                 env.insert(f.out, Operand::Owned(id));
             }
         }
+        let bound = env
+            .keys()
+            .filter(|v| !before.contains(v))
+            .copied()
+            .collect();
+        emitted.push(Stmt {
+            tokens: out,
+            bound,
+            moved,
+        });
+    }
+    with_drops(emitted, outs, env)
+}
+
+/// One emitted statement: its tokens, the vars it binds and the var it
+/// moves into its call (a dead buffer a fused chain writes over).
+struct Stmt {
+    tokens: TokenStream,
+    bound: Vec<Var>,
+    moved: Option<Var>,
+}
+
+/// The statements, each owned temporary dropped after the last one that
+/// names it (so that a long generated function holds only the tensors it
+/// still reads, not all of them until it returns). Outputs stay, and so
+/// do temporaries moved into a call. Names are found in the tokens, which
+/// over-approximates the reads (a closure's parameter with a temporary's
+/// name keeps it longer); a reference result (`assert_batch`, a
+/// projection) keeps what its statement names alive while it is named.
+fn with_drops(stmts: Vec<Stmt>, outs: &[Var], env: &HashMap<Var, Operand>) -> TokenStream {
+    let mut owned: HashMap<String, Var> = HashMap::new();
+    let mut refs: HashMap<String, Var> = HashMap::new();
+    for s in &stmts {
+        for v in &s.bound {
+            match env.get(v) {
+                Some(Operand::Owned(id)) => owned.insert(id.to_string(), *v),
+                Some(Operand::Ref(_)) => refs.insert(var_ident(*v).to_string(), *v),
+                None => None,
+            };
+        }
+    }
+    let mut last: HashMap<Var, usize> = HashMap::new();
+    let mut held: HashMap<Var, Vec<Var>> = HashMap::new();
+    let mut no_drop: std::collections::HashSet<Var> = outs.iter().copied().collect();
+    for (i, s) in stmts.iter().enumerate() {
+        let mut named = Vec::new();
+        idents(s.tokens.clone(), &mut |name| {
+            if let Some(v) = owned.get(name).or_else(|| refs.get(name)) {
+                named.push(*v);
+            }
+        });
+        let mut reached: Vec<Var> = Vec::new();
+        while let Some(v) = named.pop() {
+            if reached.contains(&v) {
+                continue;
+            }
+            reached.push(v);
+            named.extend(held.get(&v).into_iter().flatten().copied());
+        }
+        for v in &reached {
+            last.insert(*v, i);
+        }
+        for v in &s.bound {
+            if refs.contains_key(&var_ident(*v).to_string()) {
+                held.insert(*v, reached.clone());
+                no_drop.insert(*v);
+            }
+        }
+        no_drop.extend(s.moved);
+    }
+    // What an output borrows lives as long as the output.
+    for v in outs {
+        no_drop.extend(held.get(v).into_iter().flatten().copied());
+    }
+    let mut out = TokenStream::new();
+    for (i, s) in stmts.into_iter().enumerate() {
+        out.extend(s.tokens);
+        let mut dead: Vec<Var> = last
+            .iter()
+            .filter(|&(v, at)| *at == i && !no_drop.contains(v))
+            .map(|(v, _)| *v)
+            .collect();
+        dead.sort();
+        for v in dead {
+            let id = var_ident(v);
+            out.extend(quote!(::core::mem::drop(#id);));
+        }
     }
     out
+}
+
+/// Calls `f` with every identifier in `tokens`, groups included.
+fn idents(tokens: TokenStream, f: &mut impl FnMut(&str)) {
+    for t in tokens {
+        match t {
+            proc_macro2::TokenTree::Ident(id) => f(&id.to_string()),
+            proc_macro2::TokenTree::Group(g) => idents(g.stream(), f),
+            _ => {}
+        }
+    }
 }
 
 /// How many times `eqns` read each var, `outs` counted too.

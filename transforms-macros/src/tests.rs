@@ -606,3 +606,39 @@ fn a_matrix_times_the_input_keeps_the_seed() {
     assert!(!fw.contains("ops :: movedim"), "{fw}");
     assert!(!fw.contains("ops :: diag ("), "{fw}");
 }
+
+#[test]
+fn temporaries_are_dropped_after_their_last_read() {
+    // A Hessian's many temporaries: each is dropped once nothing names it
+    // any more (not at the end of the function), never one moved into a
+    // call, an output, or a value a live reference borrows.
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    for f in [
+        jac::hessian(&energy(), &[0], false).unwrap(),
+        jac::jacrev(&predict(), &[2], false).unwrap(),
+    ] {
+        let outs: Vec<String> = f.outs.iter().map(|v| format!("v{}", v.0)).collect();
+        let code = emitted(f);
+        let w = words(&code);
+        let drops: Vec<(usize, &String)> = w
+            .windows(4)
+            .enumerate()
+            .filter(|(_, q)| q[0] == "core" && q[1] == "mem" && q[2] == "drop")
+            .map(|(i, q)| (i + 3, &q[3]))
+            .collect();
+        assert!(drops.len() >= 3, "{code}");
+        for (at, v) in drops {
+            assert!(!w[at + 1..].contains(v), "{v} named after its drop: {code}");
+            assert!(!outs.contains(v), "output {v} dropped: {code}");
+            assert!(
+                !code.contains(&format!("_reusing ({v} ")),
+                "{v} moved: {code}"
+            );
+        }
+    }
+}
