@@ -308,7 +308,9 @@ def report(a):
     if peaks:
         out.append("\nPeak heap growth during one call (ours, counting global allocator, result included):\n")
         for name, v in peaks:
-            out.append(f"- {name}: {v / 2**20:.1f} MiB ({int(v):,} bytes)")
+            res = ours.get(f"{name}:result_bytes")
+            of = f"; {v / res:.2f}× the result, {int(res):,} bytes" if res else ""
+            out.append(f"- {name}: {v / 2**20:.1f} MiB ({int(v):,} bytes{of})")
     failures = [n for n in torch_notes + jax_notes if "unavailable" in n or "failed" in n]
     if failures:
         out.append("\nDid not run:\n")

@@ -5,6 +5,7 @@
 //! <name> <median_us>                 median wall time of one call
 //! <name>:floor_us <median_us>        writing a fresh f32 buffer of the result's size once
 //! <name>:peak_bytes <bytes>          peak heap growth during one call (the Hessians: W4, W6, quad)
+//! <name>:result_bytes <bytes>        the result's size, beside each peak
 //! # ...                              comments
 //! ```
 //!
@@ -146,6 +147,7 @@ fn main() {
         println!("{}:floor_us {:.3}", w.name, floor);
         if w.name.starts_with("w4_") || w.name.starts_with("w6_") || w.name.starts_with("quad_") {
             println!("{}:peak_bytes {}", w.name, peak_bytes(&w.run));
+            println!("{}:result_bytes {}", w.name, w.out_numel() * 4);
         }
     }
 }

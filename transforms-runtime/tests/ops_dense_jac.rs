@@ -50,8 +50,11 @@ fn one_layer_matches_the_separate_ops() {
 
 #[test]
 fn batched_layers_match_the_separate_ops() {
-    // 50 rows of 100: chunks of 40 rows cross the batch blocks.
-    for (c, n, k) in [(3, 4, 5), (3, 50, 100), (1, 7, 9)] {
+    // 50 rows of 100: chunks of 40 rows cross the batch blocks. The chain
+    // runs over groups of blocks a whole number of 32 elements long where
+    // the batch allows: 8 blocks of 4 (20 is two groups and a partial
+    // one), 32 blocks of 33 (37 is one group and a partial one).
+    for (c, n, k) in [(3, 4, 5), (3, 50, 100), (1, 7, 9), (20, 4, 5), (37, 33, 31)] {
         let x = T::randn(&[c, k], 1);
         let shared = T::randn(&[1, n, k], 2);
         let per_sample = T::randn(&[c, n, k], 3);

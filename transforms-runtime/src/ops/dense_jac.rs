@@ -77,6 +77,11 @@ fn chain<T: Copy, const S: usize, const M: usize>(
     }
 }
 
+/// The greatest common divisor.
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
 /// Rows per block of [`one_pass`]: about 8 KiB of `w`, a multiple of 8
 /// (the dot products' step), at most [`MAX_ROWS`].
 fn block_rows(k: usize) -> usize {
@@ -216,23 +221,33 @@ pub fn dense_jac<T: Float, const S: usize, const M: usize>(
     let total = count * n;
     let mut u: Vec<T> = Vec::with_capacity(total);
     let mut kept: [Vec<T>; M] = std::array::from_fn(|_| Vec::with_capacity(total));
-    // Side operands with one value per row block, spread along it (so
-    // that every operand is a contiguous run of `n` and the loop below
-    // vectorises).
-    let mut spread: [Vec<T>; S] = std::array::from_fn(|_| Vec::new());
-    for b in 0..count {
-        let rows = b * n..(b + 1) * n;
+    // The chain runs over `group` blocks at a time, a whole number of the
+    // vectorised loop's steps of 32 where the batch allows, so that no
+    // block ends in a scalar remainder (with blocks of 33, one scalar
+    // `tanh` per block otherwise). Every operand is a contiguous run of the
+    // group's length: side operands that repeat along the batch are spread
+    // over a group once, those with one value per block per group.
+    let group = (32 / gcd(n, 32)).min(count);
+    let mut spread: [Vec<T>; S] = std::array::from_fn(|q| match at[q] {
+        (0, 1) => data[q][..n].repeat(group),
+        (0, _) => vec![data[q][0]; group * n],
+        _ => Vec::new(),
+    });
+    for first in (0..count).step_by(group) {
+        let blocks = group.min(count - first);
+        let rows = first * n..(first + blocks) * n;
+        let len = rows.len();
         for (q, buf) in spread.iter_mut().enumerate() {
-            let (block, per) = at[q];
-            let v = data[q][b * block];
-            if per == 0 && (buf.len() != n || buf[0] != v) {
+            if at[q] == (1, 0) {
                 buf.clear();
-                buf.resize(n, v);
+                for &v in &data[q][first..first + blocks] {
+                    buf.extend(std::iter::repeat_n(v, n));
+                }
             }
         }
         let sides: [&[T]; S] = std::array::from_fn(|q| match at[q] {
-            (block, 1) => &data[q][b * block..][..n],
-            _ => &spread[q][..],
+            (block, 1) if block != 0 => &data[q][first * block..][..len],
+            _ => &spread[q][..len],
         });
         let us = &mut u.spare_capacity_mut()[rows.clone()];
         let ks = kept
