@@ -7,7 +7,6 @@
 //! fails the check within its first row.
 
 use std::any::TypeId;
-use std::borrow::Cow;
 use std::mem::MaybeUninit;
 
 use super::gemm::{Block, GemmOperand};
@@ -23,12 +22,15 @@ const MIN_FMAS: usize = 1 << 16;
 /// every element of `b` is finite (so that the skipped `0 * b` terms are
 /// exactly zero, as in the GEMM).
 pub(super) struct SparseRows<'a, T: Clone> {
+    k: usize,
     n: usize,
     /// Per row of `a`: its non-zero `(row of b, value)`, or `None`.
     picks: Vec<Option<(usize, T)>>,
-    /// `b`'s rows, contiguous, `stride` apart.
-    rows: Cow<'a, [T]>,
+    /// `b` from its first element: element `(p, j)` at
+    /// `p * stride + j * col_stride`.
+    rows: &'a [T],
     stride: usize,
+    col_stride: usize,
 }
 
 impl<'a, T: Element> SparseRows<'a, T> {
@@ -48,26 +50,32 @@ impl<'a, T: Element> SparseRows<'a, T> {
             return None;
         }
         let picks = one_per_row(m, k, &a, oa)?;
-        // `b` as contiguous rows (one tiled transpose when it is read
-        // transposed, rather than a strided read per element).
-        let (rows, stride) = if b.col_stride == 1 {
-            (Cow::Borrowed(&b.data[ob..]), b.row_stride)
+        let (rows, stride, col_stride) = (&b.data[ob..], b.row_stride, b.col_stride);
+        // Every element of `b`, read along its unit stride.
+        let finite = if col_stride == 1 {
+            (0..k).all(|p| all_finite(&rows[p * stride..][..n]))
+        } else if stride == 1 {
+            (0..n).all(|j| all_finite(&rows[j * col_stride..][..k]))
         } else {
-            let copied = copy_strided(&[k, n], &b.data[ob..], &[b.row_stride, b.col_stride]);
-            (Cow::Owned(copied), n)
+            (0..k).all(|p| (0..n).all(|j| rows[p * stride + j * col_stride].is_finite()))
         };
-        let finite = (0..k).all(|p| all_finite(&rows[p * stride..][..n]));
         finite.then_some(SparseRows {
+            k,
             n,
             picks,
             rows,
             stride,
+            col_stride,
         })
     }
 
     /// Writes every element of `c` (contiguous `m x n`).
     pub(super) fn write(&self, c: &mut [MaybeUninit<T>]) {
         let n = self.n;
+        if self.col_stride != 1 {
+            self.write_strided(c);
+            return;
+        }
         for (out, pick) in c.chunks_exact_mut(n).zip(&self.picks) {
             match *pick {
                 None => {
@@ -76,6 +84,31 @@ impl<'a, T: Element> SparseRows<'a, T> {
                     }
                 }
                 Some((p, s)) => map_row(out, &self.rows[p * self.stride..][..n], |y| s * y),
+            }
+        }
+    }
+
+    /// [`write`](Self::write) for a `b` read transposed (its rows
+    /// strided): `TILE` columns of `c` at a time, from a contiguous copy of
+    /// those columns of `b` (one tiled transpose of `k x TILE`), so that the
+    /// copy is a slice of `b` rather than all of it (`b` is as large as
+    /// the result: 256 KB for quad's Hessian). The same products as the
+    /// contiguous case, so the same bits.
+    fn write_strided(&self, c: &mut [MaybeUninit<T>]) {
+        const TILE: usize = 64;
+        let (n, rows, stride, cs) = (self.n, self.rows, self.stride, self.col_stride);
+        let k = self.k;
+        for j0 in (0..n).step_by(TILE) {
+            let w = TILE.min(n - j0);
+            let cols = copy_strided(&[k, w], &rows[j0 * cs..], &[stride, cs]);
+            for (out, pick) in c.chunks_exact_mut(n).zip(&self.picks) {
+                let out = &mut out[j0..j0 + w];
+                match *pick {
+                    None => out.iter_mut().for_each(|o| {
+                        o.write(T::zero());
+                    }),
+                    Some((p, s)) => map_row(out, &cols[p * w..][..w], |y| s * y),
+                }
             }
         }
     }
@@ -285,38 +318,41 @@ mod tests {
 
     #[test]
     fn one_non_zero_per_row_is_a_row_gather() {
-        let (m, k, n) = (64, 48, 40);
-        // A scaled permutation with some zero rows.
-        let mut a = vec![0.0; m * k];
-        for i in 0..m {
-            if i % 5 != 3 {
-                a[i * k + (i * 7) % k] = 0.5 + i as f64;
+        // 150 columns: `b` read transposed goes 64 columns at a time, the
+        // last tile partial.
+        for (m, k, n) in [(64, 48, 40), (64, 48, 150)] {
+            // A scaled permutation with some zero rows.
+            let mut a = vec![0.0; m * k];
+            for i in 0..m {
+                if i % 5 != 3 {
+                    a[i * k + (i * 7) % k] = 0.5 + i as f64;
+                }
             }
+            let b = b_matrix(k, n);
+            let mut c = vec![f64::NAN; m * n];
+            assert!(product(
+                (m, k, n),
+                operand(&a, k, 1),
+                operand(&b, n, 1),
+                &mut c
+            ));
+            assert_eq!(c, naive(m, k, n, &a, &b));
+            // `b` read transposed (column-major storage of the same matrix).
+            let bt: Vec<f64> = (0..n * k).map(|q| b[(q % k) * n + q / k]).collect();
+            let mut c2 = vec![f64::NAN; m * n];
+            assert!(product(
+                (m, k, n),
+                operand(&a, k, 1),
+                operand(&bt, 1, k),
+                &mut c2
+            ));
+            assert_eq!(c2, c);
+            // And through the public entry point.
+            assert_eq!(
+                batched_gemm(&[], m, k, n, operand(&a, k, 1), operand(&b, n, 1)),
+                c
+            );
         }
-        let b = b_matrix(k, n);
-        let mut c = vec![f64::NAN; m * n];
-        assert!(product(
-            (m, k, n),
-            operand(&a, k, 1),
-            operand(&b, n, 1),
-            &mut c
-        ));
-        assert_eq!(c, naive(m, k, n, &a, &b));
-        // `b` read transposed (column-major storage of the same matrix).
-        let bt: Vec<f64> = (0..n * k).map(|q| b[(q % k) * n + q / k]).collect();
-        let mut c2 = vec![f64::NAN; m * n];
-        assert!(product(
-            (m, k, n),
-            operand(&a, k, 1),
-            operand(&bt, 1, k),
-            &mut c2
-        ));
-        assert_eq!(c2, c);
-        // And through the public entry point.
-        assert_eq!(
-            batched_gemm(&[], m, k, n, operand(&a, k, 1), operand(&b, n, 1)),
-            c
-        );
     }
 
     #[test]
@@ -349,5 +385,13 @@ mod tests {
         ));
         let got = batched_gemm(&[], m, k, n, operand(&a, k, 1), operand(&b, n, 1));
         assert!(got[5].is_nan(), "row 0 multiplies the inf by zero");
+        // The same with `b` read transposed (its finiteness read strided).
+        let bt: Vec<f64> = (0..n * k).map(|q| b[(q % k) * n + q / k]).collect();
+        assert!(!product(
+            (m, k, n),
+            operand(&a, k, 1),
+            operand(&bt, 1, k),
+            &mut c
+        ));
     }
 }

@@ -149,6 +149,11 @@ pub(crate) fn sum_to_pe<T: Float>(
             }
         }
     }
+    // Summing a dim of size 1 moves no element: only the others need a
+    // pass (and a buffer); with none left the result is a reshape.
+    for (m, &have) in mask.iter_mut().zip(shape) {
+        *m &= have != 1;
+    }
     let out_shape = [&b[..], target].concat();
     if !mask.contains(&true) {
         return x.reshaped(&out_shape);
