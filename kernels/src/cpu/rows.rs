@@ -187,36 +187,36 @@ mod tests {
 
     #[test]
     fn scaled_and_outer_rows_match_index_arithmetic() {
-        let scales = [2.0, -1.0, 0.25];
         let src: Vec<f64> = (0..240).map(|i| f64::from(i) * 0.5 - 3.0).collect();
+        let src32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
         for k in 0..=70 {
-            let mut dst = vec![MaybeUninit::new(f64::NAN); 3 * k];
-            let stride = k / 2 + 9;
-            scaled_rows(&mut dst, &src, stride, k, &scales);
-            // SAFETY: initialised at creation.
-            let got: Vec<f64> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
-            let want: Vec<f64> = (0..3 * k)
-                .map(|e| src[(e / k) * stride + e % k] * scales[e / k])
-                .collect();
-            assert_eq!(got, want, "k = {k}");
-            outer_rows(&mut dst, &src[..k], &scales);
-            // SAFETY: as above.
-            let got: Vec<f64> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
-            let want: Vec<f64> = (0..3 * k).map(|e| src[e % k] * scales[e / k]).collect();
-            assert_eq!(got, want, "outer, k = {k}");
-            // f32, whose steps are one vector each (a row not a whole
+            // f32 too, whose steps are one vector each (a row not a whole
             // number of them ends with an overlapping step).
-            let src32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
-            let scales32 = scales.map(|v| v as f32);
-            let mut dst = vec![MaybeUninit::new(f32::NAN); 3 * k];
-            scaled_rows(&mut dst, &src32, stride, k, &scales32);
-            // SAFETY: initialised at creation.
-            let got: Vec<f32> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
-            let want: Vec<f32> = (0..3 * k)
-                .map(|e| src32[(e / k) * stride + e % k] * scales32[e / k])
-                .collect();
-            assert_eq!(got, want, "f32, k = {k}");
+            check_rows(&src, [2.0, -1.0, 0.25], k, f64::NAN);
+            check_rows(&src32, [2.0, -1.0, 0.25], k, f32::NAN);
         }
+    }
+
+    /// [`scaled_rows`] and [`outer_rows`] of three rows of `k` from `src`
+    /// against index arithmetic, into a destination filled with `nan`.
+    fn check_rows<T>(src: &[T], scales: [T; 3], k: usize, nan: T)
+    where
+        T: Copy + std::ops::Mul<Output = T> + PartialEq + std::fmt::Debug,
+    {
+        let stride = k / 2 + 9;
+        let mut dst = vec![MaybeUninit::new(nan); 3 * k];
+        scaled_rows(&mut dst, src, stride, k, &scales);
+        // SAFETY: initialised at creation.
+        let got: Vec<T> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
+        let want: Vec<T> = (0..3 * k)
+            .map(|e| src[(e / k) * stride + e % k] * scales[e / k])
+            .collect();
+        assert_eq!(got, want, "k = {k}");
+        outer_rows(&mut dst, &src[..k], &scales);
+        // SAFETY: as above.
+        let got: Vec<T> = dst.iter().map(|w| unsafe { w.assume_init() }).collect();
+        let want: Vec<T> = (0..3 * k).map(|e| src[e % k] * scales[e / k]).collect();
+        assert_eq!(got, want, "outer, k = {k}");
     }
 
     #[test]

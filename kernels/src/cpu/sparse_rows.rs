@@ -69,46 +69,43 @@ impl<'a, T: Element> SparseRows<'a, T> {
         })
     }
 
-    /// Writes every element of `c` (contiguous `m x n`).
+    /// Writes every element of `c` (contiguous `m x n`). A `b` read
+    /// transposed (its rows strided) goes `TILE` columns at a time, from a
+    /// contiguous copy of those columns (one tiled transpose of
+    /// `k x TILE`), so that the copy is a slice of `b` rather than all of
+    /// it (`b` is as large as the result: 256 KB for quad's Hessian); the
+    /// same products either way, so the same bits.
     pub(super) fn write(&self, c: &mut [MaybeUninit<T>]) {
-        let n = self.n;
-        if self.col_stride != 1 {
-            self.write_strided(c);
+        const TILE: usize = 64;
+        let (k, n, stride, cs) = (self.k, self.n, self.stride, self.col_stride);
+        if cs == 1 {
+            self.write_columns(c, 0, self.rows, stride, n);
             return;
         }
-        for (out, pick) in c.chunks_exact_mut(n).zip(&self.picks) {
-            match *pick {
-                None => {
-                    for o in out {
-                        o.write(T::zero());
-                    }
-                }
-                Some((p, s)) => map_row(out, &self.rows[p * self.stride..][..n], |y| s * y),
-            }
+        for j0 in (0..n).step_by(TILE) {
+            let w = TILE.min(n - j0);
+            let cols = copy_strided(&[k, w], &self.rows[j0 * cs..], &[stride, cs]);
+            self.write_columns(c, j0, &cols, w, w);
         }
     }
 
-    /// [`write`](Self::write) for a `b` read transposed (its rows
-    /// strided): `TILE` columns of `c` at a time, from a contiguous copy of
-    /// those columns of `b` (one tiled transpose of `k x TILE`), so that the
-    /// copy is a slice of `b` rather than all of it (`b` is as large as
-    /// the result: 256 KB for quad's Hessian). The same products as the
-    /// contiguous case, so the same bits.
-    fn write_strided(&self, c: &mut [MaybeUninit<T>]) {
-        const TILE: usize = 64;
-        let (n, rows, stride, cs) = (self.n, self.rows, self.stride, self.col_stride);
-        let k = self.k;
-        for j0 in (0..n).step_by(TILE) {
-            let w = TILE.min(n - j0);
-            let cols = copy_strided(&[k, w], &rows[j0 * cs..], &[stride, cs]);
-            for (out, pick) in c.chunks_exact_mut(n).zip(&self.picks) {
-                let out = &mut out[j0..j0 + w];
-                match *pick {
-                    None => out.iter_mut().for_each(|o| {
-                        o.write(T::zero());
-                    }),
-                    Some((p, s)) => map_row(out, &cols[p * w..][..w], |y| s * y),
-                }
+    /// Columns `j0..j0 + w` of every row of `c`, from `b`'s rows of those
+    /// columns in `rows`, `stride` apart.
+    fn write_columns(
+        &self,
+        c: &mut [MaybeUninit<T>],
+        j0: usize,
+        rows: &[T],
+        stride: usize,
+        w: usize,
+    ) {
+        for (out, pick) in c.chunks_exact_mut(self.n).zip(&self.picks) {
+            let out = &mut out[j0..j0 + w];
+            match *pick {
+                None => out.iter_mut().for_each(|o| {
+                    o.write(T::zero());
+                }),
+                Some((p, s)) => map_row(out, &rows[p * stride..][..w], |y| s * y),
             }
         }
     }
