@@ -345,6 +345,13 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, layers: bool) ->
         .enumerate()
         .flat_map(|(i, d)| d.iter().flat_map(|d| &d.members).map(move |e| (e.out, i)))
         .collect();
+    // Elementwise chains do not fold a sum across a product (see
+    // `memory_order`): such a producer counts as read twice.
+    let pinned = crate::memory_order::pinned(&order, &uses);
+    let mut chain_uses = uses.clone();
+    for v in &pinned {
+        *chain_uses.entry(*v).or_default() += 1;
+    }
     // Candidates to fold into their single user.
     let mut folded: HashMap<Var, bool> = HashMap::new();
     let mut groups = Vec::new();
@@ -400,7 +407,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, layers: bool) ->
             roots.push(Group::Single(e));
             continue;
         }
-        let fused = Fused::collected(e, e.nb, &by_out, &uses);
+        let fused = Fused::collected(e, e.nb, &by_out, &chain_uses);
         if let Some((ta, slot)) = crate::layout_folds::ta_leaf(&fused, &by_out, &uses, views) {
             folded.insert(ta.out, true);
             for v in fused.inner.keys() {
@@ -410,7 +417,10 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, layers: bool) ->
             roots.push(Group::TaChain { fused, ta, w, slot });
             continue;
         }
-        if fused.inner.is_empty() {
+        // A sum kept apart, and its reader, are chains of one equation
+        // so that they can write over a dead term in place.
+        let apart = pinned.contains(&e.out) || e.ins.iter().any(|v| pinned.contains(v));
+        if fused.inner.is_empty() && !apart {
             roots.push(Group::Single(e));
             continue;
         }

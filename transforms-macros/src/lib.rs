@@ -18,6 +18,7 @@ mod hess_fold;
 mod ir;
 mod layout_folds;
 mod lower;
+mod memory_order;
 mod opt;
 mod prims;
 mod spec;

@@ -123,6 +123,8 @@ pub fn batched_gemm<T: Element>(
         }
         if m * n * k <= SMALL_GEMM {
             small_gemm(block, zeroed(c));
+        } else if super::gemm512::write(block, c) {
+            // An AVX-512 core and a `B` that fits in L2.
         } else {
             // SAFETY: `check` proved that every element of A (offset `oa`) and
             // B (offset `ob`) addressed by the strides lies inside its buffer;

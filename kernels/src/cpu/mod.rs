@@ -11,6 +11,7 @@
 mod dots;
 mod elementwise;
 mod gemm;
+mod gemm512;
 mod iter;
 mod par;
 mod reduce;
