@@ -79,6 +79,7 @@ pub(super) fn write<T: Element>(p: Block<'_, T>, c: &mut [MaybeUninit<T>]) -> bo
     false
 }
 
+#[cfg(target_arch = "x86_64")]
 /// `B` as a contiguous row-major `k x n` matrix, read one column at a
 /// time (a transposed `B` has contiguous columns).
 fn pack<T: Element>(p: Block<'_, T>) -> Vec<T> {
@@ -96,6 +97,7 @@ fn pack<T: Element>(p: Block<'_, T>) -> Vec<T> {
 /// The sizes and strides of one product (in elements): `A` is `m x k`
 /// (strides `rsa`, `csa`), `B` `k x n` with contiguous rows `ldb` apart,
 /// `C` `m x n` contiguous.
+#[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 struct Shape {
     m: usize,
