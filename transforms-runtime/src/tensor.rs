@@ -1,5 +1,6 @@
 //! The [`Tensor`] type: constructors, accessors and comparisons.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
@@ -35,20 +36,40 @@ pub struct Tensor<T: Float = f32> {
 
 /// A CPU buffer: a kernel's `Vec` behind a reference count (two
 /// allocations, no copy), or one allocation holding the count and the
-/// elements, which small results written in place use (an allocation is a
-/// good part of a microsecond-sized Jacobian).
+/// elements, which results written in place use (an allocation is a good
+/// part of a microsecond-sized Jacobian).
 #[derive(Clone)]
 enum Storage<T> {
     Vec(Arc<Vec<T>>),
-    Slice(Arc<[T]>),
+    /// The first `.1` elements of whole cache lines, so that they start
+    /// on a 64-byte boundary: a vector store never straddles two lines
+    /// (after the count, elements of an `Arc<[T]>` start 16 bytes into a
+    /// line, and writing a row of 512-bit stores so took twice as long).
+    Lines(Arc<[Line]>, usize, PhantomData<T>),
 }
 
+/// 64 bytes on a 64-byte boundary: the unit of [`Storage::Lines`].
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Line([u8; 64]);
+
 impl<T: Copy> Storage<T> {
+    /// The elements as [`Storage::Lines`] holds them.
+    const FITS_LINES: () = assert!(
+        std::mem::align_of::<T>() <= 64,
+        "an element type aligned to more than a cache line"
+    );
+
     #[inline(always)]
     fn as_slice(&self) -> &[T] {
         match self {
             Storage::Vec(v) => v,
-            Storage::Slice(s) => s,
+            // SAFETY: `from_uninit` made the lines and initialised the
+            // first `n` elements in them (64-byte aligned, so aligned for
+            // `T`; `n` elements fit in the lines).
+            Storage::Lines(l, n, _) => unsafe {
+                std::slice::from_raw_parts(l.as_ptr().cast::<T>(), *n)
+            },
         }
     }
 
@@ -62,8 +83,34 @@ impl<T: Copy> Storage<T> {
     fn get_mut(&mut self) -> Option<&mut [T]> {
         match self {
             Storage::Vec(v) => Arc::get_mut(v).map(|v| v.as_mut_slice()),
-            Storage::Slice(s) => Arc::get_mut(s),
+            Storage::Lines(l, n, _) => Arc::get_mut(l).map(|l| {
+                // SAFETY: as in `as_slice`, and the lines are this
+                // tensor's alone.
+                unsafe { std::slice::from_raw_parts_mut(l.as_mut_ptr().cast::<T>(), *n) }
+            }),
         }
+    }
+
+    /// `n` elements that `fill` writes, in lines of their own.
+    ///
+    /// # Safety
+    /// `fill` must initialise every element of the slice it is given.
+    #[inline]
+    unsafe fn lines(n: usize, fill: impl FnOnce(&mut [std::mem::MaybeUninit<T>])) -> Self {
+        let () = Self::FITS_LINES;
+        let bytes = n * std::mem::size_of::<T>();
+        let mut buf = Arc::<[Line]>::new_uninit_slice(bytes.div_ceil(64));
+        let lines = Arc::get_mut(&mut buf).expect("a new buffer is not shared");
+        let start = lines.as_mut_ptr().cast::<u8>();
+        // SAFETY: the lines hold `bytes` rounded up to 64: the padding
+        // after the elements is zeroed (so that every line is initialised),
+        // and the elements (aligned, see `FITS_LINES`) are `fill`'s.
+        unsafe {
+            start.add(bytes).write_bytes(0, lines.len() * 64 - bytes);
+            fill(std::slice::from_raw_parts_mut(start.cast(), n));
+        }
+        // SAFETY: `fill` initialised the elements, the padding is zeroed.
+        Storage::Lines(unsafe { buf.assume_init() }, n, PhantomData)
     }
 }
 
@@ -140,11 +187,9 @@ impl<T: Float> Tensor<T> {
         shape: &[usize],
         fill: impl FnOnce(&mut [std::mem::MaybeUninit<T>]),
     ) -> Self {
-        let mut buf = Arc::<[T]>::new_uninit_slice(shape.iter().product());
-        fill(Arc::get_mut(&mut buf).expect("a new buffer is not shared"));
-        // SAFETY: the caller's `fill` initialised every element.
-        let buf = unsafe { buf.assume_init() };
-        Self::on_buffer(Storage::Slice(buf), 0, shape)
+        // SAFETY: the caller's `fill` initialises every element.
+        let buf = unsafe { Storage::lines(shape.iter().product(), fill) };
+        Self::on_buffer(buf, 0, shape)
     }
 
     /// Slice `i` along dim 0, sharing the buffer (internal: `i` in range).
@@ -289,7 +334,7 @@ impl<T: Float> Tensor<T> {
         if whole {
             match self.buf {
                 Storage::Vec(v) => Arc::try_unwrap(v).unwrap_or_else(|shared| shared.to_vec()),
-                Storage::Slice(s) => s.to_vec(),
+                Storage::Lines(..) => self.as_slice().to_vec(),
             }
         } else {
             self.as_slice().to_vec()
@@ -489,5 +534,27 @@ mod tests {
         assert_eq!(u.shape(), &[3, 2]);
         assert_eq!(u.clone().into_vec(), vec![0.0, 7.0, 2.0, 3.0, 4.0, 5.0]);
         assert_eq!(u.index0(2).as_slice(), &[4.0, 5.0]);
+    }
+
+    #[test]
+    fn buffers_written_in_place_start_on_a_cache_line() {
+        fn check<T: Float>(n: usize) {
+            // SAFETY: the closure writes every element.
+            let t = unsafe {
+                Tensor::<T>::from_uninit(&[n], |d| {
+                    for (i, e) in d.iter_mut().enumerate() {
+                        e.write(T::from_f64(i as f64));
+                    }
+                })
+            };
+            assert_eq!(t.as_slice().as_ptr() as usize % 64, 0, "{n} elements");
+            assert_eq!(t.as_slice().len(), n);
+            let want: Vec<T> = (0..n).map(|i| T::from_f64(i as f64)).collect();
+            assert_eq!(t.into_vec(), want);
+        }
+        for n in [0, 1, 15, 16, 17, 255, 256, 65_536] {
+            check::<f32>(n);
+            check::<f64>(n);
+        }
     }
 }

@@ -97,8 +97,8 @@ mod avx {
         return unsafe { _mm256_add_ps(acc, _mm256_mul_ps(x, w)) };
     }
 
-    /// The rows of `out` in whole groups of eight; returns how many rows
-    /// it wrote.
+    /// The rows of `out` in whole groups of eight, then one group of four
+    /// if four or more are left; returns how many rows it wrote.
     ///
     /// # Safety
     /// AVX must be available, and `rows[j * stride..][..x.len()]` in bounds
@@ -139,7 +139,60 @@ mod avx {
                 _mm256_storeu_ps(out.as_mut_ptr().add(j0), res);
             }
         }
-        groups * 8
+        let mut j0 = groups * 8;
+        // The rows left in groups of four then two (short blocks of rows
+        // that stay in L1 with a long `k`): the same partial sums, each
+        // row's lanes then summed as `dot` sums them.
+        if out.len() - j0 >= 4 {
+            unsafe { few::<4>(x, rows, stride, out, j0) };
+            j0 += 4;
+        }
+        if out.len() - j0 >= 2 {
+            unsafe { few::<2>(x, rows, stride, out, j0) };
+            j0 += 2;
+        }
+        j0
+    }
+
+    /// Rows `j0..j0 + R` of `out`.
+    ///
+    /// # Safety
+    /// AVX must be available, `j0 + R <= out.len()`, and rows `j0..j0 + R`
+    /// in bounds for `x.len()` elements.
+    #[target_feature(enable = "avx")]
+    unsafe fn few<const R: usize>(
+        x: &[f32],
+        rows: &[f32],
+        stride: usize,
+        out: &mut [f32],
+        j0: usize,
+    ) {
+        let k = x.len();
+        let whole = k / LANES * LANES;
+        let base: [*const f32; R] =
+            std::array::from_fn(|r| unsafe { rows.as_ptr().add((j0 + r) * stride) });
+        let mut acc = [_mm256_setzero_ps(); R];
+        for c in (0..whole).step_by(LANES) {
+            // SAFETY: c + 8 <= whole <= k, inside x and each row.
+            unsafe {
+                let xv = _mm256_loadu_ps(x.as_ptr().add(c));
+                for r in 0..R {
+                    let w = _mm256_loadu_ps(base[r].add(c));
+                    acc[r] = madd8(acc[r], xv, w);
+                }
+            }
+        }
+        for (r, a) in acc.iter().enumerate() {
+            let mut lanes = [0f32; LANES];
+            // SAFETY: `lanes` holds eight floats; row j0 + r is in bounds
+            // for k elements, and j0 + r < out.len().
+            unsafe {
+                _mm256_storeu_ps(lanes.as_mut_ptr(), *a);
+                let row = std::slice::from_raw_parts(base[r], k);
+                *out.get_unchecked_mut(j0 + r) =
+                    lanes.iter().copied().sum::<f32>() + tail_sum(&x[whole..], &row[whole..]);
+            }
+        }
     }
 }
 
@@ -153,7 +206,7 @@ mod tests {
         // row counts around the group of eight, padded rows (stride > k),
         // and values of mixed magnitude so that the summation order shows.
         for k in [0, 1, 5, 8, 13, 31, 32, 33, 64, 517] {
-            for n in [0, 1, 7, 8, 9, 16, 23] {
+            for n in [0, 1, 3, 4, 5, 7, 8, 9, 12, 13, 16, 23] {
                 let stride = k + 3;
                 let x: Vec<f32> = (0..k)
                     .map(|i| (i as f32 * 0.37).sin() * 10f32.powi(i as i32 % 7 - 3))

