@@ -56,10 +56,30 @@ fn emit(
     views: &Views,
     dense: bool,
 ) -> TokenStream {
+    emit_after(Vec::new(), eqns, outs, env, views, dense)
+}
+
+/// [`emit`] after `prelude`: statements each binding one var (already in
+/// `env`), dropped after their last reader as the others are.
+pub(crate) fn emit_after(
+    prelude: Vec<(TokenStream, Var)>,
+    eqns: &[Eqn],
+    outs: &[Var],
+    env: &mut HashMap<Var, Operand>,
+    views: &Views,
+    dense: bool,
+) -> TokenStream {
     let rt = rt();
     let reads = read_counts(eqns, outs);
     let defined: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
-    let mut emitted: Vec<Stmt> = Vec::new();
+    let mut emitted: Vec<Stmt> = prelude
+        .into_iter()
+        .map(|(tokens, v)| Stmt {
+            tokens,
+            bound: vec![v],
+            moved: None,
+        })
+        .collect();
     for group in fuse::groups(eqns, outs, views, dense) {
         let mut out = TokenStream::new();
         let before: std::collections::HashSet<Var> = env.keys().copied().collect();
@@ -145,6 +165,16 @@ fn emit(
             }
             fuse::Group::DenseHess(h) => {
                 out.extend(dense_hess(env, &rt, &h, views));
+            }
+            fuse::Group::Rows(g) => {
+                // The sum is written over when nothing reads it afterwards.
+                let dead = matches!(env.get(&g.acc), Some(Operand::Owned(_)))
+                    && defined.contains_key(&g.acc)
+                    && !outs.contains(&g.acc)
+                    && reads.get(&g.acc) == Some(&1);
+                out.extend(crate::rows::emit(env, &rt, &g, dead));
+                env.insert(g.root.out, Operand::Owned(var_ident(g.root.out)));
+                moved = dead.then_some(g.acc);
             }
             fuse::Group::Fused(f) => {
                 // A leaf that is a temporary of this list which only the
@@ -266,7 +296,10 @@ fn with_drops(stmts: Vec<Stmt>, outs: &[Var], env: &HashMap<Var, Operand>) -> To
             .collect();
         dead.sort();
         for v in dead {
-            let id = var_ident(v);
+            let id = match env.get(&v) {
+                Some(Operand::Owned(id)) => id.clone(),
+                _ => var_ident(v),
+            };
             out.extend(quote!(::core::mem::drop(#id);));
         }
     }

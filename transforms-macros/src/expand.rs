@@ -9,7 +9,7 @@
 //! `jacobian`.
 
 mod args;
-mod chunk;
+pub(crate) mod chunk;
 mod jacobian;
 mod objects;
 

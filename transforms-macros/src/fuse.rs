@@ -72,6 +72,10 @@ pub enum Group<'a> {
     /// and the reverse seed product in the Hessian's layout, in one call
     /// (`ops::dense_hess`).
     DenseHess(crate::hess_fold::DenseHess<'a>),
+    /// `add(acc, p)` with `p` (and the products and seeds only it reads)
+    /// made in blocks of rows of its outer batch dim, each added into
+    /// `acc` as it is made (`ops::add_rows`).
+    Rows(crate::rows::Rows<'a>),
 }
 
 /// A tree of elementwise equations computed in one pass.
@@ -332,6 +336,7 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, layers: bool) ->
         *uses.entry(*v).or_default() += 2;
     }
     let by_out: HashMap<Var, &Eqn> = eqns.iter().map(|e| (e.out, e)).collect();
+    let pos: HashMap<Var, usize> = eqns.iter().enumerate().map(|(i, e)| (e.out, i)).collect();
     let dense = if layers {
         let taken = claimed_products(eqns, &by_out, &uses, views);
         crate::dense_fold::find(eqns, outs, views, &uses, &taken)
@@ -416,6 +421,16 @@ pub fn groups<'a>(eqns: &'a [Eqn], outs: &[Var], views: &Views, layers: bool) ->
             let w = views.read_by(ta);
             roots.push(Group::TaChain { fused, ta, w, slot });
             continue;
+        }
+        if fused.inner.is_empty() {
+            let taken = |v: Var| in_dense.contains_key(&v) || folded.contains_key(&v);
+            if let Some(g) = crate::rows::find(e, &by_out, &uses, views, &pos, &taken) {
+                for m in &g.members {
+                    folded.insert(m.out, true);
+                }
+                roots.push(Group::Rows(g));
+                continue;
+            }
         }
         // A sum kept apart, and its reader, are chains of one equation
         // so that they can write over a dead term in place.

@@ -21,6 +21,7 @@ mod lower;
 mod memory_order;
 mod opt;
 mod prims;
+mod rows;
 mod spec;
 mod transforms;
 mod tview;

@@ -199,6 +199,15 @@ impl<T: Float> Tensor<T> {
         Self::on_buffer(self.buf.clone(), self.offset + i * size, inner)
     }
 
+    /// Rows `r` of dim 0, sharing the buffer (internal: a CPU tensor of
+    /// rank >= 1, `r` in range).
+    pub(crate) fn rows0(&self, r: std::ops::Range<usize>) -> Self {
+        let mut shape = self.shape().to_vec();
+        let size: usize = shape[1..].iter().product();
+        shape[0] = r.len();
+        Self::on_buffer(self.buf.clone(), self.offset + r.start * size, &shape)
+    }
+
     /// The same buffer under a new shape with the same element count
     /// (internal: no copy).
     pub(crate) fn reshaped(&self, shape: &[usize]) -> Self {

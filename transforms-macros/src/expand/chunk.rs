@@ -32,7 +32,7 @@ pub fn items(cx: &Cx, spec: &Spec, errs: &mut Errors) -> Option<TokenStream> {
 
 /// `env` with every owned local turned into a borrow, so that code emitted
 /// inside a loop never moves a value defined outside it.
-pub(super) fn borrowed(env: &HashMap<Var, Operand>) -> HashMap<Var, Operand> {
+pub(crate) fn borrowed(env: &HashMap<Var, Operand>) -> HashMap<Var, Operand> {
     env.iter()
         .map(|(v, op)| {
             let op = match op {

@@ -18,6 +18,7 @@ mod diag_right;
 mod diag_ta;
 mod matmul;
 mod reduce;
+mod rows;
 mod shape_ops;
 pub(crate) mod slices;
 mod stacks;
@@ -35,6 +36,7 @@ pub use diag_right::{diag_matmul_right, diag_matmul_tb};
 pub use diag_ta::{DiagTa, diag_matmul_ta, diag_matmul_ta_map, diag_matmul_ta_swapped};
 pub use matmul::{matmul, matmul_t, matmul_ta, matmul_tb};
 pub use reduce::{mean, mean_t, sum, sum_t};
+pub use rows::{add_rows, batch_rows, diag_rows, rows_of};
 pub use shape_ops::{
     flatten_like, movedim, reshape, reshape_like, squeeze, t, transpose, unflatten_like, unsqueeze,
 };
