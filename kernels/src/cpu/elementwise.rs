@@ -3,15 +3,23 @@
 /// Applies `f` to every element of `a`, returning a new buffer.
 #[inline]
 pub fn map<T: Copy, F: Fn(T) -> T>(a: &[T], f: F) -> Vec<T> {
-    a.iter().map(|&x| f(x)).collect()
+    super::wide(
+        #[inline(always)]
+        move || a.iter().map(|&x| f(x)).collect(),
+    )
 }
 
 /// Applies `f` to every element of `a` in place.
 #[inline]
 pub fn map_inplace<T: Copy, F: Fn(T) -> T>(a: &mut [T], f: F) {
-    for x in a.iter_mut() {
-        *x = f(*x);
-    }
+    super::wide(
+        #[inline(always)]
+        move || {
+            for x in a.iter_mut() {
+                *x = f(*x);
+            }
+        },
+    )
 }
 
 /// Combines two equally long buffers elementwise.
@@ -21,7 +29,10 @@ pub fn map_inplace<T: Copy, F: Fn(T) -> T>(a: &mut [T], f: F) {
 #[inline]
 pub fn zip<T: Copy, F: Fn(T, T) -> T>(a: &[T], b: &[T], f: F) -> Vec<T> {
     assert_eq!(a.len(), b.len(), "transforms-kernels: zip: length mismatch");
-    a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
+    super::wide(
+        #[inline(always)]
+        move || a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect(),
+    )
 }
 
 /// `a[i] = f(a[i], b[i])` for two equally long buffers.
@@ -35,9 +46,14 @@ pub fn zip_inplace<T: Copy, F: Fn(T, T) -> T>(a: &mut [T], b: &[T], f: F) {
         b.len(),
         "transforms-kernels: zip_inplace: length mismatch"
     );
-    for (x, &y) in a.iter_mut().zip(b) {
-        *x = f(*x, y);
-    }
+    super::wide(
+        #[inline(always)]
+        move || {
+            for (x, &y) in a.iter_mut().zip(b) {
+                *x = f(*x, y);
+            }
+        },
+    )
 }
 
 /// Whether every element of `xs` equals `v` (`false` for a NaN anywhere, or

@@ -19,6 +19,7 @@ mod rows;
 mod sparse_rows;
 mod strided;
 mod transpose;
+mod wide;
 
 pub use dots::dots;
 pub use elementwise::{all_equal, map, map_inplace, zip, zip_inplace};
@@ -28,3 +29,4 @@ pub use par::{PAR_MIN_ELEMS, Sink, blocks, build_chunks, parallel};
 pub use reduce::{sum_axes, sum_slice};
 pub use rows::scaled_rows;
 pub use strided::{copy_strided, zip_strided, zip3_strided};
+pub use wide::wide;

@@ -64,17 +64,24 @@ fn chain<T: Copy, const S: usize, const M: usize>(
     let (yp, up) = (ys.as_ptr(), us.as_mut_ptr());
     let sp = sides.map(|s| s.as_ptr());
     let kp = ks.map(|k| k.as_mut_ptr());
-    for i in 0..n {
-        // SAFETY: `i < n`, the length of every slice (asserted above); the
-        // outputs are distinct exclusive slices, apart from the inputs.
-        unsafe {
-            let (s, m) = f(*yp.add(i), std::array::from_fn(|q| *sp[q].add(i)));
-            (*up.add(i)).write(s);
-            for (p, m) in kp.iter().zip(m) {
-                (*p.add(i)).write(m);
+    // Compiled for the CPU's widest vectors where the build does not
+    // target them (the same bits: see `cpu::wide`).
+    cpu::wide(
+        #[inline(always)]
+        move || {
+            for i in 0..n {
+                // SAFETY: `i < n`, the length of every slice (asserted above); the
+                // outputs are distinct exclusive slices, apart from the inputs.
+                unsafe {
+                    let (s, m) = f(*yp.add(i), std::array::from_fn(|q| *sp[q].add(i)));
+                    (*up.add(i)).write(s);
+                    for (p, m) in kp.iter().zip(m) {
+                        (*p.add(i)).write(m);
+                    }
+                }
             }
-        }
-    }
+        },
+    );
 }
 
 /// The greatest common divisor.
