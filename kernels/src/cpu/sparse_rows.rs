@@ -52,13 +52,18 @@ impl<'a, T: Element> SparseRows<'a, T> {
         let picks = one_per_row(m, k, &a, oa)?;
         let (rows, stride, col_stride) = (&b.data[ob..], b.row_stride, b.col_stride);
         // Every element of `b`, read along its unit stride.
-        let finite = if col_stride == 1 {
-            (0..k).all(|p| all_finite(&rows[p * stride..][..n]))
-        } else if stride == 1 {
-            (0..n).all(|j| all_finite(&rows[j * col_stride..][..k]))
-        } else {
-            (0..k).all(|p| (0..n).all(|j| rows[p * stride + j * col_stride].is_finite()))
-        };
+        let finite = super::wide(
+            #[inline(always)]
+            move || {
+                if col_stride == 1 {
+                    (0..k).all(|p| all_finite(&rows[p * stride..][..n]))
+                } else if stride == 1 {
+                    (0..n).all(|j| all_finite(&rows[j * col_stride..][..k]))
+                } else {
+                    (0..k).all(|p| (0..n).all(|j| rows[p * stride + j * col_stride].is_finite()))
+                }
+            },
+        );
         finite.then_some(SparseRows {
             k,
             n,
@@ -76,6 +81,15 @@ impl<'a, T: Element> SparseRows<'a, T> {
     /// it (`b` is as large as the result: 256 KB for quad's Hessian); the
     /// same products either way, so the same bits.
     pub(super) fn write(&self, c: &mut [MaybeUninit<T>]) {
+        super::wide(
+            #[inline(always)]
+            move || self.write_in(c),
+        );
+    }
+
+    /// The body of [`SparseRows::write`].
+    #[inline(always)]
+    fn write_in(&self, c: &mut [MaybeUninit<T>]) {
         const TILE: usize = 64;
         let (k, n, stride, cs) = (self.k, self.n, self.stride, self.col_stride);
         if cs == 1 {
@@ -101,6 +115,7 @@ impl<'a, T: Element> SparseRows<'a, T> {
 
     /// Columns `j0..j0 + w` of every row of `c`, from `b`'s rows of those
     /// columns in `rows`, `stride` apart, from `b`'s row `first` on.
+    #[inline(always)]
     fn write_columns(
         &self,
         c: &mut [MaybeUninit<T>],
@@ -127,6 +142,7 @@ impl<'a, T: Element> SparseRows<'a, T> {
 /// lanes, so that the sums are not one chain of dependent adds (a chain
 /// ran at a quarter of the speed: the check reads all of `b` for each
 /// block of a Hessian's rows).
+#[inline(always)]
 fn all_finite<T: Element>(xs: &[T]) -> bool {
     const L: usize = 32;
     let chunks = xs.chunks_exact(L);

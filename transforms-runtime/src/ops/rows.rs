@@ -10,6 +10,8 @@
 
 use std::ops::Range;
 
+use transforms_kernels::cpu;
+
 use super::diag::on_cpu;
 use crate::elem;
 use crate::float::Float;
@@ -134,10 +136,16 @@ pub fn add_rows<T: Float>(
                 r.end
             );
         }
-        let d = dst.as_deref_mut().expect("set above");
-        for (a, &b) in d[r.start * row..r.end * row].iter_mut().zip(p.as_slice()) {
-            *a = elem::add(*a, b);
-        }
+        let d = &mut dst.as_deref_mut().expect("set above")[r.start * row..r.end * row];
+        let ps = p.as_slice();
+        cpu::wide(
+            #[inline(always)]
+            move || {
+                for (a, &b) in d.iter_mut().zip(ps) {
+                    *a = elem::add(*a, b);
+                }
+            },
+        );
     }
     acc
 }
