@@ -121,3 +121,60 @@ fn a_large_batch_of_hessians_matches_the_loop_and_the_closed_form() {
         }
     }
 }
+
+/// A quadratic form under `sin`: its Hessian adds the products of the seed
+/// with `m` into a running sum in blocks of rows once the result is over
+/// 64 KiB (`ops::add_rows`: 160 x 160 f64 is 200 KiB, blocks of 40 rows).
+#[hessian(argnums = 0)]
+#[vmap(hessian(argnums = 0), in_dims = (0, None), name = batch_form_hessian)]
+fn form(x: &Tensor<f64>, m: &Tensor<f64>) -> Tensor<f64> {
+    (x.matmul(m).matmul(x) * 0.01).sin()
+}
+
+#[test]
+fn a_hessian_summed_in_blocks_of_rows_is_the_closed_form() {
+    let n = 160;
+    let m = input(&[n, n], 61, false);
+    let mv = m.to_vec();
+    let check = |x: &T64, h: &T64, what: &str| {
+        // q = 0.01 x^T M x, g = 0.01 (M + M^T) x,
+        // H = cos(q) 0.01 (M + M^T) - sin(q) g g^T.
+        let xv = x.to_vec();
+        let q: f64 = (0..n)
+            .map(|i| (0..n).map(|j| xv[i] * mv[i * n + j] * xv[j]).sum::<f64>())
+            .sum::<f64>()
+            * 0.01;
+        let g: Vec<f64> = (0..n)
+            .map(|i| {
+                0.01 * (0..n)
+                    .map(|j| (mv[i * n + j] + mv[j * n + i]) * xv[j])
+                    .sum::<f64>()
+            })
+            .collect();
+        let hv = h.to_vec();
+        assert_eq!(h.shape(), &[n, n], "{what}");
+        for i in 0..n {
+            for j in 0..n {
+                let want = q.cos() * 0.01 * (mv[i * n + j] + mv[j * n + i]) - q.sin() * g[i] * g[j];
+                let got = hv[i * n + j];
+                assert!(
+                    (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                    "{what}: H[{i}, {j}] = {got}, want {want}"
+                );
+            }
+        }
+    };
+    let x = input(&[n], 62, false);
+    check(&x, &form_hessian(&x, &m), "hessian");
+    // Batched (here without blocks): each example's Hessian the closed
+    // form too.
+    let xs = input(&[3, n], 63, false);
+    let hs = batch_form_hessian(&xs, &m);
+    assert_eq!(hs.shape(), &[3, n, n]);
+    let hv = hs.to_vec();
+    for i in 0..3 {
+        let x = example(&xs, i);
+        let h = T64::from_shape_vec(&[n, n], hv[i * n * n..(i + 1) * n * n].to_vec()).unwrap();
+        check(&x, &h, &format!("vmap(hessian) example {i}"));
+    }
+}
