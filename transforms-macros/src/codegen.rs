@@ -168,10 +168,7 @@ pub(crate) fn emit_after(
             }
             fuse::Group::Rows(g) => {
                 // The sum is written over when nothing reads it afterwards.
-                let dead = matches!(env.get(&g.acc), Some(Operand::Owned(_)))
-                    && defined.contains_key(&g.acc)
-                    && !outs.contains(&g.acc)
-                    && reads.get(&g.acc) == Some(&1);
+                let dead = dead_after(env, &defined, outs, &reads, g.acc, 1);
                 out.extend(crate::rows::emit(env, &rt, &g, dead));
                 env.insert(g.root.out, Operand::Owned(var_ident(g.root.out)));
                 moved = dead.then_some(g.acc);
@@ -181,12 +178,7 @@ pub(crate) fn emit_after(
                 // chain reads: the chain writes its result over it (when
                 // it has the result's shape, checked at run time; a
                 // reduction's result seldom has, so others first).
-                let dead = |v: &Var| {
-                    matches!(env.get(v), Some(Operand::Owned(_)))
-                        && defined.contains_key(v)
-                        && !outs.contains(v)
-                        && reads.get(v) == Some(&f.reads(*v))
-                };
+                let dead = |v: &Var| dead_after(env, &defined, outs, &reads, *v, f.reads(*v));
                 let reduced = |v: &Var| {
                     let by = defined.get(v);
                     by.is_some_and(|e| matches!(e.prim, crate::prims::Prim::Reduce(_)))
@@ -224,6 +216,22 @@ pub(crate) fn emit_after(
         });
     }
     with_drops(emitted, outs, env)
+}
+
+/// Whether `v` is an owned temporary of this list that nothing reads
+/// after a statement reading it `here` times (so that it may move in).
+fn dead_after(
+    env: &HashMap<Var, Operand>,
+    defined: &HashMap<Var, &Eqn>,
+    outs: &[Var],
+    reads: &HashMap<Var, usize>,
+    v: Var,
+    here: usize,
+) -> bool {
+    matches!(env.get(&v), Some(Operand::Owned(_)))
+        && defined.contains_key(&v)
+        && !outs.contains(&v)
+        && reads.get(&v) == Some(&here)
 }
 
 /// One emitted statement: its tokens, the vars it binds and the var it

@@ -11,7 +11,7 @@ use crate::ir::{Eqn, Var};
 use crate::prims::Prim;
 
 /// Whether `e` allocates a result that may be as large as a Jacobian.
-fn large(e: &Eqn) -> bool {
+pub(crate) fn large(e: &Eqn) -> bool {
     matches!(e.prim, Prim::Matmul(_) | Prim::Diag(_))
 }
 

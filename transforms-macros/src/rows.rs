@@ -51,11 +51,6 @@ fn is_seed(e: &Eqn) -> bool {
     e.nb == 0 && matches!(e.prim, Prim::Diag(Diag::Embed { has_t: false, .. }))
 }
 
-/// A product: what the block is for.
-fn large(e: &Eqn) -> bool {
-    matches!(e.prim, Prim::Matmul(_) | Prim::Diag(_))
-}
-
 /// The block rooted at `root`, if `root` adds a product read only by it.
 pub fn find<'a>(
     root: &'a Eqn,
@@ -80,7 +75,7 @@ pub fn find<'a>(
     };
     let (slot, p) = [1, 0].into_iter().find_map(|i| {
         member(&root.ins[i])
-            .filter(|p| large(p) && !is_seed(p))
+            .filter(|p| crate::memory_order::large(p) && !is_seed(p))
             .map(|p| (i, p))
     })?;
     let mut members = vec![p];

@@ -98,7 +98,8 @@ mod avx {
     }
 
     /// The rows of `out` in whole groups of eight, then one group of four
-    /// if four or more are left; returns how many rows it wrote.
+    /// and one of two if that many are left; returns how many rows it
+    /// wrote.
     ///
     /// # Safety
     /// AVX must be available, and `rows[j * stride..][..x.len()]` in bounds
@@ -110,19 +111,8 @@ mod avx {
         let groups = out.len() / 8;
         for g in 0..groups {
             let j0 = g * 8;
-            let base: [*const f32; 8] =
-                std::array::from_fn(|r| unsafe { rows.as_ptr().add((j0 + r) * stride) });
-            let mut acc = [_mm256_setzero_ps(); 8];
-            for c in (0..whole).step_by(LANES) {
-                // SAFETY: c + 8 <= whole <= k, inside x and each row.
-                unsafe {
-                    let xv = _mm256_loadu_ps(x.as_ptr().add(c));
-                    for r in 0..8 {
-                        let w = _mm256_loadu_ps(base[r].add(c));
-                        acc[r] = madd8(acc[r], xv, w);
-                    }
-                }
-            }
+            // SAFETY: the caller's bounds, rows j0..j0 + 8 < out.len().
+            let (base, acc) = unsafe { partial_sums::<8>(x, rows, stride, j0) };
             let t = super::super::transpose::simd::regs8(acc);
             let mut s = t[0];
             for tl in &t[1..] {
@@ -154,6 +144,37 @@ mod avx {
         j0
     }
 
+    /// The start of rows `j0..j0 + R` and their eight partial sums over
+    /// the whole chunks of eight (each one `madd8` chain in order).
+    ///
+    /// # Safety
+    /// AVX must be available, and rows `j0..j0 + R` in bounds for
+    /// `x.len()` elements.
+    #[inline]
+    #[target_feature(enable = "avx")]
+    unsafe fn partial_sums<const R: usize>(
+        x: &[f32],
+        rows: &[f32],
+        stride: usize,
+        j0: usize,
+    ) -> ([*const f32; R], [__m256; R]) {
+        let whole = x.len() / LANES * LANES;
+        let base: [*const f32; R] =
+            std::array::from_fn(|r| unsafe { rows.as_ptr().add((j0 + r) * stride) });
+        let mut acc = [_mm256_setzero_ps(); R];
+        for c in (0..whole).step_by(LANES) {
+            // SAFETY: c + 8 <= whole <= k, inside x and each row.
+            unsafe {
+                let xv = _mm256_loadu_ps(x.as_ptr().add(c));
+                for r in 0..R {
+                    let w = _mm256_loadu_ps(base[r].add(c));
+                    acc[r] = madd8(acc[r], xv, w);
+                }
+            }
+        }
+        (base, acc)
+    }
+
     /// Rows `j0..j0 + R` of `out`.
     ///
     /// # Safety
@@ -169,19 +190,8 @@ mod avx {
     ) {
         let k = x.len();
         let whole = k / LANES * LANES;
-        let base: [*const f32; R] =
-            std::array::from_fn(|r| unsafe { rows.as_ptr().add((j0 + r) * stride) });
-        let mut acc = [_mm256_setzero_ps(); R];
-        for c in (0..whole).step_by(LANES) {
-            // SAFETY: c + 8 <= whole <= k, inside x and each row.
-            unsafe {
-                let xv = _mm256_loadu_ps(x.as_ptr().add(c));
-                for r in 0..R {
-                    let w = _mm256_loadu_ps(base[r].add(c));
-                    acc[r] = madd8(acc[r], xv, w);
-                }
-            }
-        }
+        // SAFETY: as this function's.
+        let (base, acc) = unsafe { partial_sums::<R>(x, rows, stride, j0) };
         for (r, a) in acc.iter().enumerate() {
             let mut lanes = [0f32; LANES];
             // SAFETY: `lanes` holds eight floats; row j0 + r is in bounds

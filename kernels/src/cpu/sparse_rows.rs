@@ -76,10 +76,11 @@ impl<'a, T: Element> SparseRows<'a, T> {
 
     /// Writes every element of `c` (contiguous `m x n`). A `b` read
     /// transposed (its rows strided) goes `TILE` columns at a time, from a
-    /// contiguous copy of those columns (one tiled transpose of
-    /// `k x TILE`), so that the copy is a slice of `b` rather than all of
-    /// it (`b` is as large as the result: 256 KB for quad's Hessian); the
-    /// same products either way, so the same bits.
+    /// contiguous copy of those columns of the rows that `a` picks (one
+    /// tiled transpose of at most `k x TILE`), so that the copy is a slice
+    /// of `b` rather than all of it (`b` is as large as the result: 256 KB
+    /// for quad's Hessian); the same products either way, so the same
+    /// bits.
     pub(super) fn write(&self, c: &mut [MaybeUninit<T>]) {
         super::wide(
             #[inline(always)]
