@@ -31,6 +31,7 @@ mod error;
 mod float;
 mod fmt;
 mod fused;
+mod lines;
 mod math;
 mod methods;
 mod operators;

@@ -1,12 +1,12 @@
 //! The [`Tensor`] type: constructors, accessors and comparisons.
 
-use std::marker::PhantomData;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use crate::error::Error;
 use crate::float::Float;
+use crate::lines::Lines;
 use crate::shape::{Shape, fail};
 
 /// A dense, row-major n-dimensional array of `f32` (default) or `f64`.
@@ -36,40 +36,21 @@ pub struct Tensor<T: Float = f32> {
 
 /// A CPU buffer: a kernel's `Vec` behind a reference count (two
 /// allocations, no copy), or one allocation holding the count and the
-/// elements, which results written in place use (an allocation is a good
-/// part of a microsecond-sized Jacobian).
+/// elements on whole cache lines ([`Lines`]), which results written in
+/// place use (an allocation is a good part of a microsecond-sized
+/// Jacobian).
 #[derive(Clone)]
 enum Storage<T> {
     Vec(Arc<Vec<T>>),
-    /// The first `.1` elements of whole cache lines, so that they start
-    /// on a 64-byte boundary: a vector store never straddles two lines
-    /// (after the count, elements of an `Arc<[T]>` start 16 bytes into a
-    /// line, and writing a row of 512-bit stores so took twice as long).
-    Lines(Arc<[Line]>, usize, PhantomData<T>),
+    Lines(Lines<T>),
 }
 
-/// 64 bytes on a 64-byte boundary: the unit of [`Storage::Lines`].
-#[derive(Clone, Copy)]
-#[repr(C, align(64))]
-struct Line([u8; 64]);
-
 impl<T: Copy> Storage<T> {
-    /// The elements as [`Storage::Lines`] holds them.
-    const FITS_LINES: () = assert!(
-        std::mem::align_of::<T>() <= 64,
-        "an element type aligned to more than a cache line"
-    );
-
     #[inline(always)]
     fn as_slice(&self) -> &[T] {
         match self {
             Storage::Vec(v) => v,
-            // SAFETY: `from_uninit` made the lines and initialised the
-            // first `n` elements in them (64-byte aligned, so aligned for
-            // `T`; `n` elements fit in the lines).
-            Storage::Lines(l, n, _) => unsafe {
-                std::slice::from_raw_parts(l.as_ptr().cast::<T>(), *n)
-            },
+            Storage::Lines(l) => l.as_slice(),
         }
     }
 
@@ -83,34 +64,8 @@ impl<T: Copy> Storage<T> {
     fn get_mut(&mut self) -> Option<&mut [T]> {
         match self {
             Storage::Vec(v) => Arc::get_mut(v).map(|v| v.as_mut_slice()),
-            Storage::Lines(l, n, _) => Arc::get_mut(l).map(|l| {
-                // SAFETY: as in `as_slice`, and the lines are this
-                // tensor's alone.
-                unsafe { std::slice::from_raw_parts_mut(l.as_mut_ptr().cast::<T>(), *n) }
-            }),
+            Storage::Lines(l) => l.get_mut(),
         }
-    }
-
-    /// `n` elements that `fill` writes, in lines of their own.
-    ///
-    /// # Safety
-    /// `fill` must initialise every element of the slice it is given.
-    #[inline]
-    unsafe fn lines(n: usize, fill: impl FnOnce(&mut [std::mem::MaybeUninit<T>])) -> Self {
-        let () = Self::FITS_LINES;
-        let bytes = n * std::mem::size_of::<T>();
-        let mut buf = Arc::<[Line]>::new_uninit_slice(bytes.div_ceil(64));
-        let lines = Arc::get_mut(&mut buf).expect("a new buffer is not shared");
-        let start = lines.as_mut_ptr().cast::<u8>();
-        // SAFETY: the lines hold `bytes` rounded up to 64: the padding
-        // after the elements is zeroed (so that every line is initialised),
-        // and the elements (aligned, see `FITS_LINES`) are `fill`'s.
-        unsafe {
-            start.add(bytes).write_bytes(0, lines.len() * 64 - bytes);
-            fill(std::slice::from_raw_parts_mut(start.cast(), n));
-        }
-        // SAFETY: `fill` initialised the elements, the padding is zeroed.
-        Storage::Lines(unsafe { buf.assume_init() }, n, PhantomData)
     }
 }
 
@@ -126,8 +81,10 @@ fn same_numel(shape: &[usize], old: &[usize]) {
 }
 
 impl<T: Float> Tensor<T> {
-    /// A CPU tensor of `shape` over `buf[offset..]` (internal).
-    #[inline]
+    /// A CPU tensor of `shape` over `buf[offset..]` (internal). Inlined:
+    /// called, its result was copied out in vector loads of its scalar
+    /// stores, each load stalling until they landed.
+    #[inline(always)]
     fn on_buffer(buf: Storage<T>, offset: usize, shape: &[usize]) -> Self {
         assert!(
             offset + shape.iter().product::<usize>() <= buf.len(),
@@ -183,13 +140,14 @@ impl<T: Float> Tensor<T> {
     ///
     /// # Safety
     /// `fill` must initialise every element of the slice it is given.
+    #[inline(always)]
     pub(crate) unsafe fn from_uninit(
         shape: &[usize],
         fill: impl FnOnce(&mut [std::mem::MaybeUninit<T>]),
     ) -> Self {
         // SAFETY: the caller's `fill` initialises every element.
-        let buf = unsafe { Storage::lines(shape.iter().product(), fill) };
-        Self::on_buffer(buf, 0, shape)
+        let buf = unsafe { Lines::new(shape.iter().product(), fill) };
+        Self::on_buffer(Storage::Lines(buf), 0, shape)
     }
 
     /// Slice `i` along dim 0, sharing the buffer (internal: `i` in range).

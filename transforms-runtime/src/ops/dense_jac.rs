@@ -17,7 +17,10 @@ use crate::tensor::Tensor;
 /// Where operand `s` of the chain reads its value for element `(b, i)` of
 /// `y` (`count` batch blocks of `n`): `b * .0 + i * .1`, if `s` broadcasts
 /// to `y`'s shape without changing it (a batch dim of 1 or `count`, a
-/// per-example part `[]`, `[1]` or `[n]`).
+/// per-example part `[]`, `[1]` or `[n]`). Inlined: called, it returned
+/// the pair through memory, read back before the stores had landed (a
+/// stall of a few nanoseconds on a 16 x 16 layer).
+#[inline(always)]
 fn side_strides(s: &[usize], nb: usize, count: usize, n: usize) -> Option<(usize, usize)> {
     if s.len() < nb {
         return None;
