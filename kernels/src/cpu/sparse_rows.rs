@@ -10,7 +10,6 @@ use std::any::TypeId;
 use std::mem::MaybeUninit;
 
 use super::gemm::{Block, GemmOperand};
-use super::rows::map_row;
 use super::strided::copy_strided;
 use crate::Element;
 
@@ -132,7 +131,17 @@ impl<'a, T: Element> SparseRows<'a, T> {
                 None => out.iter_mut().for_each(|o| {
                     o.write(T::zero());
                 }),
-                Some((p, s)) => map_row(out, &rows[(p - first) * stride..][..w], |y| s * y),
+                // A plain loop, which the compiler vectorises along the
+                // row. Through `map_row`'s fixed steps, with `w` known to be
+                // a whole tile, it vectorised across the steps instead:
+                // eight gathers a step (+25% on quad's whole Hessian, in a
+                // build where an unrelated change had tipped the choice).
+                Some((p, s)) => {
+                    let src = &rows[(p - first) * stride..][..w];
+                    for (o, &y) in out.iter_mut().zip(src) {
+                        o.write(s * y);
+                    }
+                }
             }
         }
     }
