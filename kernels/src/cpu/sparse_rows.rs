@@ -199,8 +199,12 @@ fn one_per_row<T: Element>(
 /// compare to a bit mask (NaN compares non-zero).
 fn one_non_zero<T: Element>(r: &[T]) -> Option<Option<(usize, T)>> {
     #[cfg(target_arch = "x86_64")]
-    if TypeId::of::<T>() == TypeId::of::<f32>() && std::arch::is_x86_feature_detected!("avx") {
-        // SAFETY: T is f32 (same layout, checked above), and AVX is present.
+    if TypeId::of::<T>() == TypeId::of::<f32>()
+        && std::arch::is_x86_feature_detected!("avx")
+        && std::arch::is_x86_feature_detected!("popcnt")
+    {
+        // SAFETY: T is f32 (same layout, checked above), and AVX and POPCNT
+        // are present.
         let at = unsafe {
             avx::one_non_zero(std::slice::from_raw_parts(
                 r.as_ptr().cast::<f32>(),
@@ -242,28 +246,56 @@ mod avx {
 
     use super::{L, single};
 
-    /// [`super::one_non_zero`]'s position for `f32` rows.
+    /// [`super::one_non_zero`]'s position for `f32` rows: four steps of
+    /// eight at a time, their compare masks joined into one word, whose set
+    /// bits are counted and whose lowest one is kept; no branch per step
+    /// (with a branch and an iterator per step, about 6 cycles a step:
+    /// quad's Hessian took 120-124 µs, 111-112 with this). A row with two
+    /// non-zeros is refused after it is read (a dense `a` still fails within
+    /// its first row).
     ///
     /// # Safety
-    /// AVX must be available.
-    #[target_feature(enable = "avx")]
+    /// AVX and POPCNT must be available.
+    #[target_feature(enable = "avx,popcnt")]
     pub(super) unsafe fn one_non_zero(r: &[f32]) -> Option<Option<usize>> {
+        const W: usize = 4 * L;
         let zero = _mm256_setzero_ps();
-        let mut masks = r.chunks(L).map(|step| {
-            if step.len() == L {
-                // SAFETY: a whole step of 8 in bounds; AVX per the contract.
-                unsafe {
-                    let v = _mm256_loadu_ps(step.as_ptr());
-                    // Not equal, or unordered (NaN): non-zero.
-                    _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(v, zero)) as u32
-                }
-            } else {
-                step.iter()
-                    .enumerate()
-                    .fold(0u32, |m, (i, &v)| m | (u32::from(v != 0.0) << i))
+        // Not equal, or unordered (NaN): non-zero.
+        let mask = |p: *const f32| {
+            // SAFETY: the caller's `p` has 8 elements in bounds; AVX per the
+            // contract.
+            let bits = unsafe {
+                _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_NEQ_UQ>(_mm256_loadu_ps(p), zero))
+            };
+            bits as u32
+        };
+        let (mut count, mut at) = (0u32, 0usize);
+        let whole = r.len() / W * W;
+        for c in (0..whole).step_by(W) {
+            // SAFETY: c + 32 <= r.len().
+            let m = unsafe {
+                let p = r.as_ptr().add(c);
+                mask(p)
+                    | mask(p.add(L)) << L
+                    | mask(p.add(2 * L)) << (2 * L)
+                    | mask(p.add(3 * L)) << (3 * L)
+            };
+            count += m.count_ones();
+            if m != 0 {
+                at = c + m.trailing_zeros() as usize;
             }
+        }
+        let mut tail = r[whole..].chunks(L).map(|step| {
+            step.iter()
+                .enumerate()
+                .fold(0u32, |m, (i, &v)| m | (u32::from(v != 0.0) << i))
         });
-        single(&mut masks)
+        let rest = single(&mut tail)?;
+        match (count, rest) {
+            (0, rest) => Some(rest.map(|p| whole + p)),
+            (1, None) => Some(Some(at)),
+            _ => None,
+        }
     }
 }
 
@@ -328,7 +360,9 @@ mod tests {
 
     fn finds_the_column_or_refuses<T: Element>() {
         let (zero, one, x) = (T::zero(), T::one(), T::from(-2.5).unwrap());
-        for k in [0, 1, 7, 8, 9, 23, 24, 30] {
+        // Around the step of 8 and the AVX scan's words of four steps (whole
+        // words, then a tail of whole and partial steps).
+        for k in [0, 1, 7, 8, 9, 23, 24, 30, 31, 32, 33, 40, 63, 64, 65, 100] {
             assert_eq!(one_non_zero(&vec![zero; k]), Some(None), "k = {k}");
             for p in 0..k {
                 let mut r = vec![zero; k];
