@@ -51,15 +51,6 @@ impl<T: Copy> Lines<T> {
         "an element type aligned to more than a cache line"
     );
 
-    /// How many lines `len` elements take, the head's included.
-    fn lines_for(len: usize) -> usize {
-        len.checked_mul(std::mem::size_of::<T>())
-            .and_then(|b| b.checked_add(2 * 64 - 1))
-            .filter(|&b| b <= isize::MAX as usize)
-            .unwrap_or_else(|| panic!("transforms: a buffer of {len} elements is too large"))
-            / 64
-    }
-
     /// `len` elements that `fill` writes.
     ///
     /// # Safety
@@ -115,6 +106,15 @@ impl<T: Copy> Lines<T> {
 }
 
 impl<T> Lines<T> {
+    /// How many lines `len` elements take, the head's included.
+    fn lines_for(len: usize) -> usize {
+        len.checked_mul(std::mem::size_of::<T>())
+            .and_then(|b| b.checked_add(2 * 64 - 1))
+            .filter(|&b| b <= isize::MAX as usize)
+            .unwrap_or_else(|| panic!("transforms: a buffer of {len} elements is too large"))
+            / 64
+    }
+
     #[inline(always)]
     fn count(&self) -> &AtomicUsize {
         // SAFETY: the head lives as long as any owner.
@@ -149,12 +149,9 @@ impl<T> Drop for Lines<T> {
             }
             fence(Ordering::Acquire);
         }
-        // `new` computed the same count, with `T: Copy` (which `Drop`
-        // cannot require) and without overflow.
-        let lines = (self.len * std::mem::size_of::<T>() + 2 * 64 - 1) / 64;
-        // SAFETY: a block of `lines` lines from `spare::take`, with no
-        // owner left.
-        unsafe { spare::give_back(self.head, lines) };
+        // SAFETY: the block of this many lines that `new` took, with no
+        // owner left (`new` checked the size, so this does not panic).
+        unsafe { spare::give_back(self.head, Self::lines_for(self.len)) };
     }
 }
 

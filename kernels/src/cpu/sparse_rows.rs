@@ -213,16 +213,18 @@ fn one_non_zero<T: Element>(r: &[T]) -> Option<Option<(usize, T)>> {
         };
         return at.map(|p| p.map(|p| (p, r[p])));
     }
-    let mut masks = r.chunks(L).map(|step| {
-        step.iter()
-            .enumerate()
-            .fold(0u32, |m, (i, &v)| m | (u32::from(v != T::zero()) << i))
-    });
-    Some(single(&mut masks)?.map(|p| (p, r[p])))
+    Some(single(&mut r.chunks(L).map(step_mask))?.map(|p| (p, r[p])))
 }
 
 /// Steps of this many elements, one bit each in a mask.
 const L: usize = 8;
+
+/// The mask of a step's non-zero elements (NaN compares non-zero).
+fn step_mask<T: Element>(step: &[T]) -> u32 {
+    step.iter()
+        .enumerate()
+        .fold(0u32, |m, (i, &v)| m | (u32::from(v != T::zero()) << i))
+}
 
 /// The position of the one set bit in the masks of consecutive `L`-wide
 /// steps, `Some(None)` when none is set, `None` when two are.
@@ -244,7 +246,7 @@ fn single(masks: &mut impl Iterator<Item = u32>) -> Option<Option<usize>> {
 mod avx {
     use std::arch::x86_64::*;
 
-    use super::{L, single};
+    use super::{L, single, step_mask};
 
     /// [`super::one_non_zero`]'s position for `f32` rows: four steps of
     /// eight at a time, their compare masks joined into one word, whose set
@@ -285,12 +287,7 @@ mod avx {
                 at = c + m.trailing_zeros() as usize;
             }
         }
-        let mut tail = r[whole..].chunks(L).map(|step| {
-            step.iter()
-                .enumerate()
-                .fold(0u32, |m, (i, &v)| m | (u32::from(v != 0.0) << i))
-        });
-        let rest = single(&mut tail)?;
+        let rest = single(&mut r[whole..].chunks(L).map(step_mask))?;
         match (count, rest) {
             (0, rest) => Some(rest.map(|p| whole + p)),
             (1, None) => Some(Some(at)),
